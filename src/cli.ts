@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/** The `voisa-mcp` command: argv/env -> config -> command. Heavy modules load only for the command that needs them. */
+import { ConfigError, helpText, loadConfig } from './config.js';
+import { VERSION } from './voisa/version.js';
+
+async function main(argv: string[]): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`voisa-mcp: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  switch (config.command) {
+    case 'help':
+      process.stdout.write(helpText(VERSION));
+      return 0;
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case 'sandbox': {
+      const { runSandboxCli } = await import('./sandbox/index.js');
+      await runSandboxCli(argv.filter((a) => a !== 'sandbox'));
+      return 0;
+    }
+    case 'login': {
+      const { login } = await import('./login.js');
+      return login(config, { input: process.stdin, output: process.stderr, env: process.env });
+    }
+    case 'logout': {
+      const { deleteCredentials, credentialsPath } = await import('./credentials.js');
+      const removed = await deleteCredentials();
+      process.stderr.write(removed ? `Deleted ${credentialsPath()}\n` : 'No stored key.\n');
+      return 0;
+    }
+    default: {
+      // stdout belongs to the stdio transport: a stray console.log must not corrupt it.
+      if (config.transport === 'stdio') console.log = console.info = console.debug = console.error;
+      process.on('uncaughtException', (err) =>
+        process.stderr.write(`[voisa-mcp] error: uncaught ${err.message}\n`),
+      );
+      process.on('unhandledRejection', (err) =>
+        process.stderr.write(`[voisa-mcp] error: unhandled rejection ${(err as Error)?.message ?? err}\n`),
+      );
+      const { serve } = await import('./main.js');
+      return serve(config);
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Leave time for stderr to flush, then go even if a stray handle is left open.
+    setTimeout(() => process.exit(code), 1000).unref();
+  },
+  (err: Error) => {
+    process.stderr.write(`voisa-mcp: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,260 @@
+/**
+ * Configuration: environment first, then command-line flags (flags win).
+ * Pure: takes argv and env, returns a Config or throws ConfigError.
+ */
+import { parseArgs } from 'node:util';
+import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import { isLogLevel } from './log.js';
+import { TOOLSETS } from './tools/define.js';
+import { TOOL_NAMES } from './tools/index.js';
+import { clientConfigFromEnv, type VoisaClientConfig } from './voisa/index.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export type Command = 'serve' | 'sandbox' | 'login' | 'logout' | 'help' | 'version';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  stateless: boolean;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  /** Folder that `file_path`/`save_to` may use over HTTP; none when unset. */
+  allowFileAccess?: string;
+  webhookSecret?: string;
+}
+
+export interface Config {
+  command: Command;
+  /** Set from VOISA_API_KEY here; the CLI falls back to the login file, or the sandbox's key. */
+  apiKey?: string;
+  client: Omit<VoisaClientConfig, 'apiKey' | 'logger'>;
+  sandbox: boolean;
+  filter: { toolsets?: string[]; tools?: string[]; readOnly: boolean };
+  logLevel: LoggingLevel;
+  transport: 'stdio' | 'http';
+  http: HttpOptions;
+  /** `voisa-mcp sandbox` only. */
+  sandboxPort: number;
+}
+
+/** Every flag, for parsing and for `--help`. */
+export const FLAGS = {
+  sandbox: {
+    type: 'boolean',
+    env: undefined,
+    help: 'Run against the embedded VOISA sandbox (no account needed)',
+  },
+  'base-url': {
+    type: 'string',
+    env: 'VOISA_BASE_URL',
+    help: 'VOISA API base URL (default https://api.voisa.ai/v1)',
+  },
+  toolsets: {
+    type: 'string',
+    env: 'VOISA_TOOLSETS',
+    help: `Only these toolsets, comma-separated: ${TOOLSETS.join(', ')}`,
+  },
+  tools: { type: 'string', env: 'VOISA_TOOLS', help: 'Only these tools, comma-separated (allow-list)' },
+  'read-only': {
+    type: 'boolean',
+    env: 'VOISA_READ_ONLY',
+    help: 'Only read-only tools are listed and callable (env: 1/true)',
+  },
+  'log-level': {
+    type: 'string',
+    env: 'VOISA_LOG_LEVEL',
+    help: 'stderr log level: debug, info, warning, error (default info)',
+  },
+  http: { type: 'boolean', env: undefined, help: 'Serve MCP streamable HTTP at /mcp instead of stdio' },
+  host: {
+    type: 'string',
+    env: 'VOISA_HTTP_HOST',
+    help: 'HTTP bind address (default 127.0.0.1); sandbox command too',
+  },
+  port: { type: 'string', env: 'VOISA_HTTP_PORT', help: 'HTTP port (default 3000; sandbox command: 4010)' },
+  stateless: {
+    type: 'boolean',
+    env: undefined,
+    help: 'HTTP without sessions (every request self-contained)',
+  },
+  'allowed-hosts': {
+    type: 'string',
+    env: 'VOISA_ALLOWED_HOSTS',
+    help: 'HTTP Host values accepted, comma-separated',
+  },
+  'allowed-origins': {
+    type: 'string',
+    env: 'VOISA_ALLOWED_ORIGINS',
+    help: 'Browser origins accepted (CORS), comma-separated',
+  },
+  'allow-file-access': {
+    type: 'string',
+    env: 'VOISA_ALLOW_FILE_ACCESS',
+    help: 'HTTP: folder that file_path/save_to may use',
+  },
+  help: { type: 'boolean', env: undefined, help: 'Show help' },
+  version: { type: 'boolean', env: undefined, help: 'Show the version' },
+} as const;
+
+/** Environment variables read outside the flags (documented in --help and the README). */
+export const OTHER_ENV = {
+  VOISA_API_KEY: 'VOISA API key (else the key stored by `voisa-mcp login`)',
+  VOISA_TIMEOUT_MS: 'Per-attempt request timeout in ms (default 30000)',
+  VOISA_MAX_RETRIES: 'Retries of safe requests (default 2)',
+  VOISA_RATE_LIMIT_PER_MIN: 'Client-side request budget per minute (default 100; 0 = off)',
+  VOISA_WEBHOOK_SECRET: 'HTTP: secret that VOISA webhook deliveries are signed with',
+  VOISA_CONFIG_DIR: 'Where `login` stores the key (default ~/.config/voisa-mcp)',
+} as const;
+
+/**
+ * An env value, or undefined when empty or still a `${user_config.x}` placeholder
+ * (an optional field that an MCPB host left unsubstituted).
+ */
+export function envValue(env: NodeJS.ProcessEnv, name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const raw = env[name]?.trim();
+  if (!raw || /^\$\{user_config\.[^}]*\}$/.test(raw)) return undefined;
+  return raw;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  const items = value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return items?.length ? items : undefined;
+}
+
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value);
+}
+
+function checkNames(kind: string, given: string[] | undefined, valid: readonly string[]): void {
+  const unknown = (given ?? []).filter((n) => !valid.includes(n));
+  if (unknown.length)
+    throw new ConfigError(`Unknown ${kind}: ${unknown.join(', ')}. Valid ${kind}: ${valid.join(', ')}`);
+}
+
+function port(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`${flag} must be a port number 0-65535, got "${value}"`);
+  return n;
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(FLAGS).map(([k, v]) => [k, { type: v.type }])),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}. See voisa-mcp --help`);
+  }
+  const { values, positionals } = parsed;
+  const flag = (name: keyof typeof FLAGS): string | undefined => {
+    const v = values[name];
+    return typeof v === 'string' ? v : envValue(env, FLAGS[name].env);
+  };
+  const bool = (name: keyof typeof FLAGS): boolean =>
+    values[name] === true || truthy(envValue(env, FLAGS[name].env));
+
+  const sub = positionals[0];
+  if (positionals.length > 1 || (sub && !['sandbox', 'login', 'logout', 'serve'].includes(sub))) {
+    throw new ConfigError(
+      `Unknown command: ${positionals.join(' ')}. Commands: serve (default), sandbox, login, logout`,
+    );
+  }
+  const command: Command = values.help
+    ? 'help'
+    : values.version
+      ? 'version'
+      : ((sub as Command | undefined) ?? 'serve');
+
+  let client: Config['client'];
+  try {
+    const { apiKey: _ignored, ...rest } = clientConfigFromEnv(
+      Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [k, v === undefined ? undefined : envValue(env, k)]),
+      ),
+    );
+    client = rest;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const baseUrl = flag('base-url');
+  if (baseUrl) {
+    if (!/^https?:\/\//.test(baseUrl))
+      throw new ConfigError(`--base-url must be an http(s) URL, got "${baseUrl}"`);
+    client.baseUrl = baseUrl;
+  }
+
+  const toolsets = list(flag('toolsets'));
+  const tools = list(flag('tools'));
+  checkNames('toolsets', toolsets, TOOLSETS);
+  checkNames('tools', tools, TOOL_NAMES);
+
+  const logLevel = flag('log-level') ?? 'info';
+  if (!isLogLevel(logLevel))
+    throw new ConfigError(
+      `--log-level must be one of debug, info, notice, warning, error; got "${logLevel}"`,
+    );
+
+  const portValue = flag('port');
+  return {
+    command,
+    apiKey: envValue(env, 'VOISA_API_KEY'),
+    client,
+    sandbox: bool('sandbox'),
+    filter: { toolsets, tools, readOnly: bool('read-only') },
+    logLevel,
+    transport: bool('http') ? 'http' : 'stdio',
+    http: {
+      host: flag('host') ?? '127.0.0.1',
+      port: portValue ? port(portValue, '--port') : 3000,
+      stateless: bool('stateless'),
+      allowedHosts: list(flag('allowed-hosts')) ?? [],
+      allowedOrigins: list(flag('allowed-origins')) ?? [],
+      allowFileAccess: flag('allow-file-access'),
+      webhookSecret: envValue(env, 'VOISA_WEBHOOK_SECRET'),
+    },
+    sandboxPort: portValue ? port(portValue, '--port') : 4010,
+  };
+}
+
+export function helpText(version: string): string {
+  const flags = Object.entries(FLAGS)
+    .map(
+      ([name, f]) =>
+        `  --${name}${f.type === 'string' ? ' <value>' : ''}`.padEnd(30) +
+        f.help +
+        (f.env ? ` [env ${f.env}]` : ''),
+    )
+    .join('\n');
+  const envs = Object.entries(OTHER_ENV)
+    .map(([name, help]) => `  ${name.padEnd(28)}${help}`)
+    .join('\n');
+  return `voisa-mcp ${version}: MCP server for the VOISA voice-AI platform
+
+Usage:
+  voisa-mcp [flags]                 Serve MCP over stdio (default) or --http
+  voisa-mcp --sandbox               Serve against the embedded sandbox (no account)
+  voisa-mcp sandbox [--port N]      Run only the VOISA sandbox API (default port 4010)
+  voisa-mcp login [--base-url URL]  Ask for email and password, store an API key
+  voisa-mcp logout                  Delete the stored API key
+
+Flags:
+${flags}
+
+Environment:
+${envs}
+
+The API key comes from VOISA_API_KEY, else from the file written by \`voisa-mcp login\`.
+`;
+}

@@ -1,0 +1,75 @@
+/**
+ * `voisa-mcp` serving: builds the client (key from env, the login file, or the
+ * embedded sandbox), the server, and the transport. Nothing here writes to stdout.
+ */
+import type { Config } from './config.js';
+import { readCredentials } from './credentials.js';
+import { type LogFn, stderrLogger } from './log.js';
+import { createServer } from './server.js';
+import { VoisaClient, type VoisaLogger } from './voisa/index.js';
+
+export const NO_KEY_MESSAGE = `voisa-mcp: no VOISA API key.
+Get one of:
+  voisa-mcp login                 ask for your email and password once, store the key
+  VOISA_API_KEY=vsa_... voisa-mcp  pass it in the environment
+  voisa-mcp --sandbox             try everything on the embedded sandbox, no account
+`;
+
+function clientLogger(log: LogFn): VoisaLogger {
+  return {
+    debug: (m, d) => log('debug', m, d),
+    info: (m, d) => log('info', m, d),
+    warn: (m, d) => log('warning', m, d),
+    error: (m, d) => log('error', m, d),
+  };
+}
+
+/** Runs until the client goes away or a signal arrives; returns the exit code. */
+export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const log = stderrLogger(config.logLevel);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let apiKey = config.apiKey;
+  let baseUrl = config.client.baseUrl;
+
+  if (config.sandbox) {
+    const { startSandbox } = await import('./sandbox/index.js');
+    const sandbox = await startSandbox({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => sandbox.close());
+    apiKey = sandbox.demoKey;
+    baseUrl = sandbox.baseUrl;
+    log('info', `embedded sandbox at ${sandbox.baseUrl} (demo account ${sandbox.demoAccount.email})`);
+  } else if (!apiKey) {
+    const stored = await readCredentials(env);
+    if (stored) {
+      apiKey = stored.api_key;
+      baseUrl ??= stored.base_url;
+    }
+  }
+  if (!apiKey && config.transport === 'stdio') {
+    process.stderr.write(NO_KEY_MESSAGE);
+    return 1;
+  }
+
+  const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log) });
+  cleanups.push(() => api.close());
+  const shutdown = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  };
+
+  if (config.transport === 'http') {
+    const { serveHttp } = await import('./transports/http.js');
+    await serveHttp(config, { api, serverKey: apiKey, log });
+  } else {
+    const { serveStdio } = await import('./transports/stdio.js');
+    const server = createServer({ api, filter: config.filter, log });
+    cleanups.unshift(() => server.close());
+    const stop = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log('info', `serving over stdio${config.sandbox ? ' on the embedded sandbox' : ''}`);
+    await Promise.race([serveStdio(server), stop]);
+  }
+  await shutdown();
+  return 0;
+}

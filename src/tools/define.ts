@@ -1,0 +1,81 @@
+/**
+ * A tool is data: name, title, toolset, description, annotations, input and
+ * output schemas, and a short handler that calls one client method. The server
+ * registers the whole catalogue in one loop (see ../server.ts); nothing here
+ * knows about HTTP or the transport.
+ */
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import type { RequestOptions, VoisaClient } from '../voisa/index.js';
+import type { FileAccess } from './files.js';
+
+export const TOOLSETS = [
+  'account',
+  'agents',
+  'knowledge_base',
+  'conversations',
+  'mcp_servers',
+  'analytics',
+  'calls',
+  'voices',
+  'webhooks',
+] as const;
+export type Toolset = (typeof TOOLSETS)[number];
+
+/** MCP content blocks a handler may add beside its structured result (e.g. an audio clip). */
+export type ExtraContent =
+  | { type: 'audio'; data: string; mimeType: string }
+  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string }
+  | { type: 'text'; text: string };
+
+/** What a handler returns when the structured data alone is not the whole answer. */
+export class WithContent<T> {
+  constructor(
+    readonly data: T,
+    readonly extra: ExtraContent[],
+  ) {}
+}
+
+export interface ToolContext {
+  /** The VOISA client for this session (its key). */
+  api: VoisaClient;
+  /** Pass to every client call: carries the MCP request's abort signal, progress and log hooks. */
+  req: RequestOptions;
+  /** Local file access under the session's rules (roots, working directory, or none). */
+  files: FileAccess;
+  /** Reports progress on the MCP request when the client asked for it (no-op otherwise). */
+  progress(done: number, total?: number, message?: string): Promise<void>;
+}
+
+export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodType = z.ZodType> {
+  name: string;
+  title: string;
+  toolset: Toolset;
+  description: string;
+  annotations: ToolAnnotations;
+  input: I;
+  /** The client's response schema; the server publishes a compact JSON Schema derived from it. */
+  output: O;
+  /** The result carries text written by callers or third parties (transcripts, chat replies, KB content). */
+  untrusted?: boolean;
+  /**
+   * For actions a human should approve (a phone call, a deletion): the question
+   * put to the user through elicitation, when the client supports it. Returning
+   * undefined skips confirmation.
+   */
+  confirm?: (args: z.infer<z.ZodObject<I>>) => string;
+  run(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<O> | WithContent<z.infer<O>>>;
+}
+
+/** Identity function that ties the handler's argument type to the input shape. */
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodType>(
+  def: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  return def;
+}
+
+/** The catalogue holds tools of many shapes; this is the erased type. */
+// biome-ignore lint/suspicious/noExplicitAny: erased generic parameters of a heterogeneous list
+export type AnyTool = ToolDefinition<any, any>;
+
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };

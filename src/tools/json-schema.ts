@@ -1,0 +1,88 @@
+/**
+ * The JSON Schemas published in `tools/list`, computed once per process from
+ * the zod schemas and kept small: every byte here is paid in context tokens by
+ * every client on every session.
+ *
+ * - Input schemas are complete (every field, type, bound and description).
+ * - Output schemas describe the top level of the response (field names and
+ *   types, nested objects as `object`) and the fields it always has; the API's
+ *   responses are parsed leniently, so a deeper schema would only add tokens and
+ *   turn a harmless upstream change into a client-side validation failure.
+ */
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { AnyTool } from './define.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * Removes what a model does not need to fill in an argument well: `$schema`,
+ * `additionalProperties` of loose objects, `minLength: 1`, and length caps of
+ * 1,000 or more. The server still enforces all of them (the zod schema is the
+ * validator) and names the field when one is broken.
+ */
+function prune(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(prune);
+  if (!node || typeof node !== 'object') return node;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$schema') continue;
+    if (
+      key === 'additionalProperties' &&
+      value &&
+      typeof value === 'object' &&
+      Object.keys(value).length === 0
+    )
+      continue;
+    if (key === 'minLength' && value === 1) continue;
+    if ((key === 'maxLength' || key === 'maxItems') && typeof value === 'number' && value >= 1000) continue;
+    out[key] = prune(value);
+  }
+  return out;
+}
+
+export function inputJsonSchema(tool: AnyTool): JsonSchema {
+  return prune(z.toJSONSchema(z.object(tool.input), { io: 'input', unrepresentable: 'any' })) as JsonSchema;
+}
+
+/** A property reduced to its type (and item type), without nested detail or descriptions. */
+function shallow(prop: JsonSchema): JsonSchema {
+  if (Array.isArray(prop.anyOf)) {
+    const types = (prop.anyOf as JsonSchema[])
+      .map((p) => p.type)
+      .filter((t): t is string => typeof t === 'string');
+    return types.length ? { type: [...new Set(types)] } : {};
+  }
+  if (prop.type === 'array') {
+    const items = prop.items as JsonSchema | undefined;
+    return items?.type ? { type: 'array', items: { type: items.type } } : { type: 'array' };
+  }
+  if (Array.isArray(prop.enum)) return { type: 'string' };
+  return typeof prop.type === 'string' || Array.isArray(prop.type) ? { type: prop.type } : {};
+}
+
+export function outputJsonSchema(tool: AnyTool): JsonSchema {
+  const full = z.toJSONSchema(tool.output, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
+  const properties = Object.fromEntries(
+    Object.entries((full.properties ?? {}) as Record<string, JsonSchema>).map(([k, v]) => [k, shallow(v)]),
+  );
+  const required = (full.required ?? []) as string[];
+  return { type: 'object', properties, ...(required.length ? { required } : {}) };
+}
+
+/**
+ * Annotations as published: hints equal to the spec's defaults (readOnlyHint
+ * false, idempotentHint false, openWorldHint true) and hints that mean nothing
+ * for a read-only tool (destructive, idempotent) are left out.
+ */
+export function publishedAnnotations(tool: AnyTool): ToolAnnotations {
+  const { readOnlyHint, destructiveHint, idempotentHint, openWorldHint, ...rest } = tool.annotations;
+  const out: ToolAnnotations = { ...rest };
+  if (readOnlyHint) out.readOnlyHint = true;
+  else {
+    if (destructiveHint !== undefined) out.destructiveHint = destructiveHint;
+    if (idempotentHint) out.idempotentHint = true;
+  }
+  if (openWorldHint === false) out.openWorldHint = false;
+  return out;
+}

@@ -1,0 +1,105 @@
+/**
+ * Bad arguments get an `isError` result naming the field and the code, and
+ * nothing goes upstream. Every tool with a required field is tried without it
+ * and with a wrong type.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOGUE } from '../../src/tools/index.js';
+import { type Connected, call, connect, resultText } from '../helpers/mcp.js';
+import { useSandbox } from '../helpers/sandbox.js';
+
+const sandbox = useSandbox({ rateLimitPerMin: 0 });
+let mcp: Connected;
+beforeAll(async () => {
+  mcp = await connect(sandbox());
+});
+afterAll(() => mcp.close());
+
+function expectInputError(result: CallToolResult, field: string): void {
+  expect(result.isError).toBe(true);
+  const text = resultText(result);
+  expect(text).toMatch(/^INVALID_REQUEST \(input\): /);
+  expect(text).toContain(field);
+  expect(text).toContain('nothing was sent to VOISA');
+}
+
+/** A required field of each tool and a value of the wrong type for it. */
+const required = CATALOGUE.flatMap((tool) =>
+  Object.entries(tool.input)
+    .filter(
+      ([, schema]) =>
+        !(schema as { safeParse(v: unknown): { success: boolean } }).safeParse(undefined).success,
+    )
+    .slice(0, 1)
+    .map(([field]) => ({ tool: tool.name, field })),
+);
+
+describe('invalid input sends nothing upstream', () => {
+  it('finds a required field in every tool that has one', () => {
+    expect(required.length).toBeGreaterThanOrEqual(16);
+  });
+
+  for (const { tool, field } of required) {
+    it(`${tool}: missing ${field}`, async () => {
+      sandbox().clearRequests();
+      const args = Object.fromEntries(
+        required.filter((r) => r.tool === tool && r.field !== field).map((r) => [r.field, 'x']),
+      );
+      expectInputError(await call(mcp.client, tool, args), field);
+      expect(sandbox().requests()).toEqual([]);
+    });
+
+    it(`${tool}: ${field} of the wrong type`, async () => {
+      sandbox().clearRequests();
+      expectInputError(await call(mcp.client, tool, { [field]: { nested: true } }), field);
+      expect(sandbox().requests()).toEqual([]);
+    });
+  }
+
+  it('names nested fields by their path', async () => {
+    sandbox().clearRequests();
+    const result = await call(mcp.client, 'create_agent', {
+      name: 'X',
+      config: { voice: { settings: { speed: 9 } } },
+    });
+    expectInputError(result, 'config.voice.settings.speed');
+    expect(sandbox().requests()).toEqual([]);
+  });
+
+  it('rejects a phone number that is not E.164', async () => {
+    const result = await call(mcp.client, 'make_call', {
+      agent_id: 'agt_bella0001',
+      phone_number: '0176 1234',
+    });
+    expectInputError(result, 'phone_number');
+    expect(resultText(result)).toContain('E.164');
+  });
+
+  it('rejects a file given both ways, or neither', async () => {
+    sandbox().clearRequests();
+    const both = await call(mcp.client, 'upload_kb_file', {
+      agent_id: 'agt_bella0001',
+      file_path: 'x.txt',
+      content_base64: 'aGk=',
+      file_name: 'x.txt',
+    });
+    expect(resultText(both)).toMatch(
+      /INVALID_REQUEST \(input\): file: give either file_path or content_base64/,
+    );
+    const neither = await call(mcp.client, 'upload_kb_file', { agent_id: 'agt_bella0001' });
+    expect(resultText(neither)).toMatch(/INVALID_REQUEST \(input\): file: give file_path/);
+    const noName = await call(mcp.client, 'upload_kb_file', {
+      agent_id: 'agt_bella0001',
+      content_base64: 'aGk=',
+    });
+    expect(resultText(noName)).toContain('file.file_name');
+    expect(sandbox().requests()).toEqual([]);
+  });
+
+  it('answers an unknown tool with a protocol error listing the tools', async () => {
+    await expect(mcp.client.callTool({ name: 'drop_database', arguments: {} })).rejects.toThrow(
+      /Unknown tool drop_database/,
+    );
+  });
+});
