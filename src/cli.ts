@@ -4,6 +4,12 @@ import { ConfigError, helpText, loadConfig } from './config.js';
 import { VERSION } from './voisa/version.js';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('sandbox')) {
+    // The sandbox command has flags of its own (see `voisa-mcp sandbox --help`).
+    const { runSandboxCli } = await import('./sandbox/index.js');
+    await runSandboxCli(argv.filter((a) => a !== 'sandbox'));
+    return 0;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(argv);
@@ -21,11 +27,6 @@ async function main(argv: string[]): Promise<number> {
     case 'version':
       process.stdout.write(`${VERSION}\n`);
       return 0;
-    case 'sandbox': {
-      const { runSandboxCli } = await import('./sandbox/index.js');
-      await runSandboxCli(argv.filter((a) => a !== 'sandbox'));
-      return 0;
-    }
     case 'login': {
       const { login } = await import('./login.js');
       return login(config, { input: process.stdin, output: process.stderr, env: process.env });

@@ -1,0 +1,162 @@
+/** Public and internal types of the VOISA sandbox (see docs/contracts.md). */
+
+export interface SandboxOptions {
+  /** Interface to bind, default 127.0.0.1. */
+  host?: string;
+  /** Port, default 0 (ephemeral). */
+  port?: number;
+  /** A new agent stays `training` this long, default 3000. */
+  trainingMs?: number;
+  /** A make-call conversation is `ongoing` this long, default 4000. */
+  callMs?: number;
+  /** Requests per minute per API key, default 100; 0 = unlimited. */
+  rateLimitPerMin?: number;
+  /** Deliver webhooks to non-loopback URLs too (default false: loopback only). */
+  externalWebhooks?: boolean;
+  /** Preconfigured webhooks. */
+  webhooks?: { url: string; events: string[]; secret?: string }[];
+  /** Seeded demo data, default true. */
+  seed?: boolean;
+}
+
+export interface Sandbox {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** url + '/v1': what VOISA_BASE_URL is set to. */
+  baseUrl: string;
+  /** read + write + delete */
+  demoKey: string;
+  /** read only */
+  readOnlyKey: string;
+  demoAccount: { email: string; password: string };
+  /** Request log (API routes only, not /__sandbox). */
+  requests(): RequestLogEntry[];
+  clearRequests(): void;
+  injectFault(f: FaultSpec): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path relative to baseUrl, e.g. /api/agents/list */
+  path: string;
+  query: Record<string, string>;
+  /** JSON body parsed (null when none); multipart: `{ fields, files: [{ field, name, size, type }] }` */
+  body: unknown;
+  /** 0 when no answer was sent (connection reset by a fault, or client gone). */
+  status: number;
+  /** The client went away before the answer. */
+  aborted: boolean;
+  startedAt: string;
+}
+
+export interface FaultSpec {
+  method?: string;
+  /** Exact path relative to /v1, or a prefix ending in '*'. */
+  path?: string;
+  /** Default 1. */
+  times?: number;
+  status?: number;
+  code?: string;
+  message?: string;
+  field?: string;
+  retryAfter?: string;
+  /** Delay, then answer normally (or with the fault). */
+  delayMs?: number;
+  /** Destroy the socket without answering. */
+  reset?: boolean;
+  malformed?: 'non-json' | 'non-envelope';
+}
+
+export type Permission = 'read' | 'write' | 'delete';
+
+export interface ApiKeyRecord {
+  key: string;
+  accountId: string;
+  permissions: Permission[];
+  expiresAt: string;
+}
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  description?: string;
+  status: 'active' | 'inactive' | 'training';
+  industry?: string;
+  created_at: string;
+  updated_at: string;
+  config: Record<string, unknown>;
+  tools: string[];
+}
+
+export interface KbRecord {
+  id: string;
+  agent_id: string;
+  type: 'document' | 'url' | 'text';
+  name: string;
+  category?: string;
+  created_at: string;
+  /** The text the agent answers from. */
+  content: string;
+  url?: string;
+  refresh_interval?: number;
+  size?: number;
+  mime_type?: string;
+}
+
+export interface TranscriptTurn {
+  speaker: 'agent' | 'user';
+  text: string;
+  timestamp: string;
+}
+
+export interface ConversationRecord {
+  id: string;
+  agent_id: string;
+  call_id?: string;
+  phone_number: string;
+  duration: number;
+  status: 'success' | 'failed' | 'ongoing';
+  started_at: string;
+  ended_at: string | null;
+  sentiment: 'positive' | 'neutral' | 'negative' | null;
+  summary: string | null;
+  intent: string;
+  transcript: TranscriptTurn[];
+  metadata: { tools_used: string[]; data_collected: Record<string, unknown> };
+}
+
+export interface McpToolRecord {
+  name: string;
+  description: string;
+  parameters: Record<string, string>;
+}
+
+export interface McpServerRecord {
+  id: string;
+  name: string;
+  url: string;
+  status: 'connected' | 'disconnected';
+  tools: McpToolRecord[];
+}
+
+export interface VoiceRecord {
+  id: string;
+  name: string;
+  language: string;
+  gender: string;
+  preview_url: string;
+  description?: string;
+  custom?: boolean;
+  samples?: { name: string; size: number; type: string }[];
+  created_at?: string;
+}
+
+export interface WebhookRecord {
+  id: string;
+  url: string;
+  events: string[];
+  secret?: string;
+  created_at: string;
+}
