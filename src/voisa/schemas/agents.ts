@@ -110,7 +110,9 @@ export const AgentDetails = z.looseObject({
   industry: z.string().optional(),
   created_at: z.string().optional(),
   config: z.looseObject({}).optional(),
-  knowledge_base: z.looseObject({ items: z.number().optional(), last_updated: z.string().nullish() }).optional(),
+  knowledge_base: z
+    .looseObject({ items: z.number().optional(), last_updated: z.string().nullish() })
+    .optional(),
   tools: z.array(z.string()).optional(),
   analytics: AgentStats.optional(),
 });
@@ -132,7 +134,10 @@ export const ChatResponse = z.looseObject({
 export type ChatResponse = z.infer<typeof ChatResponse>;
 
 export const AssignToolsRequest = z.object({
-  tools: z.array(z.string().min(1)).max(100).describe('Tool names from list_mcp_server_tools; replaces the set'),
+  tools: z
+    .array(z.string().min(1))
+    .max(100)
+    .describe('Tool names from list_mcp_server_tools; replaces the set'),
 });
 export type AssignToolsRequest = z.infer<typeof AssignToolsRequest>;
 
@@ -142,4 +147,3 @@ export const AssignToolsResult = z.looseObject({
   tools: z.array(z.string()).optional(),
 });
 export type AssignToolsResult = z.infer<typeof AssignToolsResult>;
-

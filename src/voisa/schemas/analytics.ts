@@ -19,11 +19,16 @@ export const AgentAnalytics = z.looseObject({
       total_duration: z.number(),
     })
     .partial(),
-  timeline: z.array(z.looseObject({ date: z.string(), calls: z.number(), success_rate: z.number().nullish() })).optional(),
+  timeline: z
+    .array(z.looseObject({ date: z.string(), calls: z.number(), success_rate: z.number().nullish() }))
+    .optional(),
   top_intents: z
     .array(z.looseObject({ intent: z.string(), count: z.number(), percentage: z.number().optional() }))
     .optional(),
-  sentiment: z.looseObject({ positive: z.number(), neutral: z.number(), negative: z.number() }).partial().optional(),
+  sentiment: z
+    .looseObject({ positive: z.number(), neutral: z.number(), negative: z.number() })
+    .partial()
+    .optional(),
 });
 export type AgentAnalytics = z.infer<typeof AgentAnalytics>;
 
@@ -33,8 +38,6 @@ export const SentimentBatchRequest = z.object({
 export type SentimentBatchRequest = z.infer<typeof SentimentBatchRequest>;
 
 export const SentimentResults = z.looseObject({
-  results: z.array(
-    z.looseObject({ text: z.string(), sentiment: z.string(), score: z.number() }),
-  ),
+  results: z.array(z.looseObject({ text: z.string(), sentiment: z.string(), score: z.number() })),
 });
 export type SentimentResults = z.infer<typeof SentimentResults>;

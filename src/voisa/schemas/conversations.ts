@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate, Pagination, PageQuery } from './common.js';
+import { IsoDate, PageQuery, Pagination } from './common.js';
 
 export const CONVERSATION_STATUSES = ['success', 'failed', 'ongoing'] as const;
 export const ConversationStatus = z.enum(CONVERSATION_STATUSES);

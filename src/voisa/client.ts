@@ -1,0 +1,119 @@
+/**
+ * The VOISA REST client: one typed method per API operation (see resources/),
+ * over one shared keep-alive undici Pool. Knows nothing of MCP.
+ */
+import { Pool } from 'undici';
+import { resolveConfig } from './config.js';
+import { ApiConnectionError } from './errors.js';
+import { HttpTransport } from './http.js';
+import { TokenBucket } from './rate-limit.js';
+import { type AgentsApi, agentsApi } from './resources/agents.js';
+import { type AnalyticsApi, analyticsApi } from './resources/analytics.js';
+import { type AuthApi, authApi } from './resources/auth.js';
+import { type CallsApi, callsApi } from './resources/calls.js';
+import { type ConversationsApi, conversationsApi } from './resources/conversations.js';
+import { type KnowledgeBaseApi, knowledgeBaseApi } from './resources/knowledge-base.js';
+import { type McpServersApi, mcpServersApi } from './resources/mcp-servers.js';
+import { type VoicesApi, voicesApi } from './resources/voices.js';
+import { type WebhooksApi, webhooksApi } from './resources/webhooks.js';
+import type { VoisaClientConfig } from './types.js';
+
+export { clientConfigFromEnv, DEFAULT_BASE_URL, DEFAULTS, ENV, silentLogger } from './config.js';
+export { DEFAULT_AUDIO_MAX_BYTES } from './resources/conversations.js';
+export type {
+  AudioStream,
+  ClientEvent,
+  FilePart,
+  RequestOptions,
+  VoisaClientConfig,
+  VoisaLogger,
+} from './types.js';
+export { VERSION } from './version.js';
+
+/** ApiConnectionError code of a call made after `close()`. */
+export const CLIENT_CLOSED = 'CLIENT_CLOSED';
+
+/** The connection pool of a client and of every client derived from it with `withApiKey`. */
+class SharedPool {
+  readonly #origin: string;
+  #pool: Pool | undefined;
+  #closed = false;
+
+  constructor(origin: string) {
+    this.#origin = origin;
+  }
+
+  /** Created on first use, so a client that sends nothing opens nothing. */
+  get(): Pool {
+    if (this.#closed) throw new ApiConnectionError('The VoisaClient is closed', { code: CLIENT_CLOSED });
+    this.#pool ??= new Pool(this.#origin, { connections: 16, keepAliveTimeout: 10_000 });
+    return this.#pool;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.close();
+  }
+}
+
+/** Set by `withApiKey` for the one synchronous constructor call that adopts the pool. */
+let poolToAdopt: SharedPool | undefined;
+
+export class VoisaClient {
+  readonly #config: VoisaClientConfig;
+  readonly #pool: SharedPool;
+  readonly #ownsPool: boolean;
+
+  readonly auth: AuthApi;
+  readonly agents: AgentsApi;
+  readonly knowledgeBase: KnowledgeBaseApi;
+  readonly conversations: ConversationsApi;
+  readonly mcpServers: McpServersApi;
+  readonly analytics: AnalyticsApi;
+  readonly calls: CallsApi;
+  readonly voices: VoicesApi;
+  readonly webhooks: WebhooksApi;
+
+  constructor(config: VoisaClientConfig) {
+    const resolved = resolveConfig(config);
+    // The key lives only in private fields (#config here, and the transport's).
+    this.#config = { ...config };
+    this.#ownsPool = poolToAdopt === undefined;
+    this.#pool = poolToAdopt ?? new SharedPool(resolved.origin);
+    poolToAdopt = undefined;
+    const bucket = resolved.rateLimitPerMin > 0 ? new TokenBucket(resolved.rateLimitPerMin) : undefined;
+    const pool = this.#pool;
+    const http = new HttpTransport(resolved, () => pool.get(), bucket);
+
+    this.auth = authApi(http);
+    this.agents = agentsApi(http);
+    this.knowledgeBase = knowledgeBaseApi(http);
+    this.conversations = conversationsApi(http);
+    this.mcpServers = mcpServersApi(http);
+    this.analytics = analyticsApi(http);
+    this.calls = callsApi(http);
+    this.voices = voicesApi(http);
+    this.webhooks = webhooksApi(http);
+  }
+
+  /**
+   * A client for another API key (e.g. one per HTTP session) with the same settings.
+   * It shares this client's connection pool and gets its own rate limiter with the
+   * same settings (the API limits per key). Closing it leaves the shared pool open.
+   */
+  withApiKey(apiKey: string): VoisaClient {
+    poolToAdopt = this.#pool;
+    try {
+      return new VoisaClient({ ...this.#config, apiKey });
+    } finally {
+      poolToAdopt = undefined;
+    }
+  }
+
+  /** Closes the connection pool (only the client that created it does). Later calls fail. */
+  async close(): Promise<void> {
+    if (this.#ownsPool) await this.#pool.close();
+  }
+}

@@ -1,0 +1,97 @@
+/** Client configuration: defaults, validation, and reading it from the environment. */
+import type { VoisaClientConfig, VoisaLogger } from './types.js';
+import { VERSION } from './version.js';
+
+export const DEFAULT_BASE_URL = 'https://api.voisa.ai/v1';
+export const DEFAULTS = {
+  timeoutMs: 30_000,
+  maxRetries: 2,
+  rateLimitPerMin: 100,
+  maxRetryDelayMs: 30_000,
+} as const;
+
+/** Environment variable names, one per config field. */
+export const ENV = {
+  apiKey: 'VOISA_API_KEY',
+  baseUrl: 'VOISA_BASE_URL',
+  timeoutMs: 'VOISA_TIMEOUT_MS',
+  maxRetries: 'VOISA_MAX_RETRIES',
+  rateLimitPerMin: 'VOISA_RATE_LIMIT_PER_MIN',
+} as const;
+
+/** A logger that drops everything (the default: stdout may belong to an MCP stdio transport). */
+export const silentLogger: VoisaLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Reads the client configuration from `env` (default `process.env`). Unset or empty
+ * variables are left out, so the client's defaults apply. Throws on a malformed number.
+ */
+export function clientConfigFromEnv(env: NodeJS.ProcessEnv = process.env): VoisaClientConfig {
+  const config: VoisaClientConfig = {};
+  const apiKey = env[ENV.apiKey]?.trim();
+  if (apiKey) config.apiKey = apiKey;
+  const baseUrl = env[ENV.baseUrl]?.trim();
+  if (baseUrl) config.baseUrl = baseUrl;
+  const timeoutMs = readInt(env, ENV.timeoutMs, 1);
+  if (timeoutMs !== undefined) config.timeoutMs = timeoutMs;
+  const maxRetries = readInt(env, ENV.maxRetries, 0);
+  if (maxRetries !== undefined) config.maxRetries = maxRetries;
+  const rateLimitPerMin = readInt(env, ENV.rateLimitPerMin, 0);
+  if (rateLimitPerMin !== undefined) config.rateLimitPerMin = rateLimitPerMin;
+  return config;
+}
+
+function readInt(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** The configuration with every default filled in and the base URL split for undici. */
+export interface ResolvedConfig {
+  apiKey: string | undefined;
+  /** e.g. https://api.voisa.ai */
+  origin: string;
+  /** e.g. /v1 (no trailing slash; '' for a bare origin) */
+  basePath: string;
+  timeoutMs: number;
+  maxRetries: number;
+  rateLimitPerMin: number;
+  maxRetryDelayMs: number;
+  logger: VoisaLogger;
+  userAgent: string;
+}
+
+export function resolveConfig(config: VoisaClientConfig): ResolvedConfig {
+  const baseUrl = config.baseUrl ?? DEFAULT_BASE_URL;
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new Error(`VOISA base URL is not a URL: "${baseUrl}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`VOISA base URL must be http(s): "${baseUrl}"`);
+  }
+  return {
+    apiKey: config.apiKey || undefined,
+    origin: url.origin,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    timeoutMs: nonNegative('timeoutMs', config.timeoutMs ?? DEFAULTS.timeoutMs, 1),
+    maxRetries: nonNegative('maxRetries', config.maxRetries ?? DEFAULTS.maxRetries, 0),
+    rateLimitPerMin: nonNegative('rateLimitPerMin', config.rateLimitPerMin ?? DEFAULTS.rateLimitPerMin, 0),
+    maxRetryDelayMs: nonNegative('maxRetryDelayMs', config.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs, 0),
+    logger: config.logger ?? silentLogger,
+    userAgent: config.userAgent ?? `voisa-mcp/${VERSION}`,
+  };
+}
+
+function nonNegative(name: string, value: number, min: number): number {
+  if (!Number.isFinite(value) || value < min)
+    throw new Error(`VOISA client: ${name} must be >= ${min}, got ${value}`);
+  return value;
+}

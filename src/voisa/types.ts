@@ -1,0 +1,63 @@
+/** Public option and observer types of the VOISA client (re-exported by client.ts). */
+
+/** Structured logger; the client never passes it the API key, request bodies or response bodies. */
+export interface VoisaLogger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+/**
+ * What the client reports while it works on a call.
+ * - `retry`: another attempt follows after `delayMs`; `attempt` is the retry number (1 = first retry).
+ * - `rate_limit_wait`: the client-side rate limiter holds the request for `waitMs`.
+ * - `upstream_error`: the call failed for good (not emitted for the caller's own abort).
+ */
+export type ClientEvent =
+  | { type: 'retry'; method: string; path: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'rate_limit_wait'; method: string; path: string; waitMs: number }
+  | { type: 'upstream_error'; method: string; path: string; status?: number; code?: string; message: string };
+
+export interface RequestOptions {
+  /** Cancels the call, including waits for the rate limiter and between retries. */
+  signal?: AbortSignal;
+  /** Per-call observer (e.g. MCP log notifications). Exceptions thrown by it are ignored. */
+  onEvent?: (e: ClientEvent) => void;
+  /** Multipart uploads: bytes handed to the socket so far, of `totalBytes`. Restarts at 0 on a retry. */
+  onUploadProgress?: (sentBytes: number, totalBytes: number) => void;
+}
+
+export interface VoisaClientConfig {
+  /** VOISA_API_KEY. Without it requests go out unauthenticated (only `auth.getApiKey` works). */
+  apiKey?: string;
+  /** VOISA_BASE_URL, default https://api.voisa.ai/v1; request paths are appended. */
+  baseUrl?: string;
+  /** VOISA_TIMEOUT_MS, per attempt, default 30000. */
+  timeoutMs?: number;
+  /** VOISA_MAX_RETRIES, default 2. */
+  maxRetries?: number;
+  /** VOISA_RATE_LIMIT_PER_MIN, default 100; 0 = no client-side limit. */
+  rateLimitPerMin?: number;
+  /** Cap for backoff and Retry-After, default 30000. */
+  maxRetryDelayMs?: number;
+  logger?: VoisaLogger;
+  /** Default `voisa-mcp/<version>`. */
+  userAgent?: string;
+}
+
+/** A file sent in a multipart body. */
+export interface FilePart {
+  name: string;
+  data: Uint8Array;
+  contentType?: string;
+}
+
+/** A streamed binary response (conversation audio). */
+export interface AudioStream {
+  contentType: string;
+  contentLength?: number;
+  body: AsyncIterable<Uint8Array>;
+  /** Stops the download and frees the connection. Safe to call more than once. */
+  cancel(): void;
+}
