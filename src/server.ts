@@ -120,8 +120,11 @@ export function createServer(deps: ServerDeps): McpServer {
 
   function context(extra: Extra): ToolContext {
     const progressToken = extra._meta?.progressToken;
+    let last = Number.NEGATIVE_INFINITY;
+    // Progress must increase (MCP spec); a retried upload restarts at byte 0, so stale values are dropped.
     const progress: ToolContext['progress'] = async (done, total, message) => {
-      if (progressToken === undefined) return;
+      if (progressToken === undefined || done <= last) return;
+      last = done;
       await extra
         .sendNotification({
           method: 'notifications/progress',

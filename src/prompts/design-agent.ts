@@ -1,0 +1,86 @@
+/** `design_agent`: from a business description to a tested agent. */
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { ApiDeps } from '../resources/request.js';
+import { startingWith, userText } from './text.js';
+
+export const INDUSTRIES = [
+  'restaurant',
+  'healthcare',
+  'real_estate',
+  'retail',
+  'hospitality',
+  'legal',
+  'finance',
+  'automotive',
+  'education',
+  'beauty',
+  'logistics',
+] as const;
+
+const CACHE_MS = 60_000;
+
+/** Languages of the voice catalogue (e.g. de-DE), cached for a minute. */
+function languageCompleter(deps: ApiDeps) {
+  let cached: { at: number; languages: string[] } | undefined;
+  return async (value: string | undefined): Promise<string[]> => {
+    if (!cached || Date.now() - cached.at > CACHE_MS) {
+      try {
+        const { voices } = await deps.api.voices.list();
+        const languages = [...new Set(voices.flatMap((v) => (v.language ? [v.language] : [])))].sort();
+        cached = { at: Date.now(), languages };
+      } catch {
+        return [];
+      }
+    }
+    return startingWith(cached.languages)(value);
+  };
+}
+
+export function registerDesignAgentPrompt(mcp: McpServer, deps: ApiDeps): void {
+  mcp.registerPrompt(
+    'design_agent',
+    {
+      title: 'Design a phone agent',
+      description:
+        'Create a VOISA agent for a business: voice, first message, prompt, turn detection, privacy, knowledge base, test chat.',
+      argsSchema: {
+        business_description: z
+          .string()
+          .min(1)
+          .max(5000)
+          .describe('What the business does and what callers need'),
+        industry: completable(
+          z.string().max(100).optional().describe('e.g. restaurant, healthcare'),
+          startingWith(INDUSTRIES),
+        ),
+        language: completable(
+          z.string().max(35).optional().describe('Caller language, e.g. de-DE'),
+          languageCompleter(deps),
+        ),
+      },
+    },
+    ({ business_description, industry, language }) => ({
+      description: 'Design, create and test a VOISA agent',
+      messages: [userText(designText(business_description, industry, language))],
+    }),
+  );
+}
+
+export function designText(business: string, industry?: string, language?: string): string {
+  const lang = language ?? "the callers' language (ask me if unsure)";
+  return `Design a VOISA phone agent for this business.
+
+<business>
+${business}
+</business>
+Industry: ${industry ?? 'infer it from the description'}. Language: ${lang}.
+
+1. Voice: call list_voices and pick a voice whose language is ${lang} and whose style fits the business; say why.
+2. Draft the agent: name, description, industry; config.conversation.first_message (one or two short sentences: greet with the business name, say it is an AI assistant); config.conversation.system_prompt (role, tasks, tone, what to collect from callers, when to hand over to a human, what never to say or promise; short answers suited to the phone); model and temperature (0.2-0.5 for factual work).
+3. Turn detection: mode (silence, vad or semantic), timeout (seconds of silence ending a turn, usually 1-3), end_call_on_silence. Privacy: retention_days, zero_retention, delete_audio; strict settings for health, legal or finance callers.
+4. Show me the full config and wait for my approval, then call create_agent.
+5. Seed the knowledge base with add_kb_text (hours, prices, policies, FAQs) or add_kb_url. Ask me for facts you do not know; never invent them.
+6. The new agent trains for a few seconds (RESOURCE_LOCKED meanwhile). Then test it with chat_with_agent: 3-5 realistic caller messages, including one off-topic and one edge case. Report wrong or weak answers and propose fixes with update_agent or more knowledge-base content.`;
+}

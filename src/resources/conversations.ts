@@ -1,0 +1,71 @@
+/**
+ * `voisa://conversations/{conversation_id}`: one call's metadata, collected data
+ * and summary, as JSON. The transcript is its own resource (see transcripts.ts),
+ * so this one carries no caller speech beyond the summary.
+ */
+import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Resource } from '@modelcontextprotocol/sdk/types.js';
+import type { ConversationDetails, ConversationSummary } from '../voisa/index.js';
+import type { Completer } from './complete.js';
+import { guarded } from './errors.js';
+import { type ApiDeps, optionsFor } from './request.js';
+import { audioUri, CONVERSATION_TEMPLATE, conversationUri, transcriptUri, variable } from './uris.js';
+
+const JSON_MIME = 'application/json';
+
+export function registerConversationResource(mcp: McpServer, deps: ApiDeps, complete: Completer): void {
+  mcp.registerResource(
+    'conversation',
+    new ResourceTemplate(CONVERSATION_TEMPLATE, { list: undefined, complete: { conversation_id: complete } }),
+    {
+      title: 'Conversation',
+      description: 'One call: agent, status, duration, sentiment, summary, tools used, data collected.',
+      mimeType: JSON_MIME,
+    },
+    (uri, vars, extra) =>
+      guarded(uri.href, async () => {
+        const details = await deps.api.conversations.get(
+          variable(vars, 'conversation_id'),
+          optionsFor(deps, extra),
+        );
+        return {
+          contents: [{ uri: uri.href, mimeType: JSON_MIME, text: JSON.stringify(conversationView(details)) }],
+        };
+      }),
+  );
+}
+
+/** The conversation without its transcript, plus links to the transcript and recording. */
+export function conversationView(details: ConversationDetails): Record<string, unknown> {
+  const { transcript, ...rest } = details;
+  return {
+    ...rest,
+    turns: transcript?.length ?? 0,
+    transcript_uri: transcriptUri(details.id),
+    audio_uri: details.status === 'ongoing' ? null : audioUri(details.id),
+  };
+}
+
+/** The resources/list entries of one conversation: its JSON, transcript and (once ended) recording. */
+export function conversationEntries(c: ConversationSummary): Resource[] {
+  const when = c.started_at ? ` ${c.started_at.slice(0, 16).replace('T', ' ')}` : '';
+  const label = `call${when} (${c.status})`;
+  const entries: Resource[] = [
+    { uri: conversationUri(c.id), name: c.id, title: label, mimeType: JSON_MIME },
+    {
+      uri: transcriptUri(c.id),
+      name: `${c.id}/transcript`,
+      title: `Transcript of ${label}`,
+      mimeType: 'text/plain',
+    },
+  ];
+  if (c.status !== 'ongoing') {
+    entries.push({
+      uri: audioUri(c.id),
+      name: `${c.id}/audio`,
+      title: `Recording of ${label}`,
+      mimeType: 'audio/mpeg',
+    });
+  }
+  return entries;
+}

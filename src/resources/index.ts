@@ -1,0 +1,36 @@
+/**
+ * The MCP resources: agent configs, conversations, transcripts, recordings and
+ * the voice catalogue. They depend only on the injected VOISA client.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { registerAgentResource } from './agents.js';
+import { DEFAULT_AUDIO_RESOURCE_BYTES, registerAudioResource } from './audio.js';
+import { type IdCompleters, idCompleters } from './complete.js';
+import { registerConversationResource } from './conversations.js';
+import { registerResourceList } from './list.js';
+import type { ApiDeps } from './request.js';
+import { registerTranscriptResource } from './transcripts.js';
+import { registerVoicesResource } from './voices.js';
+
+export interface ResourceDeps extends ApiDeps {
+  /** Shared with the prompts so both use one cache; created when absent. */
+  completers?: IdCompleters;
+  /** Cap of the recording resource, default 10 MiB. */
+  audioMaxBytes?: number;
+}
+
+export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
+  const ids = deps.completers ?? idCompleters(deps.api);
+  registerVoicesResource(mcp, deps);
+  registerAgentResource(mcp, deps, ids.agentIds);
+  registerConversationResource(mcp, deps, ids.conversationIds);
+  registerTranscriptResource(mcp, deps, ids.conversationIds);
+  registerAudioResource(mcp, deps, ids.conversationIds, deps.audioMaxBytes ?? DEFAULT_AUDIO_RESOURCE_BYTES);
+  // After the registrations above, which install McpServer's unpaged handler.
+  registerResourceList(mcp, deps);
+}
+
+export { type IdCompleters, idCompleters } from './complete.js';
+export { RESOURCE_NOT_FOUND } from './errors.js';
+export type { ApiDeps, Extra } from './request.js';
+export * from './uris.js';

@@ -1,0 +1,80 @@
+/**
+ * `resources/list`, paged with an opaque cursor.
+ *
+ * McpServer's own handler calls every template's `list` callback and
+ * concatenates the results in one answer, with no cursor: for an account with
+ * thousands of calls that is thousands of API pages in one request. So this
+ * handler replaces it: each answer is one API page of one kind (agents, then
+ * conversations) and the cursor encodes (kind, API page). At most 50 entries a
+ * page: 49 agents plus the voice catalogue on the first page, or 16
+ * conversations with their transcript and recording.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import {
+  ErrorCode,
+  ListResourcesRequestSchema,
+  McpError,
+  type Resource,
+} from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { agentEntry } from './agents.js';
+import { conversationEntries } from './conversations.js';
+import { toMcpError } from './errors.js';
+import { type ApiDeps, optionsFor } from './request.js';
+import { VOICES_ENTRY } from './voices.js';
+
+export const MAX_LIST_PAGE = 50;
+const AGENTS_PER_PAGE = MAX_LIST_PAGE - 1;
+const CONVERSATIONS_PER_PAGE = Math.floor(MAX_LIST_PAGE / 3);
+
+const KINDS = ['agents', 'conversations'] as const;
+const Cursor = z.object({ k: z.enum(KINDS), p: z.number().int().min(1) });
+type Cursor = z.infer<typeof Cursor>;
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): Cursor {
+  try {
+    return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      'Invalid cursor: pass nextCursor from the previous resources/list',
+    );
+  }
+}
+
+function hasMore(page: number, rows: number, limit: number, pages: number | undefined): boolean {
+  return pages !== undefined ? page < pages : rows === limit;
+}
+
+export function registerResourceList(mcp: McpServer, deps: ApiDeps): void {
+  mcp.server.setRequestHandler(ListResourcesRequestSchema, async (request, extra) => {
+    const at = request.params?.cursor ? decodeCursor(request.params.cursor) : { k: 'agents' as const, p: 1 };
+    const options = optionsFor(deps, extra);
+    const resources: Resource[] = [];
+    let more: boolean;
+    try {
+      if (at.k === 'agents') {
+        if (at.p === 1) resources.push(VOICES_ENTRY);
+        const r = await deps.api.agents.list({ page: at.p, limit: AGENTS_PER_PAGE }, options);
+        resources.push(...r.agents.map(agentEntry));
+        more = hasMore(at.p, r.agents.length, AGENTS_PER_PAGE, r.pagination?.pages);
+      } else {
+        const r = await deps.api.conversations.list({ page: at.p, limit: CONVERSATIONS_PER_PAGE }, options);
+        resources.push(...r.conversations.flatMap(conversationEntries));
+        more = hasMore(at.p, r.conversations.length, CONVERSATIONS_PER_PAGE, r.pagination?.pages);
+      }
+    } catch (err) {
+      throw toMcpError(err, `voisa://${at.k}`);
+    }
+    const next: Cursor | undefined = more
+      ? { k: at.k, p: at.p + 1 }
+      : at.k === 'agents'
+        ? { k: 'conversations', p: 1 }
+        : undefined;
+    return next ? { resources, nextCursor: encodeCursor(next) } : { resources };
+  });
+}

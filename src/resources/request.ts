@@ -1,0 +1,39 @@
+/** What resources and prompts need from the server: the client, per-request options, progress. */
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestOptions, VoisaClient } from '../voisa/index.js';
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export interface ApiDeps {
+  /** The VOISA client of this session. */
+  api: VoisaClient;
+  /** Client options for one MCP request (abort signal, log hooks). Default: the request's abort signal. */
+  requestOptions?: (extra: Extra) => RequestOptions;
+}
+
+export function optionsFor(deps: ApiDeps, extra: Extra): RequestOptions {
+  return deps.requestOptions?.(extra) ?? { signal: extra.signal };
+}
+
+export type Progress = (done: number, total?: number, message?: string) => void;
+
+/**
+ * Sends `notifications/progress` when the request carries a progress token; a
+ * no-op otherwise. Values that would not increase are dropped (the spec wants
+ * them strictly increasing).
+ */
+export function progressFor(extra: Extra): Progress {
+  const progressToken = extra._meta?.progressToken;
+  let last = Number.NEGATIVE_INFINITY;
+  return (done, total, message) => {
+    if (progressToken === undefined || done <= last) return;
+    last = done;
+    void extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken, progress: done, total, message },
+      })
+      .catch(() => {});
+  };
+}
