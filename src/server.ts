@@ -149,7 +149,19 @@ export function createServer(deps: ServerDeps): McpServer {
           ? `rate limit: waiting ${e.waitMs} ms before ${e.method} ${e.path}`
           : `VOISA error on ${e.method} ${e.path}: ${e.code ?? e.status ?? ''} ${e.message}`;
     deps.log?.(level, text);
-    void server.sendLoggingMessage({ level, logger: 'voisa', data: text }, extra.sessionId).catch(() => {});
+    if (isLogIgnored(level, extra.sessionId)) return;
+    // Sent as part of the request (not server.sendLoggingMessage) so that over streamable HTTP it travels on
+    // the request's own stream; a client with no standalone GET stream would otherwise never see it.
+    void extra
+      .sendNotification({ method: 'notifications/message', params: { level, logger: 'voisa', data: text } })
+      .catch(() => {});
+  }
+
+  /** The SDK's own `logging/setLevel` bookkeeping (per session); covered by the setLevel tests. */
+  function isLogIgnored(level: LoggingLevel, sessionId: string | undefined): boolean {
+    const check = (server as unknown as { isMessageIgnored?: (l: LoggingLevel, s?: string) => boolean })
+      .isMessageIgnored;
+    return check ? check(level, sessionId) : false;
   }
 
   async function confirmWithUser(
