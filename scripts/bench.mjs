@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+/**
+ * Measures what a user of the server pays for it, against the embedded sandbox:
+ *   - tools/list: bytes and o200k tokens, total and per tool
+ *   - spawn-to-initialize of the bundled entry (dist/voisa-mcp.mjs) vs tsc's dist/cli.js
+ *   - RSS of the bundled server after initialize
+ *   - per-call overhead: list_agents through the MCP server (in-memory transport)
+ *     vs the same client call made directly
+ * Run `npm run build` first.   node scripts/bench.mjs [--runs N]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { getEncoding } from 'js-tiktoken';
+import { startSandbox } from '../dist/sandbox/index.js';
+import { createServer } from '../dist/server.js';
+import { VoisaClient } from '../dist/voisa/index.js';
+
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+const CALLS = 400;
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const ms = (x) => `${x.toFixed(x < 10 ? 3 : 1)} ms`;
+
+const sandbox = await startSandbox({ rateLimitPerMin: 0, seed: true });
+const hostEnv = { ...process.env, VOISA_API_KEY: sandbox.demoKey, VOISA_BASE_URL: sandbox.baseUrl };
+
+// --- tools/list tokens -------------------------------------------------------
+const api = new VoisaClient({ apiKey: sandbox.demoKey, baseUrl: sandbox.baseUrl, rateLimitPerMin: 0 });
+const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+const server = createServer({ api });
+await server.connect(serverSide);
+const client = new Client({ name: 'bench', version: '0' });
+await client.connect(clientSide);
+const { tools } = await client.listTools();
+const enc = getEncoding('o200k_base');
+const tokens = (v) => enc.encode(JSON.stringify(v)).length;
+const rows = tools.map((t) => ({ name: t.name, bytes: JSON.stringify(t).length, tokens: tokens(t) }));
+console.log(
+  `tools/list: ${tools.length} tools, ${JSON.stringify({ tools }).length} bytes, ${tokens({ tools })} o200k tokens (target <= 4800)`,
+);
+for (const r of rows.sort((a, b) => b.tokens - a.tokens)) {
+  console.log(
+    `  ${r.name.padEnd(26)} ${String(r.tokens).padStart(5)} tokens ${String(r.bytes).padStart(6)} bytes`,
+  );
+}
+
+// --- spawn-to-initialize -----------------------------------------------------
+const INIT = `${JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } },
+})}\n`;
+
+function rssKiB(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Node itself: a process that answers the first line on stdin, the floor under any server. */
+const FLOOR = ['-e', "process.stdin.once('data', () => process.stdout.write('{}\\n'))"];
+
+/** Spawns the server, sends initialize at once, resolves with the time to the answer and the RSS then. */
+function spawnToInitialize(args) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { env: hostEnv, stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (!out.includes('\n')) return;
+      const elapsed = performance.now() - started;
+      setTimeout(() => {
+        const rss = rssKiB(child.pid);
+        child.kill();
+        resolve({ elapsed, rss });
+      }, 50);
+    });
+    child.on('error', reject);
+    child.stdin.write(INIT);
+  });
+}
+
+const entries = {
+  'node alone (floor)': FLOOR,
+  'dist/voisa-mcp.mjs': ['dist/voisa-mcp.mjs'],
+  'dist/cli.js': ['dist/cli.js'],
+};
+const runs = Object.fromEntries(Object.keys(entries).map((name) => [name, []]));
+for (const args of Object.values(entries)) await spawnToInitialize(args); // warm the file cache
+for (let i = 0; i < RUNS; i++) {
+  // Interleaved, so that a burst of load on the machine hits every entry alike.
+  for (const [name, args] of Object.entries(entries)) runs[name].push(await spawnToInitialize(args));
+}
+console.log(
+  `spawn-to-initialize, ${RUNS} runs each (target <= 150 ms), RSS after initialize (target < 60 MB):`,
+);
+for (const [name, rs] of Object.entries(runs)) {
+  const times = rs.map((r) => r.elapsed);
+  const rss = quantile(
+    rs.map((r) => r.rss),
+    0.5,
+  );
+  console.log(
+    `  ${name.padEnd(20)} median ${ms(quantile(times, 0.5))}, min ${ms(Math.min(...times))}, ` +
+      `max ${ms(Math.max(...times))}; RSS ${(rss / 1024).toFixed(1)} MB`,
+  );
+}
+
+// --- per-call overhead -------------------------------------------------------
+const direct = [];
+const viaMcp = [];
+for (let i = 0; i < 50; i++) {
+  await api.agents.list();
+  await client.callTool({ name: 'list_agents', arguments: {} });
+}
+for (let i = 0; i < CALLS; i++) {
+  let t = performance.now();
+  await api.agents.list();
+  direct.push(performance.now() - t);
+  t = performance.now();
+  const result = await client.callTool({ name: 'list_agents', arguments: {} });
+  viaMcp.push(performance.now() - t);
+  if (result.isError) throw new Error(`list_agents failed: ${JSON.stringify(result.content)}`);
+}
+const p = (xs) => ({ p50: quantile(xs, 0.5), p95: quantile(xs, 0.95) });
+const d = p(direct);
+const m = p(viaMcp);
+console.log(`list_agents direct   p50 ${ms(d.p50)} p95 ${ms(d.p95)}  (${CALLS} calls)`);
+console.log(`list_agents via MCP  p50 ${ms(m.p50)} p95 ${ms(m.p95)}`);
+console.log(`overhead             p50 ${ms(m.p50 - d.p50)} p95 ${ms(m.p95 - d.p95)} (target p50 < 0.3 ms)`);
+
+await client.close();
+await api.close();
+await sandbox.close();

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * Bundles the CLI (src/cli.ts and everything it imports, dependencies included)
+ * into one minified ESM file, dist/voisa-mcp.mjs: what `npx voisa-mcp` and the
+ * .mcpb bundle run. One file parses faster than a node_modules tree resolves.
+ * The library exports (dist/index.js, dist/sandbox/index.js) stay tsc's output.
+ *
+ *   node scripts/bundle.mjs [--metafile]   (--metafile also writes dist/voisa-mcp.meta.json)
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const BUNDLE = 'dist/voisa-mcp.mjs';
+
+/**
+ * undici's index loads every dispatcher, the mocks, the cache, cookies and
+ * websockets; the client needs its Pool only. Importing just that saves ~9 MB
+ * of RSS. The shim exports these names, and the build fails if src/ imports
+ * any other value from 'undici'.
+ */
+const UNDICI_NAMES = ['Pool', 'Dispatcher'];
+const UNDICI_SHIM = `const Dispatcher = require('undici/lib/dispatcher/dispatcher');
+Object.assign(Dispatcher.prototype, require('undici/lib/api'));
+module.exports = { Dispatcher, Pool: require('undici/lib/dispatcher/pool') };`;
+
+function undiciValueImports(dir = 'src') {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) =>
+      [
+        ...readFileSync(join(dir, f), 'utf8').matchAll(/import\s+(?!type\b)\{([^}]*)\}\s+from\s+'undici'/g),
+      ].flatMap((m) =>
+        m[1]
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s && !s.startsWith('type ')),
+      ),
+    );
+}
+
+const unknown = undiciValueImports().filter((name) => !UNDICI_NAMES.includes(name.split(/\s+as\s+/)[0]));
+if (unknown.length) {
+  throw new Error(`scripts/bundle.mjs: add ${unknown.join(', ')} to the undici shim (or drop the shim)`);
+}
+
+const undiciShim = {
+  name: 'undici-shim',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.includes('node_modules') ? undefined : { path: 'undici', namespace: 'undici-shim' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'undici-shim' }, () => ({
+      contents: UNDICI_SHIM,
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
+const result = await build({
+  entryPoints: ['src/cli.ts'],
+  outfile: BUNDLE,
+  bundle: true,
+  splitting: false, // dynamic import()s are inlined, evaluated only when reached
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  metafile: true,
+  plugins: [undiciShim],
+  logLevel: 'warning',
+  logOverride: { 'empty-glob': 'silent' }, // sentiment's require('../languages/' + code): English is built in
+  // src/cli.ts starts with a shebang, which esbuild keeps. CommonJS dependencies
+  // (undici, sentiment) call require() for Node's built-ins: give them one.
+  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+});
+
+if (process.argv.includes('--metafile'))
+  writeFileSync('dist/voisa-mcp.meta.json', JSON.stringify(result.metafile));
+const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
+process.stderr.write(`bundled ${BUNDLE} (${(bytes / 1024).toFixed(0)} KiB)\n`);

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * Builds the Claude Desktop extension: stages manifest.json, the single-file
+ * server (dist/voisa-mcp.mjs, from scripts/bundle.mjs) and LICENSE, then runs
+ * `mcpb pack`. Run `npm run build` first (`npm run pack` does).
+ *
+ *   node scripts/pack.mjs [out.mcpb]    default voisa-mcp.mcpb
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const out = resolve(process.argv[2] ?? 'voisa-mcp.mcpb');
+const stage = mkdtempSync(join(tmpdir(), 'voisa-mcpb-'));
+const bin = (name) => resolve('node_modules/.bin', name);
+
+// A manifest whose tools or version lag behind the code must not ship.
+execFileSync(process.execPath, ['scripts/gen-manifest.mjs', '--check'], { stdio: 'inherit' });
+
+mkdirSync(join(stage, 'server'));
+copyFileSync('manifest.json', join(stage, 'manifest.json'));
+copyFileSync('dist/voisa-mcp.mjs', join(stage, 'server/voisa-mcp.mjs'));
+copyFileSync('LICENSE', join(stage, 'LICENSE'));
+
+execFileSync(bin('mcpb'), ['validate', join(stage, 'manifest.json')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+execFileSync(bin('mcpb'), ['pack', stage, out], { stdio: ['ignore', 'ignore', 'inherit'] });
+rmSync(stage, { recursive: true, force: true });
+process.stderr.write(`packed ${out} (${(statSync(out).size / 1024).toFixed(0)} KiB)\n`);
