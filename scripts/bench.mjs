@@ -2,7 +2,7 @@
 /**
  * Measures what a user of the server pays for it, against the embedded sandbox:
  *   - tools/list: bytes and o200k tokens, total and per tool
- *   - spawn-to-initialize of the bundled entry (dist/voisa-mcp.mjs) vs tsc's dist/cli.js
+ *   - spawn-to-initialize of the bundled entry (dist/bin/voisa-mcp.mjs) vs tsc's dist/cli.js
  *   - RSS of the bundled server after initialize
  *   - per-call overhead: list_agents through the MCP server (in-memory transport)
  *     vs the same client call made directly
@@ -92,7 +92,7 @@ function spawnToInitialize(args) {
 
 const entries = {
   'node alone (floor)': FLOOR,
-  'dist/voisa-mcp.mjs': ['dist/voisa-mcp.mjs'],
+  'dist/bin/voisa-mcp.mjs': ['dist/bin/voisa-mcp.mjs'],
   'dist/cli.js': ['dist/cli.js'],
 };
 const runs = Object.fromEntries(Object.keys(entries).map((name) => [name, []]));

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
  * Bundles the CLI (src/cli.ts and everything it imports, dependencies included)
- * into one minified ESM file, dist/voisa-mcp.mjs: what `npx voisa-mcp` and the
- * .mcpb bundle run. One file parses faster than a node_modules tree resolves.
- * The library exports (dist/index.js, dist/sandbox/index.js) stay tsc's output.
+ * into minified ESM: dist/bin/voisa-mcp.mjs plus a few chunks in dist/bin/chunks/.
+ * That is what `npx voisa-mcp` and the .mcpb bundle run: a handful of files
+ * parse faster than a node_modules tree resolves, and the parts a stdio session
+ * never reaches (the sandbox, login, the HTTP transport) sit in chunks of their
+ * own, loaded by their dynamic import() only when used. The library exports
+ * (dist/index.js, dist/sandbox/index.js) stay tsc's output.
  *
  *   node scripts/bundle.mjs [--metafile]   (--metafile also writes dist/voisa-mcp.meta.json)
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-const BUNDLE = 'dist/voisa-mcp.mjs';
+const OUTDIR = 'dist/bin';
+const BUNDLE = `${OUTDIR}/voisa-mcp.mjs`;
 
 /**
  * undici's index loads every dispatcher, the mocks, the cache, cookies and
@@ -58,11 +62,15 @@ const undiciShim = {
   },
 };
 
+rmSync(OUTDIR, { recursive: true, force: true }); // no stale chunks from an earlier build
 const result = await build({
   entryPoints: ['src/cli.ts'],
-  outfile: BUNDLE,
+  outdir: OUTDIR,
+  entryNames: 'voisa-mcp',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
-  splitting: false, // dynamic import()s are inlined, evaluated only when reached
+  splitting: true, // each dynamic import() gets its own chunk, parsed only when reached
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -79,5 +87,6 @@ const result = await build({
 
 if (process.argv.includes('--metafile'))
   writeFileSync('dist/voisa-mcp.meta.json', JSON.stringify(result.metafile));
-const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
-process.stderr.write(`bundled ${BUNDLE} (${(bytes / 1024).toFixed(0)} KiB)\n`);
+const outputs = Object.values(result.metafile.outputs);
+const bytes = outputs.reduce((sum, o) => sum + o.bytes, 0);
+process.stderr.write(`bundled ${BUNDLE} and ${outputs.length - 1} chunks (${(bytes / 1024).toFixed(0)} KiB)\n`);

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * Builds the Claude Desktop extension: stages manifest.json, the single-file
- * server (dist/voisa-mcp.mjs, from scripts/bundle.mjs) and LICENSE, then runs
+ * Builds the Claude Desktop extension: stages manifest.json, the bundled
+ * server (dist/bin/, from scripts/bundle.mjs) and LICENSE, then runs
  * `mcpb pack`. Run `npm run build` first (`npm run pack` does).
  *
  *   node scripts/pack.mjs [out.mcpb]    default voisa-mcp.mcpb
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -18,9 +18,8 @@ const bin = (name) => resolve('node_modules/.bin', name);
 // A manifest whose tools or version lag behind the code must not ship.
 execFileSync(process.execPath, ['scripts/gen-manifest.mjs', '--check'], { stdio: 'inherit' });
 
-mkdirSync(join(stage, 'server'));
 copyFileSync('manifest.json', join(stage, 'manifest.json'));
-copyFileSync('dist/voisa-mcp.mjs', join(stage, 'server/voisa-mcp.mjs'));
+cpSync('dist/bin', join(stage, 'server'), { recursive: true });
 copyFileSync('LICENSE', join(stage, 'LICENSE'));
 
 execFileSync(bin('mcpb'), ['validate', join(stage, 'manifest.json')], {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-/** The `voisa-mcp` command: argv/env -> config -> command. Heavy modules load only for the command that needs them. */
+/** The `voisa-mcp` command: argv/env -> config -> command. The sandbox, login and HTTP load only when used. */
 import { ConfigError, helpText, loadConfig } from './config.js';
+import { credentialsPath, deleteCredentials } from './credentials.js';
+import { serve } from './main.js';
 import { VERSION } from './voisa/version.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -32,7 +34,6 @@ async function main(argv: string[]): Promise<number> {
       return login(config, { input: process.stdin, output: process.stderr, env: process.env });
     }
     case 'logout': {
-      const { deleteCredentials, credentialsPath } = await import('./credentials.js');
       const removed = await deleteCredentials();
       process.stderr.write(removed ? `Deleted ${credentialsPath()}\n` : 'No stored key.\n');
       return 0;
@@ -46,7 +47,6 @@ async function main(argv: string[]): Promise<number> {
       process.on('unhandledRejection', (err) =>
         process.stderr.write(`[voisa-mcp] error: unhandled rejection ${(err as Error)?.message ?? err}\n`),
       );
-      const { serve } = await import('./main.js');
       return serve(config);
     }
   }

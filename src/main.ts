@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
 import { type LogFn, stderrLogger } from './log.js';
 import { createServer } from './server.js';
+import { serveStdio } from './transports/stdio.js';
 import { VoisaClient, type VoisaLogger } from './voisa/index.js';
 
 export const NO_KEY_MESSAGE = `voisa-mcp: no VOISA API key.
@@ -60,7 +61,6 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     const { serveHttp } = await import('./transports/http.js');
     await serveHttp(config, { api, serverKey: apiKey, log });
   } else {
-    const { serveStdio } = await import('./transports/stdio.js');
     const server = createServer({ api, filter: config.filter, log });
     cleanups.unshift(() => server.close());
     const stop = new Promise<void>((resolve) => {

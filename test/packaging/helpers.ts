@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const BUNDLE = join(ROOT, 'dist/voisa-mcp.mjs');
+export const BUNDLE = join(ROOT, 'dist/bin/voisa-mcp.mjs');
 
 export function readJson<T = Record<string, unknown>>(path: string): T {
   return JSON.parse(readFileSync(resolve(ROOT, path), 'utf8')) as T;

@@ -73,8 +73,12 @@ async function startFromBundle(env: Record<string, string>) {
 }
 
 describe('voisa-mcp.mcpb', () => {
-  it('holds the manifest, one server file and the licence, not a node_modules tree', () => {
-    expect(files(unpacked)).toEqual(['LICENSE', 'manifest.json', 'server/voisa-mcp.mjs']);
+  it('holds the manifest, the bundled server and the licence, not a node_modules tree', () => {
+    const all = files(unpacked);
+    expect(all.slice(0, 2)).toEqual(['LICENSE', 'manifest.json']);
+    expect(all).toContain('server/voisa-mcp.mjs');
+    for (const f of all.slice(2)) expect(f).toMatch(/^server\/(voisa-mcp|chunks\/[\w-]+)\.mjs$/);
+    expect(all.length).toBeLessThanOrEqual(12);
     expect(statSync(join(dir, 'voisa-mcp.mcpb')).size).toBeLessThan(1_000_000);
   });
 

@@ -41,7 +41,7 @@ afterAll(async () => {
 describe('the npm package', () => {
   it('carries the bundle, the library with its types, README and LICENSE, and nothing else', () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['dist/voisa-mcp.mjs', 'dist/index.js', 'dist/index.d.ts']));
+    expect(paths).toEqual(expect.arrayContaining(['dist/bin/voisa-mcp.mjs', 'dist/index.js', 'dist/index.d.ts']));
     expect(paths).toEqual(
       expect.arrayContaining(['dist/sandbox/index.js', 'README.md', 'LICENSE', 'package.json']),
     );
@@ -61,7 +61,7 @@ describe('the npm package', () => {
   });
 
   it('has a bin that starts with a shebang, and the engines it needs', () => {
-    expect(pkg.bin).toEqual({ 'voisa-mcp': 'dist/voisa-mcp.mjs' });
+    expect(pkg.bin).toEqual({ 'voisa-mcp': 'dist/bin/voisa-mcp.mjs' });
     expect(readFileSync(BUNDLE, 'utf8').split('\n', 1)[0]).toBe('#!/usr/bin/env node');
     expect(pkg.engines.node).toMatch(/^>=20\./);
   });
