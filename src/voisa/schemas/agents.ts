@@ -39,12 +39,12 @@ export type AgentList = z.infer<typeof AgentList>;
 // --- agent configuration (request side: strict enough for the sandbox to validate) ---
 
 export const VoiceConfig = z.object({
-  provider: z.string().optional().describe('Voice provider, e.g. elevenlabs'),
+  provider: z.string().optional(),
   voice_id: z.string().min(1).optional().describe('Voice id from list_voices'),
   settings: z
     .object({
-      stability: z.number().min(0).max(1).optional().describe('0-1; higher is steadier'),
-      speed: z.number().min(0.5).max(2).optional().describe('0.5-2; 1 is normal'),
+      stability: z.number().min(0).max(1).optional().describe('higher is steadier'),
+      speed: z.number().min(0.5).max(2).optional().describe('1 is normal'),
     })
     .optional(),
 });
@@ -52,12 +52,12 @@ export const VoiceConfig = z.object({
 export const ConversationConfig = z.object({
   first_message: z.string().max(2000).optional().describe('What the agent says first'),
   system_prompt: z.string().max(20000).optional().describe("The agent's instructions"),
-  model: z.string().optional().describe('LLM, e.g. gpt-4o, claude-3-5-sonnet'),
+  model: z.string().optional().describe('e.g. gpt-4o'),
   temperature: z.number().min(0).max(2).optional(),
 });
 
 export const TurnDetection = z.object({
-  mode: z.enum(['silence', 'vad', 'semantic']).optional().describe('How the end of a turn is found'),
+  mode: z.enum(['silence', 'vad', 'semantic']).optional(),
   timeout: z.number().min(0).max(60).optional().describe('Seconds of silence ending a turn'),
   end_call_on_silence: z.number().min(0).max(600).optional().describe('Seconds of silence ending the call'),
 });
@@ -88,7 +88,7 @@ export const UpdateAgentRequest = z.object({
   name: z.string().min(1).max(200).optional(),
   description: z.string().max(2000).optional(),
   industry: z.string().max(100).optional(),
-  status: z.enum(['active', 'inactive']).optional().describe('Activate or deactivate'),
+  status: z.enum(['active', 'inactive']).optional(),
   config: AgentConfig.optional().describe('Deep-merged into the current config'),
 });
 export type UpdateAgentRequest = z.infer<typeof UpdateAgentRequest>;
