@@ -89,4 +89,6 @@ if (process.argv.includes('--metafile'))
   writeFileSync('dist/voisa-mcp.meta.json', JSON.stringify(result.metafile));
 const outputs = Object.values(result.metafile.outputs);
 const bytes = outputs.reduce((sum, o) => sum + o.bytes, 0);
-process.stderr.write(`bundled ${BUNDLE} and ${outputs.length - 1} chunks (${(bytes / 1024).toFixed(0)} KiB)\n`);
+process.stderr.write(
+  `bundled ${BUNDLE} and ${outputs.length - 1} chunks (${(bytes / 1024).toFixed(0)} KiB)\n`,
+);

@@ -21,6 +21,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './http/live-updates.js';
 import { registerPrompts } from './prompts/index.js';
 import { idCompleters, registerResources } from './resources/index.js';
 import type { AnyTool, ToolContext } from './tools/define.js';
@@ -38,6 +39,8 @@ export interface ServerDeps {
   files?: Pick<FileAccessOptions, 'mode' | 'dir'> & { maxBytes?: number };
   /** Diagnostics for the operator (stderr); never receives the API key. */
   log?: (level: LoggingLevel, message: string, data?: Record<string, unknown>) => void;
+  /** Webhook events (HTTP transport): adds `voisa://events`, and resource subscriptions when `subscriptions`. */
+  events?: LiveUpdatesOptions;
 }
 
 export const SERVER_NAME = 'voisa-mcp';
@@ -190,8 +193,12 @@ export function createServer(deps: ServerDeps): McpServer {
     requestOptions: (extra: Extra) => context(extra).req,
     completers: idCompleters(deps.api),
   };
-  registerResources(mcp, shared);
+  registerResources(mcp, {
+    ...shared,
+    staticEntries: deps.events ? [eventsResource(deps.events.hub.limit)] : [],
+  });
   registerPrompts(mcp, shared);
+  if (deps.events) attachLiveUpdates(mcp, deps.events);
 
   return mcp;
 }

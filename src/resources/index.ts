@@ -3,6 +3,7 @@
  * the voice catalogue. They depend only on the injected VOISA client.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Resource } from '@modelcontextprotocol/sdk/types.js';
 import { registerAgentResource } from './agents.js';
 import { DEFAULT_AUDIO_RESOURCE_BYTES, registerAudioResource } from './audio.js';
 import { type IdCompleters, idCompleters } from './complete.js';
@@ -17,6 +18,8 @@ export interface ResourceDeps extends ApiDeps {
   completers?: IdCompleters;
   /** Cap of the recording resource, default 10 MiB. */
   audioMaxBytes?: number;
+  /** Static resources registered elsewhere (e.g. `voisa://events`), listed on the first page. */
+  staticEntries?: Resource[];
 }
 
 export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
@@ -27,7 +30,7 @@ export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
   registerTranscriptResource(mcp, deps, ids.conversationIds);
   registerAudioResource(mcp, deps, ids.conversationIds, deps.audioMaxBytes ?? DEFAULT_AUDIO_RESOURCE_BYTES);
   // After the registrations above, which install McpServer's unpaged handler.
-  registerResourceList(mcp, deps);
+  registerResourceList(mcp, deps, deps.staticEntries ?? []);
 }
 
 export { type IdCompleters, idCompleters } from './complete.js';

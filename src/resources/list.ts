@@ -6,7 +6,7 @@
  * thousands of calls that is thousands of API pages in one request. So this
  * handler replaces it: each answer is one API page of one kind (agents, then
  * conversations) and the cursor encodes (kind, API page). At most 50 entries a
- * page: 49 agents plus the voice catalogue on the first page, or 16
+ * page: 48 agents plus the static resources (voices, events) on the first page, or 16
  * conversations with their transcript and recording.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -24,7 +24,7 @@ import { type ApiDeps, optionsFor } from './request.js';
 import { VOICES_ENTRY } from './voices.js';
 
 export const MAX_LIST_PAGE = 50;
-const AGENTS_PER_PAGE = MAX_LIST_PAGE - 1;
+const AGENTS_PER_PAGE = MAX_LIST_PAGE - 2; // room for the voice catalogue and voisa://events
 const CONVERSATIONS_PER_PAGE = Math.floor(MAX_LIST_PAGE / 3);
 
 const KINDS = ['agents', 'conversations'] as const;
@@ -50,7 +50,7 @@ function hasMore(page: number, rows: number, limit: number, pages: number | unde
   return pages !== undefined ? page < pages : rows === limit;
 }
 
-export function registerResourceList(mcp: McpServer, deps: ApiDeps): void {
+export function registerResourceList(mcp: McpServer, deps: ApiDeps, staticEntries: Resource[] = []): void {
   mcp.server.setRequestHandler(ListResourcesRequestSchema, async (request, extra) => {
     const at = request.params?.cursor ? decodeCursor(request.params.cursor) : { k: 'agents' as const, p: 1 };
     const options = optionsFor(deps, extra);
@@ -58,7 +58,7 @@ export function registerResourceList(mcp: McpServer, deps: ApiDeps): void {
     let more: boolean;
     try {
       if (at.k === 'agents') {
-        if (at.p === 1) resources.push(VOICES_ENTRY);
+        if (at.p === 1) resources.push(VOICES_ENTRY, ...staticEntries);
         const r = await deps.api.agents.list({ page: at.p, limit: AGENTS_PER_PAGE }, options);
         resources.push(...r.agents.map(agentEntry));
         more = hasMore(at.p, r.agents.length, AGENTS_PER_PAGE, r.pagination?.pages);

@@ -41,7 +41,9 @@ afterAll(async () => {
 describe('the npm package', () => {
   it('carries the bundle, the library with its types, README and LICENSE, and nothing else', () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['dist/bin/voisa-mcp.mjs', 'dist/index.js', 'dist/index.d.ts']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['dist/bin/voisa-mcp.mjs', 'dist/index.js', 'dist/index.d.ts']),
+    );
     expect(paths).toEqual(
       expect.arrayContaining(['dist/sandbox/index.js', 'README.md', 'LICENSE', 'package.json']),
     );

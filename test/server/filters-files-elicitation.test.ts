@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, realpath, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { selectTools, TOOL_NAMES } from '../../src/tools/index.js';
 import { call, connect, resultText } from '../helpers/mcp.js';
 import { useSandbox } from '../helpers/sandbox.js';

@@ -1,0 +1,328 @@
+/**
+ * createHttpApp: the Hono app behind `voisa-mcp --http`. Routes: `/mcp` (MCP
+ * streamable HTTP: POST, GET stream, DELETE), `GET /healthz`, `POST /webhooks/voisa`.
+ * Every /mcp request acts with one VOISA key (see auth.ts); a stateful session is
+ * bound to the key that opened it; stateless requests each get a fresh server.
+ */
+import type { HttpBindings } from '@hono/node-server';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { type Context, Hono } from 'hono';
+import type { LogFn } from '../log.js';
+import { createServer } from '../server.js';
+import type { ToolFilter } from '../tools/index.js';
+import type { VoisaClient } from '../voisa/index.js';
+import { hashKey, KeyVerifier, newSessionId, resolveKey, sessionIdMatchesKey } from './auth.js';
+import { ClientPool } from './clients.js';
+import { EventHub } from './event-hub.js';
+import { corsHeaders, createGuards } from './guards.js';
+import { json, readBody, rpcError } from './responses.js';
+import { type Session, SessionRegistry } from './sessions.js';
+import { WebhookReceiver } from './webhooks.js';
+
+export interface HttpAppOptions {
+  /** Base client: settings for every key; its own key (if any) is `serverKey`. */
+  api: VoisaClient;
+  /** The server's own key, lent to keyless requests when `loopbackOnly`. */
+  serverKey?: string;
+  /** The server listens on loopback only. */
+  loopbackOnly: boolean;
+  stateless?: boolean;
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
+  /** Folder that file_path/save_to may use; local files are refused without it. */
+  allowFileAccess?: string;
+  /** Enables `POST /webhooks/voisa`. */
+  webhookSecret?: string;
+  /** Default 30 min. */
+  sessionIdleMs?: number;
+  /** Default 500. */
+  maxSessions?: number;
+  /** Bytes, default 32 MiB (base64 file uploads travel in tool arguments). */
+  bodyLimit?: number;
+  filter?: ToolFilter;
+  hub?: EventHub;
+  log?: LogFn;
+}
+
+export interface HttpApp {
+  app: Hono<{ Bindings: HttpBindings }>;
+  sessions: SessionRegistry;
+  hub: EventHub;
+  /** POST /mcp requests still being answered. */
+  inFlight(): number;
+  /** From now on new requests get 503. */
+  beginShutdown(): void;
+  /** Expires idle sessions and unused clients. */
+  sweep(): void;
+  /** Closes every session and the per-key clients. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+const SESSION_NOT_FOUND = -32001;
+const SERVER_ERROR = -32000;
+
+type Ctx = Context<{ Bindings: HttpBindings }>;
+
+export function createHttpApp(o: HttpAppOptions): HttpApp {
+  const log: LogFn = o.log ?? (() => {});
+  const bodyLimit = o.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const hub = o.hub ?? new EventHub();
+  const serverKeyHash = o.serverKey ? hashKey(o.serverKey) : undefined;
+  const pool = new ClientPool(o.api, serverKeyHash);
+  const verifier = new KeyVerifier();
+  const sessions = new SessionRegistry(o.sessionIdleMs ?? 30 * 60_000, o.maxSessions ?? 500, (s, reason) =>
+    log('info', `session ${s.id.slice(0, 8)}… closed (${reason}); ${sessions.size} live`),
+  );
+  const guards = createGuards({
+    loopbackOnly: o.loopbackOnly,
+    allowedHosts: o.allowedHosts ?? [],
+    allowedOrigins: o.allowedOrigins ?? [],
+  });
+  const receiver = o.webhookSecret ? new WebhookReceiver({ secret: o.webhookSecret, hub }) : undefined;
+  const files = o.allowFileAccess
+    ? { mode: 'dir' as const, dir: o.allowFileAccess }
+    : { mode: 'off' as const };
+  let closing = false;
+  let inFlight = 0;
+
+  const buildServer = (api: VoisaClient, subscriptions: boolean): McpServer =>
+    createServer({ api, filter: o.filter, files, log, events: { hub, subscriptions } });
+
+  const app = new Hono<{ Bindings: HttpBindings }>();
+
+  app.get('/healthz', (c) =>
+    c.json(
+      {
+        status: closing ? 'closing' : 'ok',
+        mode: o.stateless ? 'stateless' : 'stateful',
+        sessions: sessions.size,
+      },
+      closing ? 503 : 200,
+    ),
+  );
+
+  // Refuse new work while shutting down, and a Host that is not ours (DNS rebinding).
+  app.use('*', async (c, next) => {
+    if (closing) return rpcError(503, SERVER_ERROR, 'Server is shutting down', { connection: 'close' });
+    const problem = guards.checkHost(c.req.header('host'));
+    if (problem) return rpcError(403, SERVER_ERROR, problem);
+    await next();
+  });
+
+  // Origin check and CORS for /mcp: only allowed origins, which get CORS headers.
+  app.use('/mcp', async (c, next) => {
+    const origin = c.req.header('origin');
+    if (!guards.originAllowed(origin)) return rpcError(403, SERVER_ERROR, `Origin not allowed: ${origin}`);
+    if (c.req.method === 'OPTIONS')
+      return new Response(null, { status: 204, headers: origin ? corsHeaders(origin) : {} });
+    await next();
+    if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) c.res.headers.set(k, v);
+  });
+
+  app.on(['POST', 'GET', 'DELETE'], '/mcp', async (c) => {
+    const isPost = c.req.method === 'POST';
+    if (isPost) {
+      inFlight++;
+      whenDone(c, () => inFlight--);
+    }
+    try {
+      return await handleMcp(c, isPost);
+    } catch (err) {
+      log('error', `/mcp ${c.req.method} failed: ${(err as Error).message}`);
+      return rpcError(500, -32603, 'Internal server error');
+    }
+  });
+
+  app.post('/webhooks/voisa', async (c) => {
+    if (!receiver)
+      return json(404, { ok: false, error: 'webhook receiver disabled: set VOISA_WEBHOOK_SECRET' });
+    const body = await readBody(c.req.raw, WEBHOOK_BODY_LIMIT);
+    if (!body.ok) return json(413, { ok: false, error: 'payload too large' });
+    const outcome = receiver.receive(body.bytes, (name) => c.req.header(name));
+    log(outcome.status === 200 ? 'debug' : 'warning', `webhook ${outcome.body.id ?? ''} ${outcome.status}`, {
+      ...(outcome.body.error ? { error: outcome.body.error } : {}),
+    });
+    return json(outcome.status, outcome.body);
+  });
+
+  app.notFound(() => json(404, { error: 'Not found. MCP is served at /mcp.' }));
+  app.onError((err) => {
+    log('error', `HTTP handler failed: ${err.message}`);
+    return rpcError(500, -32603, 'Internal server error');
+  });
+
+  async function handleMcp(c: Ctx, isPost: boolean): Promise<Response> {
+    const key = resolveKey(c.req.header('authorization'), { key: o.serverKey, loopbackOnly: o.loopbackOnly });
+    if (!key.ok) return unauthorized(key.message);
+
+    let body: unknown;
+    if (isPost) {
+      const read = await readBody(c.req.raw, bodyLimit);
+      if (!read.ok) return rpcError(413, SERVER_ERROR, `Request body over the limit of ${bodyLimit} bytes`);
+      try {
+        body = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
+      } catch {
+        return rpcError(400, -32700, 'Parse error: the body is not JSON');
+      }
+    }
+
+    if (o.stateless) {
+      if (!isPost)
+        return rpcError(405, SERVER_ERROR, 'Method not allowed: this server is stateless (POST only)', {
+          allow: 'POST',
+        });
+      const refused = await checkKey(key.hash, key.key);
+      if (refused) return refused;
+      return serveStateless(c, key.key, key.hash, body);
+    }
+
+    const sessionId = c.req.header('mcp-session-id');
+    if (sessionId) {
+      if (!sessionIdMatchesKey(sessionId, key.hash)) {
+        return rpcError(403, SERVER_ERROR, 'Forbidden: this session id was not opened with this API key');
+      }
+      const session = sessions.get(sessionId);
+      if (!session)
+        return rpcError(
+          404,
+          SESSION_NOT_FOUND,
+          'Session not found: it ended or expired; initialize a new one',
+        );
+      whenDone(c, sessions.begin(session));
+      return session.transport.handleRequest(c.req.raw, { parsedBody: body });
+    }
+    if (!isPost || !isInitialize(body)) {
+      return rpcError(400, SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required (initialize first)');
+    }
+    const refused = await checkKey(key.hash, key.key);
+    if (refused) return refused;
+    return openSession(c.req.raw, key.key, key.hash, body);
+  }
+
+  /** Undefined when the key is good, else the answer to send. */
+  async function checkKey(hash: string, key: string): Promise<Response | undefined> {
+    const api = pool.acquire(key, hash);
+    try {
+      const verdict = await verifier.verify(hash, api);
+      if (verdict === 'invalid') {
+        return unauthorized(
+          'INVALID_API_KEY: VOISA rejected this API key (GET /api/verify). Check it, or create one with `voisa-mcp login`.',
+          true,
+        );
+      }
+      return undefined;
+    } catch (err) {
+      log('warning', `could not verify an API key: ${(err as Error).message}`);
+      return rpcError(
+        502,
+        SERVER_ERROR,
+        `Could not verify the API key with VOISA: ${(err as Error).message}`,
+      );
+    } finally {
+      pool.release(hash);
+    }
+  }
+
+  async function openSession(request: Request, key: string, hash: string, body: unknown): Promise<Response> {
+    if (sessions.full()) {
+      return rpcError(
+        503,
+        SERVER_ERROR,
+        `Too many sessions (limit ${sessions.max}); retry later, or end unused sessions with DELETE /mcp`,
+        {
+          'retry-after': '30',
+        },
+      );
+    }
+    const id = newSessionId(hash);
+    const api = pool.acquire(key, hash);
+    const server = buildServer(api, true);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      pool.release(hash);
+    };
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessioninitialized: () => {
+        sessions.add(session);
+        log('info', `session ${id.slice(0, 8)}… opened; ${sessions.size} live`);
+      },
+      maxRequestBodySize: bodyLimit,
+    });
+    const session: Session = { id, keyHash: hash, server, transport, open: 0, lastActive: Date.now() };
+    transport.onclose = () => {
+      sessions.forget(id, 'ended');
+      release();
+    };
+    try {
+      await server.connect(transport);
+      const response = await transport.handleRequest(request, { parsedBody: body });
+      if (!sessions.get(id)) {
+        // The transport refused the initialize (its answer says why): nothing to keep.
+        await server.close().catch(() => {});
+        release();
+      }
+      return response;
+    } catch (err) {
+      await server.close().catch(() => {});
+      release();
+      throw err;
+    }
+  }
+
+  async function serveStateless(c: Ctx, key: string, hash: string, body: unknown): Promise<Response> {
+    const api = pool.acquire(key, hash);
+    const server = buildServer(api, false);
+    const transport = new WebStandardStreamableHTTPServerTransport({ maxRequestBodySize: bodyLimit });
+    await server.connect(transport);
+    whenDone(c, () => {
+      void server.close().catch(() => {});
+      pool.release(hash);
+    });
+    return transport.handleRequest(c.req.raw, { parsedBody: body });
+  }
+
+  return {
+    app,
+    sessions,
+    hub,
+    inFlight: () => inFlight,
+    beginShutdown: () => {
+      closing = true;
+    },
+    sweep: () => {
+      sessions.sweep();
+      pool.sweep();
+    },
+    async close() {
+      closing = true;
+      await sessions.closeAll('shutdown');
+      await pool.close();
+    },
+  };
+}
+
+function isInitialize(body: unknown): boolean {
+  return Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
+}
+
+function unauthorized(message: string, invalidToken = false): Response {
+  return rpcError(401, SERVER_ERROR, message, {
+    'www-authenticate': invalidToken
+      ? 'Bearer realm="voisa-mcp", error="invalid_token"'
+      : 'Bearer realm="voisa-mcp"',
+  });
+}
+
+/** Runs `fn` once the HTTP response is finished or the client went away. */
+function whenDone(c: Ctx, fn: () => void): void {
+  const outgoing = c.env?.outgoing;
+  if (outgoing) outgoing.once('close', fn);
+  else queueMicrotask(fn);
+}

@@ -1,0 +1,88 @@
+/**
+ * Live MCP sessions: each is one McpServer on one streamable HTTP transport,
+ * bound to the hash of the key that opened it. Sessions expire after an idle
+ * period with no open request (an open GET stream counts as activity), and
+ * their number is capped.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+
+export interface Session {
+  id: string;
+  keyHash: string;
+  server: McpServer;
+  transport: WebStandardStreamableHTTPServerTransport;
+  /** Open HTTP requests on this session (POST calls, the GET stream). */
+  open: number;
+  lastActive: number;
+}
+
+export class SessionRegistry {
+  readonly #sessions = new Map<string, Session>();
+
+  constructor(
+    readonly idleMs: number,
+    readonly max: number,
+    private readonly onClosed: (s: Session, reason: string) => void = () => {},
+  ) {}
+
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  add(session: Session): void {
+    this.#sessions.set(session.id, session);
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** True when no new session fits, after expiring idle ones. */
+  full(now = Date.now()): boolean {
+    if (this.#sessions.size < this.max) return false;
+    this.sweep(now);
+    return this.#sessions.size >= this.max;
+  }
+
+  /** Marks a request started on the session; returns the function that marks it finished. */
+  begin(session: Session): () => void {
+    session.open++;
+    session.lastActive = Date.now();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      session.open--;
+      session.lastActive = Date.now();
+    };
+  }
+
+  /** Closes sessions idle for longer than `idleMs`. */
+  sweep(now = Date.now()): void {
+    for (const s of this.#sessions.values()) {
+      if (s.open <= 0 && now - s.lastActive > this.idleMs) void this.close(s.id, 'idle');
+    }
+  }
+
+  /** Closes one session (its server and transport); idempotent. */
+  async close(id: string, reason: string): Promise<void> {
+    const s = this.#sessions.get(id);
+    if (!s) return;
+    this.#sessions.delete(id);
+    this.onClosed(s, reason);
+    await s.server.close().catch(() => {});
+  }
+
+  /** Forgets a session whose transport closed by itself (DELETE, client gone). */
+  forget(id: string, reason: string): void {
+    const s = this.#sessions.get(id);
+    if (!s) return;
+    this.#sessions.delete(id);
+    this.onClosed(s, reason);
+  }
+
+  async closeAll(reason: string): Promise<void> {
+    await Promise.all([...this.#sessions.keys()].map((id) => this.close(id, reason)));
+  }
+}

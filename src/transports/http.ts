@@ -1,0 +1,83 @@
+/**
+ * `voisa-mcp --http`: serves MCP streamable HTTP until SIGINT/SIGTERM, then
+ * shuts down gracefully. With `--sandbox`, the embedded sandbox's webhooks are
+ * pointed at this server's `/webhooks/voisa` with a generated secret, so its
+ * events become live resource updates with no setup.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import { isLoopbackHost } from '../http/auth.js';
+import { type RunningHttpServer, startHttpServer } from '../http/server.js';
+import type { LogFn } from '../log.js';
+import { type VoisaClient, WEBHOOK_EVENTS } from '../voisa/index.js';
+
+export { createHttpApp, type HttpApp, type HttpAppOptions } from '../http/app.js';
+export { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../http/server.js';
+
+export interface ServeHttpDeps {
+  api: VoisaClient;
+  /** The server's own key (env, login file, or the sandbox's demo key). */
+  serverKey?: string;
+  log: LogFn;
+}
+
+/** How long in-flight calls may take to finish once a stop signal arrives. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Serves until a stop signal; resolves once shut down. */
+export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<void> {
+  const { http } = config;
+  const webhookSecret =
+    http.webhookSecret ?? (config.sandbox ? randomBytes(24).toString('base64url') : undefined);
+  const server = await startHttpServer({
+    host: http.host,
+    port: http.port,
+    api: deps.api,
+    serverKey: deps.serverKey,
+    stateless: http.stateless,
+    allowedHosts: http.allowedHosts,
+    allowedOrigins: http.allowedOrigins,
+    allowFileAccess: http.allowFileAccess,
+    webhookSecret,
+    filter: config.filter,
+    log: deps.log,
+  });
+  const { log } = deps;
+  log(
+    'info',
+    `serving MCP over streamable HTTP at ${server.mcpUrl} (${http.stateless ? 'stateless' : 'sessions'})`,
+  );
+  if (!isLoopbackHost(http.host)) {
+    log('info', 'not on loopback: every request must carry its own Authorization: Bearer <VOISA API key>');
+    if (!http.allowedHosts.length)
+      log('warning', 'no --allowed-hosts: the Host header is not checked (set it behind a proxy)');
+  }
+  if (config.sandbox && webhookSecret) await pointSandboxWebhooks(deps.api, server, webhookSecret, log);
+  else if (webhookSecret) log('info', `VOISA webhooks accepted at ${server.url}/webhooks/voisa`);
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log('info', `shutting down: finishing in-flight calls (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
+  await server.close(SHUTDOWN_GRACE_MS);
+}
+
+/** Configures the sandbox (through its API) to deliver every event to this server. */
+async function pointSandboxWebhooks(
+  api: VoisaClient,
+  server: RunningHttpServer,
+  secret: string,
+  log: LogFn,
+): Promise<void> {
+  const url = `${server.url}/webhooks/voisa`;
+  try {
+    await api.webhooks.configure({ url, events: [...WEBHOOK_EVENTS], secret });
+    log(
+      'info',
+      `sandbox webhooks -> ${url}: subscribe to voisa://conversations/{id} and make_call to see live updates`,
+    );
+  } catch (err) {
+    log('warning', `could not point the sandbox webhooks at ${url}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * An HTTP stack for tests: a sandbox, a VOISA client, and `startHttpServer` on an
+ * ephemeral loopback port; SDK clients connect through StreamableHTTPClientTransport.
+ */
+import { request as httpRequest } from 'node:http';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
+import type { LogFn } from '../../src/log.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import { VoisaClient } from '../../src/voisa/index.js';
+
+export interface Stack {
+  sandbox: Sandbox;
+  api: VoisaClient;
+  http: RunningHttpServer;
+  /** Every operator log line, to assert that no key leaks. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface StackOptions extends Partial<Omit<StartHttpOptions, 'api' | 'serverKey'>> {
+  sandbox?: SandboxOptions;
+  /** The server's own key: the sandbox demo key by default, null for none. */
+  serverKey?: string | null;
+}
+
+export async function startStack(o: StackOptions = {}): Promise<Stack> {
+  const { sandbox: sandboxOptions, serverKey: keyOption, ...httpOptions } = o;
+  const sandbox = await startSandbox({ trainingMs: 200, callMs: 300, rateLimitPerMin: 0, ...sandboxOptions });
+  const serverKey = keyOption === null ? undefined : (keyOption ?? sandbox.demoKey);
+  const logs: string[] = [];
+  const log: LogFn = (level, message, data) =>
+    logs.push(`${level} ${message} ${data ? JSON.stringify(data) : ''}`);
+  const api = new VoisaClient({
+    apiKey: serverKey,
+    baseUrl: sandbox.baseUrl,
+    rateLimitPerMin: 0,
+    maxRetryDelayMs: 50,
+  });
+  const http = await startHttpServer({ host: '127.0.0.1', port: 0, api, serverKey, log, ...httpOptions });
+  return {
+    sandbox,
+    api,
+    http,
+    logs,
+    async close() {
+      await http.close(200);
+      await api.close();
+      await sandbox.close();
+    },
+  };
+}
+
+export interface HttpClient {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  close(): Promise<void>;
+}
+
+/** An SDK client over streamable HTTP, with `Authorization: Bearer key` when a key is given. */
+export async function connectHttp(url: string, key?: string): Promise<HttpClient> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: key ? { headers: { authorization: `Bearer ${key}` } } : {},
+  });
+  const client = new Client({ name: 'voisa-http-test', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    async close() {
+      await client.close().catch(() => {});
+    },
+  };
+}
+
+export const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
+/** A raw POST to /mcp (JSON-RPC body), for the answers an SDK client would hide. */
+export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** The text of a tool result's last text block. */
+export function text(result: CallToolResult): string {
+  const texts = result.content.filter((c) => c.type === 'text').map((c) => (c as { text: string }).text);
+  return texts.at(-1) ?? '';
+}
+
+/** Resolves when `predicate` holds, polling; rejects after `ms`. */
+export async function waitFor(predicate: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  const until = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A POST through node:http, which (unlike fetch) lets a test set the Host header. */
+export function postWithHost(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const target = new URL(url);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': Buffer.byteLength(payload),
+          ...headers,
+        },
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => {
+          data += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+        res.on('error', reject);
+        if ((res.headers['content-type'] ?? '').includes('event-stream')) res.destroy();
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Parsed JSON of a response: tests assert on it rather than type it. */
+export async function jsonOf(res: Response): Promise<any> {
+  return res.json();
+}
