@@ -21,7 +21,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './http/live-updates.js';
+import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './events/live-updates.js';
 import { registerPrompts } from './prompts/index.js';
 import { idCompleters, registerResources } from './resources/index.js';
 import type { AnyTool, ToolContext } from './tools/define.js';

@@ -5,7 +5,7 @@
  * publishes the event on the hub. Pure of HTTP: takes the raw body and headers.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { EventHub, VoisaEvent } from './event-hub.js';
+import type { EventHub, VoisaEvent } from '../events/hub.js';
 
 export interface WebhookReceiverOptions {
   secret: string;

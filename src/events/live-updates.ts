@@ -12,7 +12,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { EVENTS_URI, type EventHub, urisChangedBy } from './event-hub.js';
+import { EVENTS_URI, type EventHub, urisChangedBy } from './hub.js';
 
 export interface LiveUpdatesOptions {
   hub: EventHub;
