@@ -24,9 +24,11 @@ const BUNDLE = `${OUTDIR}/voisa-mcp.mjs`;
  * any other value from 'undici'.
  */
 const UNDICI_NAMES = ['Pool', 'Dispatcher'];
+// ESM with named exports, so that the client's `await import('undici')` sees `Pool`.
 const UNDICI_SHIM = `const Dispatcher = require('undici/lib/dispatcher/dispatcher');
 Object.assign(Dispatcher.prototype, require('undici/lib/api'));
-module.exports = { Dispatcher, Pool: require('undici/lib/dispatcher/pool') };`;
+const Pool = require('undici/lib/dispatcher/pool');
+export { Dispatcher, Pool };`;
 
 function undiciValueImports(dir = 'src') {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })

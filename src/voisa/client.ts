@@ -2,7 +2,7 @@
  * The VOISA REST client: one typed method per API operation (see resources/),
  * over one shared keep-alive undici Pool. Knows nothing of MCP.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { resolveConfig } from './config.js';
 import { ApiConnectionError } from './errors.js';
 import { HttpTransport } from './http.js';
@@ -36,17 +36,24 @@ export const CLIENT_CLOSED = 'CLIENT_CLOSED';
 /** The connection pool of a client and of every client derived from it with `withApiKey`. */
 class SharedPool {
   readonly #origin: string;
-  #pool: Pool | undefined;
+  #pool: Promise<Pool> | undefined;
   #closed = false;
 
   constructor(origin: string) {
     this.#origin = origin;
   }
 
-  /** Created on first use, so a client that sends nothing opens nothing. */
-  get(): Pool {
-    if (this.#closed) throw new ApiConnectionError('The VoisaClient is closed', { code: CLIENT_CLOSED });
-    this.#pool ??= new Pool(this.#origin, { connections: 16, keepAliveTimeout: 10_000 });
+  /**
+   * Created on first use, so a client that sends nothing opens nothing; undici itself is
+   * imported then too, which keeps it off the server's startup path (spawn to `initialize`).
+   */
+  get(): Promise<Pool> {
+    if (this.#closed) {
+      return Promise.reject(new ApiConnectionError('The VoisaClient is closed', { code: CLIENT_CLOSED }));
+    }
+    this.#pool ??= import('undici').then(
+      ({ Pool }) => new Pool(this.#origin, { connections: 16, keepAliveTimeout: 10_000 }),
+    );
     return this.#pool;
   }
 
@@ -54,7 +61,7 @@ class SharedPool {
     this.#closed = true;
     const pool = this.#pool;
     this.#pool = undefined;
-    await pool?.close();
+    await (await pool)?.close();
   }
 }
 

@@ -65,10 +65,10 @@ interface AttemptContext {
 export class HttpTransport {
   readonly #apiKey: string | undefined;
   readonly #config: ResolvedConfig;
-  readonly #pool: () => Pool;
+  readonly #pool: () => Promise<Pool>;
   readonly #bucket: TokenBucket | undefined;
 
-  constructor(config: ResolvedConfig, pool: () => Pool, bucket: TokenBucket | undefined) {
+  constructor(config: ResolvedConfig, pool: () => Promise<Pool>, bucket: TokenBucket | undefined) {
     this.#apiKey = config.apiKey;
     // Keep the key out of the (enumerable) config copy this object holds.
     this.#config = { ...config, apiKey: undefined };
@@ -185,7 +185,7 @@ export class HttpTransport {
     let res: Dispatcher.ResponseData | undefined;
     const started = Date.now();
     try {
-      res = await this.#pool().request({
+      res = await (await this.#pool()).request({
         method: spec.method,
         path: this.#pathOf(spec),
         headers: this.#headersOf(spec),
