@@ -55,14 +55,9 @@ describe('the catalogue', () => {
     expect(tool.description.length).toBeLessThanOrEqual(160);
     expect(typeof tool.annotations.readOnlyHint).toBe('boolean');
     expect(tool.output).toBeDefined();
-    // every field a model fills in is described, unless its name says it all
+    // every field a model fills in is described
     for (const [field, schema] of Object.entries(tool.input)) {
-      const described = (schema as { description?: string }).description;
-      if (
-        !['name', 'description', 'industry', 'status', 'page', 'limit', 'category', 'config'].includes(field)
-      ) {
-        expect(described, `${tool.name}.${field}`).toBeTruthy();
-      }
+      expect((schema as { description?: string }).description, `${tool.name}.${field}`).toBeTruthy();
     }
   });
 

@@ -78,17 +78,17 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 
 export const CreateAgentRequest = z.object({
   name: z.string().min(1).max(200).describe('Agent name'),
-  description: z.string().max(2000).optional(),
+  description: z.string().max(2000).optional().describe('What the agent handles'),
   industry: z.string().max(100).optional().describe('e.g. restaurant, healthcare, retail'),
-  config: AgentConfig.optional(),
+  config: AgentConfig.optional().describe('Voice, conversation, turn detection, privacy'),
 });
 export type CreateAgentRequest = z.infer<typeof CreateAgentRequest>;
 
 export const UpdateAgentRequest = z.object({
-  name: z.string().min(1).max(200).optional(),
-  description: z.string().max(2000).optional(),
-  industry: z.string().max(100).optional(),
-  status: z.enum(['active', 'inactive']).optional(),
+  name: z.string().min(1).max(200).optional().describe('New name'),
+  description: z.string().max(2000).optional().describe('New description'),
+  industry: z.string().max(100).optional().describe('New industry'),
+  status: z.enum(['active', 'inactive']).optional().describe('Take the agent off or back on the phone'),
   config: AgentConfig.optional().describe('Deep-merged into the current config'),
 });
 export type UpdateAgentRequest = z.infer<typeof UpdateAgentRequest>;

@@ -19,7 +19,7 @@ export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
 export const ListConversationsQuery = z.object({
   agent_id: z.string().min(1).optional().describe('Only this agent'),
-  status: ConversationStatus.optional(),
+  status: ConversationStatus.optional().describe('Only calls with this outcome'),
   date_from: IsoDate.optional().describe('ISO date; started at or after'),
   date_to: IsoDate.optional().describe('ISO date; started at or before'),
   ...PageQuery,

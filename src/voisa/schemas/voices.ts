@@ -15,6 +15,6 @@ export type VoiceList = z.infer<typeof VoiceList>;
 /** Multipart fields of `POST /api/voice/create` besides the `audio_samples` files. */
 export const CreateVoiceFields = z.object({
   name: z.string().min(1).max(200),
-  description: z.string().max(2000).optional(),
+  description: z.string().max(2000).optional().describe('What the voice is for'),
 });
 export type CreateVoiceFields = z.infer<typeof CreateVoiceFields>;
