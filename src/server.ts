@@ -24,6 +24,7 @@ import { z } from 'zod';
 import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './events/live-updates.js';
 import { registerPrompts } from './prompts/index.js';
 import { idCompleters, registerResources } from './resources/index.js';
+import { progressFor } from './resources/request.js';
 import type { AnyTool, ToolContext } from './tools/define.js';
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from './tools/files.js';
 import { selectTools, type ToolFilter } from './tools/index.js';
@@ -122,25 +123,14 @@ export function createServer(deps: ServerDeps): McpServer {
   });
 
   function context(extra: Extra): ToolContext {
-    const progressToken = extra._meta?.progressToken;
-    let last = Number.NEGATIVE_INFINITY;
-    // Progress must increase (MCP spec); a retried upload restarts at byte 0, so stale values are dropped.
-    const progress: ToolContext['progress'] = async (done, total, message) => {
-      if (progressToken === undefined || done <= last) return;
-      last = done;
-      await extra
-        .sendNotification({
-          method: 'notifications/progress',
-          params: { progressToken, progress: done, total, message },
-        })
-        .catch(() => {});
-    };
+    // Upload progress; progressFor drops values that would not increase (a retried upload restarts at 0).
+    const progress = progressFor(extra);
     const req: RequestOptions = {
       signal: extra.signal,
       onEvent: (e) => reportEvent(e, extra),
-      onUploadProgress: (sent, total) => void progress(sent, total, 'bytes uploaded'),
+      onUploadProgress: (sent, total) => progress(sent, total, 'bytes uploaded'),
     };
-    return { api: deps.api, req, files, progress };
+    return { api: deps.api, req, files };
   }
 
   function reportEvent(e: ClientEvent, extra: Extra): void {

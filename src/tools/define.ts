@@ -43,8 +43,6 @@ export interface ToolContext {
   req: RequestOptions;
   /** Local file access under the session's rules (roots, working directory, or none). */
   files: FileAccess;
-  /** Reports progress on the MCP request when the client asked for it (no-op otherwise). */
-  progress(done: number, total?: number, message?: string): Promise<void>;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodType = z.ZodType> {
