@@ -44,13 +44,9 @@ export function agentDetails(env: SandboxEnv, a: AgentRecord) {
       .map((k) => k.created_at)
       .sort()
       .at(-1) ?? null;
+  const { stats: _summaryStats, ...summary } = agentSummary(env, a);
   return {
-    id: a.id,
-    name: a.name,
-    description: a.description,
-    status: a.status,
-    industry: a.industry,
-    created_at: a.created_at,
+    ...summary,
     updated_at: a.updated_at,
     config: a.config,
     knowledge_base: { items: kb.length, last_updated: last },

@@ -102,13 +102,7 @@ export const CreatedAgent = z.looseObject({
 export type CreatedAgent = z.infer<typeof CreatedAgent>;
 
 /** `GET /api/agents/{id}` (also the answer to an update). Response side: lenient. */
-export const AgentDetails = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  description: z.string().optional(),
-  status: z.string(),
-  industry: z.string().optional(),
-  created_at: z.string().optional(),
+export const AgentDetails = AgentSummary.omit({ stats: true }).extend({
   config: z.looseObject({}).optional(),
   knowledge_base: z
     .looseObject({ items: z.number().optional(), last_updated: z.string().nullish() })
