@@ -23,6 +23,10 @@ export interface HttpOptions {
   allowedOrigins: string[];
   /** Folder that `file_path`/`save_to` may use over HTTP; none when unset. */
   allowFileAccess?: string;
+  /** Live sessions at most (503 past it). */
+  maxSessions: number;
+  /** A session unused this long is closed. */
+  sessionIdleMs: number;
   webhookSecret?: string;
 }
 
@@ -95,6 +99,16 @@ export const FLAGS = {
     env: 'VOISA_ALLOW_FILE_ACCESS',
     help: 'HTTP: folder that file_path/save_to may use',
   },
+  'max-sessions': {
+    type: 'string',
+    env: 'VOISA_MAX_SESSIONS',
+    help: 'HTTP: live sessions at most, then 503 (default 500)',
+  },
+  'session-idle-minutes': {
+    type: 'string',
+    env: 'VOISA_SESSION_IDLE_MINUTES',
+    help: 'HTTP: close a session unused this long (default 30)',
+  },
   help: { type: 'boolean', env: undefined, help: 'Show help' },
   version: { type: 'boolean', env: undefined, help: 'Show the version' },
 } as const;
@@ -136,6 +150,14 @@ function checkNames(kind: string, given: string[] | undefined, valid: readonly s
   const unknown = (given ?? []).filter((n) => !valid.includes(n));
   if (unknown.length)
     throw new ConfigError(`Unknown ${kind}: ${unknown.join(', ')}. Valid ${kind}: ${valid.join(', ')}`);
+}
+
+function positive(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${flag} must be a whole number >= 1, got "${value}"`);
+  return n;
 }
 
 function port(value: string, flag: string): number {
@@ -222,6 +244,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       allowedHosts: list(flag('allowed-hosts')) ?? [],
       allowedOrigins: list(flag('allowed-origins')) ?? [],
       allowFileAccess: flag('allow-file-access'),
+      maxSessions: positive(flag('max-sessions'), '--max-sessions', 500),
+      sessionIdleMs: positive(flag('session-idle-minutes'), '--session-idle-minutes', 30) * 60_000,
       webhookSecret: envValue(env, 'VOISA_WEBHOOK_SECRET'),
     },
     sandboxPort: portValue ? port(portValue, '--port') : 4010,

@@ -38,6 +38,8 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
     allowedHosts: http.allowedHosts,
     allowedOrigins: http.allowedOrigins,
     allowFileAccess: http.allowFileAccess,
+    maxSessions: http.maxSessions,
+    sessionIdleMs: http.sessionIdleMs,
     webhookSecret,
     filter: config.filter,
     log: deps.log,
