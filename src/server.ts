@@ -18,7 +18,6 @@ import {
   McpError,
   type ServerNotification,
   type ServerRequest,
-  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './events/live-updates.js';
@@ -28,7 +27,7 @@ import { progressFor } from './resources/request.js';
 import type { AnyTool, ToolContext } from './tools/define.js';
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from './tools/files.js';
 import { selectTools, type ToolFilter } from './tools/index.js';
-import { inputJsonSchema, outputJsonSchema, publishedAnnotations } from './tools/json-schema.js';
+import { toolListEntry } from './tools/json-schema.js';
 import { toErrorResult, toResult } from './tools/result.js';
 import type { ClientEvent, RequestOptions, VoisaClient } from './voisa/index.js';
 import { VERSION } from './voisa/version.js';
@@ -61,8 +60,6 @@ export function createServer(deps: ServerDeps): McpServer {
   );
   const server = mcp.server;
   const byName = new Map(tools.map((t) => [t.name, t]));
-  const validators = new Map<string, z.ZodObject>();
-  let listed: Tool[] | undefined;
 
   const files = createFileAccess({
     mode: deps.files?.mode ?? 'roots',
@@ -72,17 +69,7 @@ export function createServer(deps: ServerDeps): McpServer {
       server.getClientCapabilities()?.roots ? (await server.listRoots()).roots.map((r) => r.uri) : undefined,
   });
 
-  server.setRequestHandler(ListToolsRequestSchema, () => {
-    listed ??= tools.map((t) => ({
-      name: t.name,
-      title: t.title,
-      description: t.description,
-      inputSchema: inputJsonSchema(t) as Tool['inputSchema'],
-      outputSchema: outputJsonSchema(t) as Tool['outputSchema'],
-      annotations: publishedAnnotations(t),
-    }));
-    return { tools: listed };
-  });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.map(toolListEntry) }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const tool = byName.get(request.params.name);
@@ -92,12 +79,7 @@ export function createServer(deps: ServerDeps): McpServer {
         `Unknown tool ${request.params.name}. Available: ${[...byName.keys()].join(', ')}`,
       );
     }
-    let validator = validators.get(tool.name);
-    if (!validator) {
-      validator = z.object(tool.input);
-      validators.set(tool.name, validator);
-    }
-    const parsed = validator.safeParse(request.params.arguments ?? {});
+    const parsed = validatorOf(tool).safeParse(request.params.arguments ?? {});
     if (!parsed.success) return invalidInput(parsed.error);
     try {
       if (tool.confirm && !(await confirmWithUser(tool, parsed.data, extra))) {
@@ -191,6 +173,18 @@ export function createServer(deps: ServerDeps): McpServer {
   if (deps.events) attachLiveUpdates(mcp, deps.events);
 
   return mcp;
+}
+
+const validators = new WeakMap<AnyTool, z.ZodObject>();
+
+/** The zod object that checks a tool's arguments; built once per process, shared by every session. */
+function validatorOf(tool: AnyTool): z.ZodObject {
+  let validator = validators.get(tool);
+  if (!validator) {
+    validator = z.object(tool.input);
+    validators.set(tool, validator);
+  }
+  return validator;
 }
 
 /** The `isError` answer to arguments that do not fit the input schema; nothing goes upstream. */

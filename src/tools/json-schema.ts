@@ -9,7 +9,7 @@
  *   responses are parsed leniently, so a deeper schema would only add tokens and
  *   turn a harmless upstream change into a client-side validation failure.
  */
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { AnyTool } from './define.js';
 
@@ -85,4 +85,27 @@ export function publishedAnnotations(tool: AnyTool): ToolAnnotations {
   }
   if (openWorldHint === false) out.openWorldHint = false;
   return out;
+}
+
+const published = new WeakMap<AnyTool, Tool>();
+
+/**
+ * A tool's `tools/list` entry, computed once per process: every session (and,
+ * over stateless HTTP, every request) builds its own server, but they all
+ * publish the same entries.
+ */
+export function toolListEntry(tool: AnyTool): Tool {
+  let entry = published.get(tool);
+  if (!entry) {
+    entry = {
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: inputJsonSchema(tool) as Tool['inputSchema'],
+      outputSchema: outputJsonSchema(tool) as Tool['outputSchema'],
+      annotations: publishedAnnotations(tool),
+    };
+    published.set(tool, entry);
+  }
+  return entry;
 }
