@@ -57,6 +57,22 @@ describe('invalid input sends nothing upstream', () => {
     });
   }
 
+  // Tools whose fields are all optional: a value of the wrong type or outside the enum.
+  const optionalOnly: [string, Record<string, unknown>, string][] = [
+    ['list_agents', { limit: 'many' }, 'limit'],
+    ['list_agents', { status: 'sleeping' }, 'status'],
+    ['list_kb_items', { type: 'video' }, 'type'],
+    ['list_conversations', { date_from: 'last tuesday' }, 'date_from'],
+    ['list_conversations', { page: 0 }, 'page'],
+  ];
+  for (const [tool, args, field] of optionalOnly) {
+    it(`${tool}: bad ${field}`, async () => {
+      sandbox().clearRequests();
+      expectInputError(await call(mcp.client, tool, args), field);
+      expect(sandbox().requests()).toEqual([]);
+    });
+  }
+
   it('names nested fields by their path', async () => {
     sandbox().clearRequests();
     const result = await call(mcp.client, 'create_agent', {
