@@ -2,6 +2,7 @@
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { idCompleter } from '../resources/complete.js';
 import type { ApiDeps } from '../resources/request.js';
 import { startingWith, userText } from './text.js';
 
@@ -19,23 +20,13 @@ export const INDUSTRIES = [
   'logistics',
 ] as const;
 
-const CACHE_MS = 60_000;
-
-/** Languages of the voice catalogue (e.g. de-DE), cached for a minute. */
+/** Languages of the voice catalogue (e.g. de-DE), with the id completers' cache and prefix match. */
 function languageCompleter(deps: ApiDeps) {
-  let cached: { at: number; languages: string[] } | undefined;
-  return async (value: string | undefined): Promise<string[]> => {
-    if (!cached || Date.now() - cached.at > CACHE_MS) {
-      try {
-        const { voices } = await deps.api.voices.list();
-        const languages = [...new Set(voices.flatMap((v) => (v.language ? [v.language] : [])))].sort();
-        cached = { at: Date.now(), languages };
-      } catch {
-        return [];
-      }
-    }
-    return startingWith(cached.languages)(value);
-  };
+  const complete = idCompleter(async () => {
+    const { voices } = await deps.api.voices.list();
+    return { ids: [...new Set(voices.flatMap((v) => (v.language ? [v.language] : [])))].sort(), pages: 1 };
+  }, 1);
+  return (value: string | undefined) => complete(value ?? '');
 }
 
 export function registerDesignAgentPrompt(mcp: McpServer, deps: ApiDeps): void {
