@@ -1,8 +1,17 @@
 /**
  * `npx voisa-mcp` as a user gets it: `npm pack`, install the tarball in an empty
- * folder (offline, from the npm cache), run the installed `voisa-mcp` bin.
+ * folder, run the installed `voisa-mcp` bin.
+ *
+ * The install must pass on a fresh machine (empty npm cache) and give the same tree every
+ * time. `npm install <tarball> --offline` did neither: resolving the tarball's version ranges
+ * needs registry metadata, which `npm ci` does not cache (ENOTCACHED on a fresh machine), and
+ * online it would take whatever versions are newest that day. So the temporary project gets a
+ * package-lock derived from ours (our production packages at our locked versions and
+ * integrities, plus the tarball) and installs with `npm ci --prefer-offline`: from the cache
+ * when it has the tarballs, from the registry otherwise, as `npm ci` itself does. `.ci/run`
+ * runs the suite with an empty cache, so the registry path is exercised on every CI run.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
@@ -11,12 +20,22 @@ import { BUNDLE, connectStdio, readJson, requireBuild, run, tempDir } from './he
 
 interface PackResult {
   filename: string;
+  integrity: string;
   files: { path: string; size: number }[];
 }
 
-const pkg = readJson<{ version: string; bin: Record<string, string>; engines: { node: string } }>(
-  'package.json',
-);
+interface LockEntry {
+  dev?: boolean;
+  [field: string]: unknown;
+}
+
+const pkg = readJson<{
+  version: string;
+  license: string;
+  bin: Record<string, string>;
+  engines: { node: string };
+  dependencies: Record<string, string>;
+}>('package.json');
 let sandbox: Sandbox;
 let dir: string;
 let packed: PackResult;
@@ -26,13 +45,44 @@ beforeAll(async () => {
   sandbox = await startSandbox({ rateLimitPerMin: 0 });
   dir = tempDir('npm');
   packed = (JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir])) as PackResult[])[0]!;
-  run('npm', ['init', '-y'], dir);
-  run(
-    'npm',
-    ['install', join(dir, packed.filename), '--offline', '--no-audit', '--no-fund', '--no-package-lock'],
-    dir,
-  );
-}, 60_000);
+  writeUserProject(dir, packed);
+  run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], dir);
+}, 120_000);
+/**
+ * A user's project that depends on the tarball, with the lock file `npm install <tarball>` would
+ * write today given our lock: the tarball at node_modules/voisa-mcp, and every package of ours that
+ * is not dev-only at the same path, version and integrity (our tree is hoisted the same way).
+ */
+function writeUserProject(dir: string, packed: PackResult): void {
+  const ours = readJson<{ packages: Record<string, LockEntry> }>('package-lock.json');
+  const dependencies = { 'voisa-mcp': `file:${packed.filename}` };
+  const packages: Record<string, unknown> = {
+    '': { name: 'npm-package-test', version: '1.0.0', dependencies },
+    'node_modules/voisa-mcp': {
+      version: pkg.version,
+      resolved: `file:${packed.filename}`,
+      integrity: packed.integrity,
+      license: pkg.license,
+      dependencies: pkg.dependencies,
+      bin: pkg.bin,
+      engines: pkg.engines,
+    },
+  };
+  for (const [path, entry] of Object.entries(ours.packages)) {
+    if (path !== '' && !entry.dev) packages[path] = entry;
+  }
+  const manifest = { name: 'npm-package-test', version: '1.0.0', private: true, dependencies };
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const lock = {
+    name: manifest.name,
+    version: manifest.version,
+    lockfileVersion: 3,
+    requires: true,
+    packages,
+  };
+  writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+}
+
 afterAll(async () => {
   await sandbox?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -70,6 +120,18 @@ describe('the npm package', () => {
 
   it('installs from the tarball and answers `voisa-mcp --version`', () => {
     expect(run(join(dir, 'node_modules/.bin/voisa-mcp'), ['--version'], dir).trim()).toBe(pkg.version);
+  });
+
+  it('installs our dependencies at the versions of our own lock file', () => {
+    const ours = readJson<{ packages: Record<string, LockEntry> }>('package-lock.json');
+    const prod = Object.entries(ours.packages).filter(([path, entry]) => path !== '' && !entry.dev);
+    expect(prod.length).toBeGreaterThan(0);
+    for (const [path, entry] of prod) {
+      const installed = JSON.parse(readFileSync(join(dir, path, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      expect(installed.version, path).toBe(entry.version);
+    }
   });
 
   it('serves MCP over stdio from the installed bin', async () => {
