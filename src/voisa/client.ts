@@ -109,11 +109,13 @@ export class VoisaClient {
    * A client for another API key (e.g. one per HTTP session) with the same settings.
    * It shares this client's connection pool and gets its own rate limiter with the
    * same settings (the API limits per key). Closing it leaves the shared pool open.
+   * `overrides.logger` replaces the logger (e.g. a silent one for a call whose
+   * failure the caller reports itself).
    */
-  withApiKey(apiKey: string): VoisaClient {
+  withApiKey(apiKey: string, overrides: Pick<VoisaClientConfig, 'logger'> = {}): VoisaClient {
     poolToAdopt = this.#pool;
     try {
-      return new VoisaClient({ ...this.#config, apiKey });
+      return new VoisaClient({ ...this.#config, ...overrides, apiKey });
     } finally {
       poolToAdopt = undefined;
     }
