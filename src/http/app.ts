@@ -1,6 +1,7 @@
 /**
  * createHttpApp: the Hono app behind `voisa-mcp --http`. Routes: `/mcp` (MCP
- * streamable HTTP: POST, GET stream, DELETE), `GET /healthz`, `POST /webhooks/voisa`.
+ * streamable HTTP: POST, GET stream, DELETE), `GET /sse` + `POST /messages` (the
+ * old HTTP+SSE transport, see legacy-sse.ts), `GET /healthz`, `POST /webhooks/voisa`.
  * Every /mcp request acts with one VOISA key (see auth.ts); a stateful session is
  * bound to the key that opened it; stateless requests each get a fresh server.
  */
@@ -17,6 +18,7 @@ import type { VoisaClient } from '../voisa/index.js';
 import { hashKey, KeyVerifier, newSessionId, resolveKey, sessionIdMatchesKey } from './auth.js';
 import { ClientPool } from './clients.js';
 import { corsHeaders, createGuards } from './guards.js';
+import { mountLegacySse } from './legacy-sse.js';
 import { json, readBody, rpcError } from './responses.js';
 import { type Session, SessionRegistry } from './sessions.js';
 import { WebhookReceiver } from './webhooks.js';
@@ -149,7 +151,22 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     return json(outcome.status, outcome.body);
   });
 
-  app.notFound(() => json(404, { error: 'Not found. MCP is served at /mcp.' }));
+  // The old HTTP+SSE transport (2024-11-05) at GET /sse + POST /messages.
+  const legacy = mountLegacySse(app, {
+    sessions,
+    guards,
+    bodyLimit,
+    stateless: o.stateless === true,
+    resolveKey: (authorization) =>
+      resolveKey(authorization, { key: o.serverKey, loopbackOnly: o.loopbackOnly }),
+    checkKey,
+    acquireClient: (key, hash) => pool.acquire(key, hash),
+    releaseClient: (hash) => pool.release(hash),
+    buildServer: (api) => buildServer(api, true),
+    log,
+  });
+
+  app.notFound(() => json(404, { error: 'Not found. MCP is served at /mcp (legacy HTTP+SSE at /sse).' }));
   app.onError((err) => {
     log('error', `HTTP handler failed: ${err.message}`);
     return rpcError(500, -32603, 'Internal server error');
@@ -186,7 +203,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         return rpcError(403, SERVER_ERROR, 'Forbidden: this session id was not opened with this API key');
       }
       const session = sessions.get(sessionId);
-      if (!session)
+      if (!session || !(session.transport instanceof WebStandardStreamableHTTPServerTransport))
         return rpcError(
           404,
           SESSION_NOT_FOUND,
@@ -292,7 +309,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     app,
     sessions,
     hub,
-    inFlight: () => inFlight,
+    inFlight: () => inFlight + legacy.inFlight(),
     beginShutdown: () => {
       closing = true;
     },

@@ -1,17 +1,19 @@
 /**
- * Live MCP sessions: each is one McpServer on one streamable HTTP transport,
+ * Live MCP sessions: each is one McpServer on one HTTP transport (streamable or legacy SSE),
  * bound to the hash of the key that opened it. Sessions expire after an idle
  * period with no open request (an open GET stream counts as activity), and
  * their number is capped.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { LegacySseTransport } from './legacy-sse.js';
 
 export interface Session {
   id: string;
   keyHash: string;
   server: McpServer;
-  transport: WebStandardStreamableHTTPServerTransport;
+  /** Streamable HTTP (/mcp), or the old HTTP+SSE transport (/sse + /messages). */
+  transport: WebStandardStreamableHTTPServerTransport | LegacySseTransport;
   /** Open HTTP requests on this session (POST calls, the GET stream). */
   open: number;
   lastActive: number;

@@ -4,6 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
@@ -150,4 +151,112 @@ export function postWithHost(
 /** Parsed JSON of a response: tests assert on it rather than type it. */
 export async function jsonOf(res: Response): Promise<any> {
   return res.json();
+}
+
+export interface SseClient {
+  client: Client;
+  transport: SSEClientTransport;
+  /** True once the transport saw its stream end. */
+  closed(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * An SDK client over the old HTTP+SSE transport (GET /sse + POST /messages), the
+ * way the AI SDK's `type: 'sse'` and `mcp-remote --transport sse-only` connect.
+ */
+export async function connectSse(url: string, key?: string): Promise<SseClient> {
+  const transport = new SSEClientTransport(new URL(url), {
+    requestInit: key ? { headers: { authorization: `Bearer ${key}` } } : {},
+  });
+  const client = new Client({ name: 'voisa-sse-test', version: '1.0.0' }, { capabilities: {} });
+  let closed = false;
+  client.onclose = () => {
+    closed = true;
+  };
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    closed: () => closed,
+    async close() {
+      await client.close().catch(() => {});
+    },
+  };
+}
+
+export interface RawSse {
+  status: number;
+  headers: Headers;
+  /** The body when the answer is not an event stream. */
+  text: string;
+  /** The endpoint event's data (the POST URL, relative). */
+  endpoint: string;
+  /** Parsed `message` events received so far. */
+  messages: any[];
+  /** True once the server ended the stream. */
+  ended: boolean;
+  /** Resolves with the first message event matching `predicate`. */
+  next(predicate: (m: any) => boolean, ms?: number): Promise<any>;
+  close(): void;
+}
+
+/** `GET /sse` by hand, reading the event stream: for what an SDK client would hide. */
+export async function openSse(url: string, headers: Record<string, string> = {}): Promise<RawSse> {
+  const abort = new AbortController();
+  const res = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: abort.signal,
+  });
+  const raw: RawSse = {
+    status: res.status,
+    headers: res.headers,
+    text: '',
+    endpoint: '',
+    messages: [],
+    ended: false,
+    async next(predicate, ms = 3000) {
+      await waitFor(() => raw.messages.some(predicate), ms, 'an SSE message');
+      return raw.messages.find(predicate);
+    },
+    close: () => abort.abort(),
+  };
+  if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    raw.text = await res.text();
+    return raw;
+  }
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let gotEndpoint: () => void = () => {};
+  const endpointSeen = new Promise<void>((resolve) => {
+    gotEndpoint = resolve;
+  });
+  void (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          raw.ended = true;
+          return;
+        }
+        buffer += value;
+        let cut = buffer.indexOf('\n\n');
+        while (cut >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
+          if (event === 'endpoint') {
+            raw.endpoint = data;
+            gotEndpoint();
+          } else if (event === 'message') raw.messages.push(JSON.parse(data));
+          cut = buffer.indexOf('\n\n');
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+  })();
+  await Promise.race([endpointSeen, new Promise((r) => setTimeout(r, 3000))]);
+  return raw;
 }

@@ -1,0 +1,283 @@
+/**
+ * The old HTTP+SSE transport (MCP protocol 2024-11-05), for clients that speak
+ * only it (the AI SDK's `type: 'sse'`, `mcp-remote --transport sse-only`, older
+ * automation tools): `GET /sse` opens a session and its event stream, whose
+ * first `endpoint` event names `/messages?sessionId=…`; the client POSTs its
+ * JSON-RPC messages there (202) and every answer travels on the stream.
+ *
+ * It gets what `/mcp` gets: the Host guard and shutdown 503 (the app's `*`
+ * middleware), the Origin check and CORS, the same key resolution and
+ * `/api/verify` check, sessions bound to the key that opened them (every POST
+ * must carry that key), the body limit, the session cap, idle expiry (an open
+ * stream counts as activity, as on /mcp) and close on shutdown. Dropping the
+ * stream ends the session at once: nothing else could carry its answers.
+ *
+ * Everything legacy lives in this module (SDK v2 moves the transport to
+ * `@modelcontextprotocol/server-legacy/sse`): the transport is ours, on Web
+ * streams, because the SDK's `SSEServerTransport` picks its own session id
+ * (ours is bound to the key, see auth.ts) and needs Node's raw request objects.
+ */
+import type { HttpBindings } from '@hono/node-server';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+  type MessageExtraInfo,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Hono } from 'hono';
+import type { LogFn } from '../log.js';
+import type { VoisaClient } from '../voisa/index.js';
+import { type KeyResolution, newSessionId, sessionIdMatchesKey } from './auth.js';
+import { corsHeaders, type Guards } from './guards.js';
+import { readBody, rpcError } from './responses.js';
+import type { Session, SessionRegistry } from './sessions.js';
+
+/** Where clients POST: relative to the server root, so it survives a reverse proxy that keeps the Host. */
+export const MESSAGES_PATH = '/messages';
+const KEEPALIVE_MS = 25_000;
+const SESSION_NOT_FOUND = -32001;
+const SERVER_ERROR = -32000;
+const encoder = new TextEncoder();
+
+/**
+ * One legacy session's transport: its stream is the body of the `GET /sse`
+ * answer; POSTed messages come in through `receive`.
+ */
+export class LegacySseTransport implements Transport {
+  readonly stream: ReadableStream<Uint8Array>;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #closed = false;
+  #keepalive: ReturnType<typeof setInterval> | undefined;
+  /** Ids of requests received and not yet answered: calls in flight. */
+  readonly #pending = new Set<string | number>();
+
+  constructor(
+    readonly sessionId: string,
+    private readonly endpoint: string,
+  ) {
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      // The client went away (the HTTP adapter cancels the body when the socket closes).
+      cancel: () => this.#end(),
+    });
+  }
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  async start(): Promise<void> {
+    this.#write(`event: endpoint\ndata: ${this.endpoint}\n\n`);
+    // A comment line now and then keeps proxies from timing the stream out and reveals dead peers.
+    this.#keepalive = setInterval(() => this.#write(': keepalive\n\n'), KEEPALIVE_MS);
+    this.#keepalive.unref();
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.#closed) throw new Error('Not connected');
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      if (message.id !== undefined) this.#pending.delete(message.id);
+    }
+    this.#write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  /** Hands a POSTed message to the server. */
+  receive(message: JSONRPCMessage, extra: MessageExtraInfo): void {
+    if (isJSONRPCRequest(message)) this.#pending.add(message.id);
+    this.onmessage?.(message, extra);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      this.#controller.close();
+    } catch {
+      // already closed or cancelled
+    }
+    this.#end();
+  }
+
+  #write(text: string): void {
+    if (this.#closed) return;
+    try {
+      this.#controller.enqueue(encoder.encode(text));
+    } catch {
+      this.#end();
+    }
+  }
+
+  #end(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#keepalive);
+    this.#pending.clear();
+    this.onclose?.();
+  }
+}
+
+/** What the legacy routes borrow from the app (see app.ts). */
+export interface LegacySseDeps {
+  sessions: SessionRegistry;
+  guards: Guards;
+  bodyLimit: number;
+  stateless: boolean;
+  /** The key a request acts with (its bearer token, or the server's own on loopback). */
+  resolveKey(authorization: string | undefined): KeyResolution;
+  /** Undefined when the key is good, else the answer to send. */
+  checkKey(hash: string, key: string): Promise<Response | undefined>;
+  /** A pooled VOISA client for the key; pair with `releaseClient(hash)`. */
+  acquireClient(key: string, hash: string): VoisaClient;
+  releaseClient(hash: string): void;
+  /** A server with subscriptions, like a /mcp session's. */
+  buildServer(api: VoisaClient): McpServer;
+  log: LogFn;
+}
+
+export interface LegacySse {
+  /** Requests received on legacy sessions and not yet answered. */
+  inFlight(): number;
+}
+
+/** Adds `GET /sse` and `POST /messages` to the app (after its Host/shutdown middleware). */
+export function mountLegacySse(app: Hono<{ Bindings: HttpBindings }>, d: LegacySseDeps): LegacySse {
+  const live = new Set<LegacySseTransport>();
+
+  // Origin check and CORS, as for /mcp.
+  for (const path of ['/sse', MESSAGES_PATH]) {
+    app.use(path, async (c, next) => {
+      const origin = c.req.header('origin');
+      if (!d.guards.originAllowed(origin))
+        return rpcError(403, SERVER_ERROR, `Origin not allowed: ${origin}`);
+      if (c.req.method === 'OPTIONS')
+        return new Response(null, { status: 204, headers: origin ? corsHeaders(origin) : {} });
+      await next();
+      if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) c.res.headers.set(k, v);
+    });
+  }
+
+  app.get('/sse', async (c) => {
+    if (d.stateless) return statelessRefusal();
+    const key = d.resolveKey(c.req.header('authorization'));
+    if (!key.ok) return unauthorized(key.message);
+    const refused = await d.checkKey(key.hash, key.key);
+    if (refused) return refused;
+    if (d.sessions.full()) {
+      return rpcError(503, SERVER_ERROR, `Too many sessions (limit ${d.sessions.max}); retry later`, {
+        'retry-after': '30',
+      });
+    }
+    return open(key.key, key.hash);
+  });
+
+  app.post(MESSAGES_PATH, async (c) => {
+    if (d.stateless) return statelessRefusal();
+    const key = d.resolveKey(c.req.header('authorization'));
+    if (!key.ok) return unauthorized(key.message);
+    const sessionId = c.req.query('sessionId');
+    if (!sessionId)
+      return rpcError(400, SERVER_ERROR, 'Bad Request: the sessionId query parameter is required');
+    if (!sessionIdMatchesKey(sessionId, key.hash))
+      return rpcError(403, SERVER_ERROR, 'Forbidden: this session id was not opened with this API key');
+    const session = d.sessions.get(sessionId);
+    if (!session || !(session.transport instanceof LegacySseTransport)) {
+      return rpcError(
+        404,
+        SESSION_NOT_FOUND,
+        'Session not found: it ended or expired; open a new one with GET /sse',
+      );
+    }
+    const transport = session.transport;
+    const done = d.sessions.begin(session);
+    try {
+      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/json')
+        return rpcError(415, SERVER_ERROR, 'Unsupported Media Type: Content-Type must be application/json');
+      const read = await readBody(c.req.raw, d.bodyLimit);
+      if (!read.ok) return rpcError(413, SERVER_ERROR, `Request body over the limit of ${d.bodyLimit} bytes`);
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
+      } catch {
+        return rpcError(400, -32700, 'Parse error: the body is not JSON');
+      }
+      // 2024-11-05 allows JSON-RPC batches; every message must be valid before any is handled.
+      const items = Array.isArray(body) ? body : [body];
+      const messages: JSONRPCMessage[] = [];
+      for (const item of items) {
+        const parsed = JSONRPCMessageSchema.safeParse(item);
+        if (!parsed.success) break;
+        messages.push(parsed.data);
+      }
+      if (items.length === 0 || messages.length !== items.length)
+        return rpcError(400, -32600, 'Invalid Request: the body is not a JSON-RPC message or batch');
+      for (const message of messages) transport.receive(message, {});
+      return new Response('Accepted', { status: 202, headers: { 'content-type': 'text/plain' } });
+    } finally {
+      done();
+    }
+  });
+
+  async function open(key: string, hash: string): Promise<Response> {
+    const id = newSessionId(hash);
+    const transport = new LegacySseTransport(id, `${MESSAGES_PATH}?sessionId=${encodeURIComponent(id)}`);
+    const server = d.buildServer(d.acquireClient(key, hash));
+    const session: Session = { id, keyHash: hash, server, transport, open: 0, lastActive: Date.now() };
+    // The open stream counts as activity, as a /mcp GET stream does.
+    const streamDone = d.sessions.begin(session);
+    transport.onclose = () => {
+      streamDone();
+      live.delete(transport);
+      d.sessions.forget(id, 'stream closed');
+      d.releaseClient(hash);
+    };
+    try {
+      await server.connect(transport); // sends the endpoint event
+    } catch (err) {
+      await transport.close(); // releases what onclose releases
+      await server.close().catch(() => {});
+      throw err;
+    }
+    d.sessions.add(session);
+    live.add(transport);
+    d.log('info', `legacy SSE session ${id.slice(0, 8)}… opened; ${d.sessions.size} live`);
+    // When the client drops the stream, the adapter cancels it, which closes the session.
+    return new Response(transport.stream, {
+      status: 200,
+      headers: {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no', // nginx: do not buffer this answer
+      },
+    });
+  }
+
+  return {
+    inFlight: () => {
+      let n = 0;
+      for (const t of live) n += t.inFlight;
+      return n;
+    },
+  };
+}
+
+function statelessRefusal(): Response {
+  return rpcError(
+    405,
+    SERVER_ERROR,
+    'The legacy HTTP+SSE transport (GET /sse, POST /messages) needs sessions, and this server runs with --stateless. Use streamable HTTP at POST /mcp, or run the server without --stateless.',
+    { allow: '' },
+  );
+}
+
+function unauthorized(message: string): Response {
+  return rpcError(401, SERVER_ERROR, message, { 'www-authenticate': 'Bearer realm="voisa-mcp"' });
+}
