@@ -5,8 +5,15 @@
  * stdio the allowed folders are the client's MCP roots when it declares any,
  * else the working directory; over HTTP only the folder named by
  * `--allow-file-access`, and none without it. Files are capped in size.
+ *
+ * Only regular files are read or written. Reads resolve symlinks (the target
+ * must be inside); writes refuse a symlink at the target, so a dangling link
+ * cannot create a file elsewhere. Every open is O_NOFOLLOW | O_NONBLOCK and
+ * checked with fstat on the descriptor, so a FIFO or device never blocks a
+ * libuv thread and a file swapped in after the check is still refused.
  */
-import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, lstat, open, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -95,28 +102,122 @@ export function createFileAccess(opts: FileAccessOptions): FileAccess {
       const resolved = await realOrNull(absolute);
       if (!resolved) throw new FileAccessError(`${field}: no such file: ${filePath}`, field);
       check(allowed, resolved, field, filePath);
-      const info = await stat(resolved);
-      if (!info.isFile()) throw new FileAccessError(`${field}: ${filePath} is not a regular file`, field);
-      if (info.size > opts.maxBytes) {
-        throw new FileAccessError(
-          `${field}: ${filePath} is ${info.size} bytes, over the ${opts.maxBytes}-byte limit`,
-          field,
-        );
+      const fh = await openChecked(resolved, constants.O_RDONLY, field, filePath);
+      try {
+        const info = await fh.stat();
+        if (!info.isFile()) throw notRegular(field, filePath, info);
+        const tooBig = (size: number) =>
+          new FileAccessError(
+            `${field}: ${filePath} is ${size} bytes, over the ${opts.maxBytes}-byte limit`,
+            field,
+          );
+        if (info.size > opts.maxBytes) throw tooBig(info.size);
+        // Read through the checked descriptor, bounded: the file may have grown since fstat.
+        const data = await readUpTo(fh, opts.maxBytes + 1);
+        if (data.length > opts.maxBytes) throw tooBig(data.length);
+        return { name: path.basename(resolved), data };
+      } finally {
+        await fh.close();
       }
-      return { name: path.basename(resolved), data: await readFile(resolved) };
     },
 
     async write(filePath, data, field) {
       const allowed = await allowedFolders(field);
       const absolute = path.resolve(cwd, filePath);
+      const name = path.basename(absolute);
+      if (!name) throw new FileAccessError(`${field}: ${filePath} is not a file path`, field);
       const folder = await realOrNull(path.dirname(absolute));
       if (!folder) throw new FileAccessError(`${field}: the folder of ${filePath} does not exist`, field);
-      const target = path.join(folder, path.basename(absolute));
-      // A symlink at the target itself must point inside the allowed folders too.
-      const existing = await realOrNull(target);
-      check(allowed, existing ?? target, field, filePath);
-      await writeFile(existing ?? target, data);
-      return existing ?? target;
+      // The folder is real (symlinks resolved) and the name is taken literally: whatever sits
+      // there must be a regular file or nothing. A symlink is refused, dangling or not.
+      const target = path.join(folder, name);
+      check(allowed, target, field, filePath);
+      const existing = await lstat(target).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw fsError(err, field, filePath);
+      });
+      if (existing && !existing.isFile()) throw notRegular(field, filePath, existing);
+      if (existing && existing.nlink > 1) {
+        throw new FileAccessError(
+          `${field}: ${filePath} has other hard links, so writing it would change a file elsewhere; choose a new file name`,
+          field,
+        );
+      }
+
+      // A new file: O_EXCL fails on anything that appeared meanwhile, symlinks included.
+      // An existing one: opened without following links, checked to be the same file, then truncated.
+      const flags = existing ? constants.O_WRONLY : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+      const fh = await openChecked(target, flags, field, filePath);
+      try {
+        const info = await fh.stat();
+        if (existing && (info.dev !== existing.dev || info.ino !== existing.ino)) {
+          throw new FileAccessError(`${field}: ${filePath} changed while it was opened; try again`, field);
+        }
+        if (!info.isFile()) throw notRegular(field, filePath, info);
+        if (existing) await fh.truncate(0);
+        await fh.writeFile(data);
+      } catch (err) {
+        await fh.close();
+        if (!existing) await unlink(target).catch(() => {});
+        throw err instanceof FileAccessError ? err : fsError(err as NodeJS.ErrnoException, field, filePath);
+      }
+      await fh.close();
+      return target;
     },
   };
+}
+
+/** Opens without following a final symlink and without blocking on FIFOs or devices. */
+async function openChecked(p: string, flags: number, field: string, shown: string): Promise<FileHandle> {
+  try {
+    return await open(p, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o666);
+  } catch (err) {
+    throw fsError(err as NodeJS.ErrnoException, field, shown);
+  }
+}
+
+async function readUpTo(fh: FileHandle, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < limit) {
+    const buf = Buffer.alloc(Math.min(1024 * 1024, limit - total));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) break;
+    chunks.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function kind(info: Stats): string {
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  if (info.isDirectory()) return 'a folder';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+function notRegular(field: string, shown: string, info: Stats): FileAccessError {
+  return new FileAccessError(
+    `${field}: ${shown} is ${kind(info)}; only regular files are read or written (give the path of a regular file, or a new file name)`,
+    field,
+  );
+}
+
+/** Turns what open/write can raise into an input error that names the field. */
+function fsError(err: NodeJS.ErrnoException, field: string, shown: string): FileAccessError {
+  const why: Record<string, string> = {
+    ELOOP: 'is a symbolic link; only regular files are written',
+    EEXIST: 'appeared while it was being created; try again',
+    ENXIO: 'is not a regular file',
+    EISDIR: 'is a folder',
+    ENOENT: 'does not exist',
+    EACCES: 'is not accessible (permission denied)',
+    EPERM: 'is not accessible (operation not permitted)',
+    ENOSPC: 'could not be written: the disk is full',
+    EROFS: 'is on a read-only file system',
+  };
+  const reason = (err.code && why[err.code]) ?? `could not be opened (${err.code ?? err.message})`;
+  return new FileAccessError(`${field}: ${shown} ${reason}`, field);
 }
