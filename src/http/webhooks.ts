@@ -3,6 +3,12 @@
  * (`x-voisa-signature: sha256=<hex HMAC-SHA256(raw body, secret)>`, constant-time),
  * the event's shape and age, rejects an event id it has already accepted, then
  * publishes the event on the hub. Pure of HTTP: takes the raw body and headers.
+ *
+ * Replays are refused by time, not by count: an event is accepted only while its
+ * `timestamp` is inside the window (up to 10 min old, at most 60 s ahead), and its
+ * id is remembered for exactly as long, so every replay the timestamp check would
+ * let through is caught by id. Memory is the window's worth of events, with a
+ * hard cap that refuses (503) rather than forgets.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { EventHub, VoisaEvent } from '../events/hub.js';
@@ -10,9 +16,15 @@ import type { EventHub, VoisaEvent } from '../events/hub.js';
 export interface WebhookReceiverOptions {
   secret: string;
   hub: EventHub;
-  /** Events older (or further in the future) than this are refused; ids are remembered this long. Default 10 min. */
+  /** Events dated longer ago than this are refused; an accepted id is remembered until its event is that old. Default 10 min. */
   replayWindowMs?: number;
-  /** Bound on remembered ids, default 10000. */
+  /** Events dated further ahead than this (clock skew) are refused. Default 60 s. */
+  futureSkewMs?: number;
+  /**
+   * Hard cap on remembered ids, default 100,000 (a sustained 160 events/s over the
+   * window). Reaching it refuses new events with 503 + Retry-After rather than
+   * forgetting ids still inside the window, which would let their replays in.
+   */
   maxRemembered?: number;
   now?: () => number;
 }
@@ -20,22 +32,34 @@ export interface WebhookReceiverOptions {
 export interface WebhookOutcome {
   status: number;
   body: { ok: boolean; error?: string; id?: string };
+  headers?: Record<string, string>;
 }
 
 const SIGNATURE = /^sha256=([0-9a-f]{64})$/i;
+/** Event ids are short (`evt_…`); a bound keeps each remembered one small. */
+const MAX_ID_LENGTH = 256;
 
 export class WebhookReceiver {
   readonly #secret: Buffer;
+  /** Accepted event id -> when its event leaves the window (from then on its timestamp alone refuses it). */
   readonly #seen = new Map<string, number>();
   readonly #windowMs: number;
+  readonly #skewMs: number;
   readonly #max: number;
   readonly #now: () => number;
+  #nextPrune = 0;
 
   constructor(private readonly opts: WebhookReceiverOptions) {
     this.#secret = Buffer.from(opts.secret, 'utf8');
     this.#windowMs = opts.replayWindowMs ?? 10 * 60_000;
-    this.#max = opts.maxRemembered ?? 10_000;
+    this.#skewMs = opts.futureSkewMs ?? 60_000;
+    this.#max = opts.maxRemembered ?? 100_000;
     this.#now = opts.now ?? Date.now;
+  }
+
+  /** Ids remembered now (all of them still inside the window). */
+  get remembered(): number {
+    return this.#seen.size;
   }
 
   receive(raw: Uint8Array, header: (name: string) => string | undefined): WebhookOutcome {
@@ -54,16 +78,23 @@ export class WebhookReceiver {
     }
     const now = this.#now();
     const at = Date.parse(event.timestamp);
-    if (!Number.isFinite(at) || Math.abs(now - at) > this.#windowMs) {
+    if (!Number.isFinite(at) || now - at > this.#windowMs || at - now > this.#skewMs) {
       return {
         status: 400,
         body: { ok: false, error: 'event timestamp outside the accepted window', id: event.id },
       };
     }
-    this.#forgetOld(now);
+    this.#prune(now);
     if (this.#seen.has(event.id))
       return { status: 409, body: { ok: false, error: 'replayed event', id: event.id } };
-    this.#seen.set(event.id, now + this.#windowMs);
+    if (this.#seen.size >= this.#max) {
+      return {
+        status: 503,
+        body: { ok: false, error: 'too many recent events to check for replays; retry later', id: event.id },
+        headers: { 'retry-after': String(this.#secondsUntilRoom(now)) },
+      };
+    }
+    this.#seen.set(event.id, at + this.#windowMs);
     this.opts.hub.publish({ ...event, received_at: new Date(now).toISOString() });
     return { status: 200, body: { ok: true, id: event.id } };
   }
@@ -75,11 +106,22 @@ export class WebhookReceiver {
     return timingSafeEqual(expected, Buffer.from(hex, 'hex'));
   }
 
-  #forgetOld(now: number): void {
-    for (const [id, until] of this.#seen) {
-      if (until > now && this.#seen.size < this.#max) break; // insertion order: oldest first
-      this.#seen.delete(id);
-    }
+  /**
+   * Forgets ids whose events have left the window: from then on their timestamp
+   * alone refuses a replay. Ids expire out of insertion order (timestamps vary),
+   * so this is a full pass: at most once a second, or when the cap is reached.
+   */
+  #prune(now: number): void {
+    if (now < this.#nextPrune && this.#seen.size < this.#max) return;
+    this.#nextPrune = now + 1000;
+    for (const [id, until] of this.#seen) if (until < now) this.#seen.delete(id);
+  }
+
+  /** Seconds until the first remembered id leaves the window. */
+  #secondsUntilRoom(now: number): number {
+    let first = Number.POSITIVE_INFINITY;
+    for (const until of this.#seen.values()) first = Math.min(first, until);
+    return Math.max(1, Math.ceil((first - now) / 1000));
   }
 }
 
@@ -92,8 +134,8 @@ function parseEvent(raw: Uint8Array): Omit<VoisaEvent, 'received_at'> | undefine
   }
   if (!value || typeof value !== 'object') return undefined;
   const { id, event, timestamp, data } = value as Record<string, unknown>;
-  if (typeof id !== 'string' || !id || typeof event !== 'string' || typeof timestamp !== 'string')
-    return undefined;
+  if (typeof id !== 'string' || !id || id.length > MAX_ID_LENGTH) return undefined;
+  if (typeof event !== 'string' || typeof timestamp !== 'string') return undefined;
   if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined;
   return { id, event, timestamp, data: data as Record<string, unknown> };
 }
