@@ -19,7 +19,7 @@ import { hashKey, KeyVerifier, newSessionId, resolveKey, sessionIdMatchesKey } f
 import { ClientPool } from './clients.js';
 import { corsHeaders, createGuards } from './guards.js';
 import { mountLegacySse } from './legacy-sse.js';
-import { json, readBody, rpcError } from './responses.js';
+import { invalidJsonRpc, json, readBody, rpcError } from './responses.js';
 import { type Session, SessionRegistry } from './sessions.js';
 import { WebhookReceiver } from './webhooks.js';
 
@@ -185,6 +185,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       } catch {
         return rpcError(400, -32700, 'Parse error: the body is not JSON');
       }
+      const invalid = invalidJsonRpc(body, c.req.header('mcp-protocol-version'));
+      if (invalid) return invalid;
     }
 
     if (o.stateless) {

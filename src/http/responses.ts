@@ -1,4 +1,9 @@
-/** Small HTTP answers: JSON-RPC errors (what MCP clients expect on /mcp) and request bodies read under a limit. */
+/**
+ * Small HTTP answers: JSON-RPC errors (what MCP clients expect on /mcp), the
+ * check that a POSTed body is JSON-RPC at all, and request bodies read under a limit.
+ */
+import { RequestError } from '@hono/node-server';
+import { JSONRPCMessageSchema, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -7,14 +12,108 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   });
 }
 
-/** A JSON-RPC error answer with an HTTP status; `id` is null (the request may not have been parsed). */
+/** A JSON-RPC error answer with an HTTP status; `id` is null unless the request's id is known. */
 export function rpcError(
   status: number,
   code: number,
   message: string,
   headers: Record<string, string> = {},
+  id: RequestId | null = null,
 ): Response {
-  return json(status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
+  return json(status, { jsonrpc: '2.0', error: { code, message }, id }, headers);
+}
+
+/**
+ * The answer to a request the HTTP adapter could not even turn into a Request
+ * (a malformed Host such as `[::1` or `exa mple`, a bad request target): the
+ * client's fault, so 400, not 500. Anything else is ours: 500. The adapter's
+ * messages are fixed texts ("Invalid host header"); the header itself is not echoed.
+ */
+export function adapterErrorResponse(err: unknown): Response {
+  if (err instanceof RequestError)
+    return rpcError(400, -32000, `Bad Request: ${err.message}`, { connection: 'close' });
+  return rpcError(500, -32603, 'Internal server error');
+}
+
+export const INVALID_REQUEST = -32600;
+/** The first protocol version without JSON-RPC batches. */
+const NO_BATCHES_SINCE = '2025-06-18';
+
+/**
+ * Undefined when a parsed POST body is something MCP's transport serves: one
+ * JSON-RPC message, or (protocol versions before 2025-06-18 only) a non-empty
+ * batch of them. Otherwise the answer: HTTP 400 with JSON-RPC -32600 Invalid
+ * Request naming the problem, carrying the message's id when it has a usable
+ * one. (Left to the SDK, an empty batch got 202 with no body and any other
+ * malformed message -32700 "Parse error" with id null.)
+ *
+ * `protocolVersion` is the request's `Mcp-Protocol-Version` header, if any.
+ */
+export function invalidJsonRpc(body: unknown, protocolVersion?: string): Response | undefined {
+  if (!Array.isArray(body)) {
+    const problem = messageProblem(body);
+    return problem ? invalidRequest(problem, idOf(body)) : undefined;
+  }
+  if (body.length === 0) return invalidRequest('an empty batch is not a request');
+  const version = protocolVersion ?? initializeVersion(body);
+  if (version !== undefined && version >= NO_BATCHES_SINCE)
+    return invalidRequest(
+      `JSON-RPC batches are not part of MCP ${version} (removed in ${NO_BATCHES_SINCE}); send one message per POST`,
+    );
+  for (const [i, message] of body.entries()) {
+    const problem = messageProblem(message);
+    if (problem) return invalidRequest(`batch item ${i}: ${problem}`);
+  }
+  return undefined;
+}
+
+function invalidRequest(problem: string, id: RequestId | null = null): Response {
+  return rpcError(400, INVALID_REQUEST, `Invalid Request: ${problem}`, {}, id);
+}
+
+/** What makes `m` not a JSON-RPC message the SDK accepts, in words; undefined if nothing. */
+function messageProblem(m: unknown): string | undefined {
+  if (!isObject(m)) return 'the body must be a JSON-RPC message (a JSON object)';
+  if (m.jsonrpc !== '2.0') return '"jsonrpc" must be "2.0"';
+  if ('id' in m && !isId(m.id)) return '"id" must be a string or an integer';
+  if ('method' in m) {
+    if (typeof m.method !== 'string') return '"method" must be a string';
+    if ('params' in m && !isObject(m.params)) return '"params" must be an object';
+  } else if ('result' in m) {
+    if (!isId(m.id)) return 'a response needs the "id" of its request';
+    if (!isObject(m.result)) return '"result" must be an object';
+  } else if ('error' in m) {
+    const e = m.error;
+    if (!isObject(e) || !Number.isInteger(e.code) || typeof e.message !== 'string')
+      return '"error" must be an object with an integer "code" and a string "message"';
+  } else {
+    return 'a message needs "method" (a request or notification) or "result"/"error" (a response)';
+  }
+  // Whatever the SDK's own schema still refuses (unknown top-level members, malformed _meta…).
+  if (!JSONRPCMessageSchema.safeParse(m).success) return 'not a valid JSON-RPC message';
+  return undefined;
+}
+
+function initializeVersion(batch: unknown[]): string | undefined {
+  for (const m of batch) {
+    if (isObject(m) && m.method === 'initialize' && isObject(m.params)) {
+      const v = m.params.protocolVersion;
+      if (typeof v === 'string') return v;
+    }
+  }
+  return undefined;
+}
+
+function idOf(m: unknown): RequestId | null {
+  return isObject(m) && isId(m.id) ? m.id : null;
+}
+
+function isId(v: unknown): v is RequestId {
+  return typeof v === 'string' || Number.isInteger(v);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: true };

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
 import { isLoopbackHost } from './auth.js';
+import { adapterErrorResponse } from './responses.js';
 
 export interface StartHttpOptions extends Omit<HttpAppOptions, 'loopbackOnly'> {
   host: string;
@@ -35,7 +36,8 @@ export async function startHttpServer(o: StartHttpOptions): Promise<RunningHttpS
   const loopbackOnly = isLoopbackHost(o.host);
   const app = createHttpApp({ ...o, loopbackOnly });
   const listener = getRequestListener(app.app.fetch, {
-    errorHandler: () => new Response('{"error":"internal error"}', { status: 500 }),
+    // A request the adapter cannot parse (malformed Host…) is the client's error: 400.
+    errorHandler: adapterErrorResponse,
   });
   const http = createServer((req, res) => {
     res.on('error', () => {}); // a client that vanished mid-answer is not our error
