@@ -165,6 +165,11 @@ export function mountLegacySse(app: Hono<{ Bindings: HttpBindings }>, d: LegacyS
   }
 
   app.get('/sse', async (c) => {
+    // Hono routes HEAD here too; a session whose stream nobody reads would only hold a slot.
+    if (c.req.method !== 'GET')
+      return rpcError(405, SERVER_ERROR, 'Method not allowed: open the stream with GET /sse', {
+        allow: 'GET',
+      });
     if (d.stateless) return statelessRefusal();
     const key = d.resolveKey(c.req.header('authorization'));
     if (!key.ok) return unauthorized(key.message);

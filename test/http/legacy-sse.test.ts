@@ -176,6 +176,14 @@ describe('the legacy wire protocol', () => {
     raw.close();
   });
 
+  it('opens no session for HEAD /sse', async () => {
+    const opened = () => stack.logs.filter((l) => l.includes('legacy SSE session')).length;
+    const before = opened();
+    const res = await fetch(sseUrl, { method: 'HEAD' });
+    expect(res.status).toBe(405);
+    expect(opened()).toBe(before);
+  });
+
   it('keeps the transports apart: a /mcp session id is unknown to /messages and vice versa', async () => {
     const streamable = await connectHttp(stack.http.mcpUrl);
     const viaMessages = await message(`/messages?sessionId=${streamable.transport.sessionId}`, PING);
