@@ -5,6 +5,7 @@
  * Every /mcp request acts with one VOISA key (see auth.ts); a stateful session is
  * bound to the key that opened it; stateless requests each get a fresh server.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { HttpBindings } from '@hono/node-server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
@@ -14,8 +15,16 @@ import { EventHub } from '../events/hub.js';
 import type { LogFn } from '../log.js';
 import { createServer } from '../server.js';
 import type { ToolFilter } from '../tools/index.js';
-import type { VoisaClient } from '../voisa/index.js';
-import { hashKey, KeyVerifier, newSessionId, resolveKey, sessionIdMatchesKey } from './auth.js';
+import type { VoisaClient, VoisaLogger } from '../voisa/index.js';
+import {
+  hashKey,
+  KeyVerifier,
+  newSessionId,
+  RefusalLimiter,
+  RefusalTally,
+  resolveKey,
+  sessionIdMatchesKey,
+} from './auth.js';
 import { ClientPool } from './clients.js';
 import { corsHeaders, createGuards } from './guards.js';
 import { mountLegacySse } from './legacy-sse.js';
@@ -43,6 +52,10 @@ export interface HttpAppOptions {
   maxSessions?: number;
   /** Bytes, default 32 MiB (base64 file uploads travel in tool arguments). */
   bodyLimit?: number;
+  /** Most per-key VOISA clients kept (least recently used idle ones are closed past it), default 1000. */
+  maxClients?: number;
+  /** Refused keys per minute from one address (IPv6: one /64) before it gets 429, default 10. */
+  maxKeyRefusalsPerMinute?: number;
   filter?: ToolFilter;
   hub?: EventHub;
   log?: LogFn;
@@ -52,6 +65,8 @@ export interface HttpApp {
   app: Hono<{ Bindings: HttpBindings }>;
   sessions: SessionRegistry;
   hub: EventHub;
+  /** The per-key VOISA clients (only keys VOISA accepted get one). */
+  clients: ClientPool;
   /** POST /mcp requests still being answered. */
   inFlight(): number;
   /** From now on new requests get 503. */
@@ -69,13 +84,21 @@ const SERVER_ERROR = -32000;
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
+/** The address of the peer whose request is running (set by the `*` middleware; read by checkKey). */
+const peer = new AsyncLocalStorage<string>();
+const SILENT: VoisaLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
 export function createHttpApp(o: HttpAppOptions): HttpApp {
   const log: LogFn = o.log ?? (() => {});
   const bodyLimit = o.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const hub = o.hub ?? new EventHub();
   const serverKeyHash = o.serverKey ? hashKey(o.serverKey) : undefined;
-  const pool = new ClientPool(o.api, serverKeyHash);
-  const verifier = new KeyVerifier();
+  const pool = new ClientPool(o.api, serverKeyHash, undefined, o.maxClients);
+  // A key is checked with a throwaway client that logs nothing: a refused key costs
+  // one upstream call (then the negative cache), never a pooled client or a log line.
+  const verifier = new KeyVerifier((key) => o.api.withApiKey(key, { logger: SILENT }));
+  const limiter = new RefusalLimiter(o.maxKeyRefusalsPerMinute);
+  const refusals = new RefusalTally((line) => log('warning', line));
   const sessions = new SessionRegistry(o.sessionIdleMs ?? 30 * 60_000, o.maxSessions ?? 500, (s, reason) =>
     log('info', `session ${s.id.slice(0, 8)}… closed (${reason}); ${sessions.size} live`),
   );
@@ -108,11 +131,12 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   );
 
   // Refuse new work while shutting down, and a Host that is not ours (DNS rebinding).
+  // The rest of the request runs knowing the peer's address (see checkKey).
   app.use('*', async (c, next) => {
     if (closing) return rpcError(503, SERVER_ERROR, 'Server is shutting down', { connection: 'close' });
     const problem = guards.checkHost(c.req.header('host'));
     if (problem) return rpcError(403, SERVER_ERROR, problem);
-    await next();
+    await peer.run(c.env?.incoming?.socket?.remoteAddress ?? 'unknown', next);
   });
 
   // Origin check and CORS for /mcp: only allowed origins, which get CORS headers.
@@ -148,7 +172,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     log(outcome.status === 200 ? 'debug' : 'warning', `webhook ${outcome.body.id ?? ''} ${outcome.status}`, {
       ...(outcome.body.error ? { error: outcome.body.error } : {}),
     });
-    return json(outcome.status, outcome.body);
+    return json(outcome.status, outcome.body, outcome.headers);
   });
 
   // The old HTTP+SSE transport (2024-11-05) at GET /sse + POST /messages.
@@ -222,12 +246,31 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     return openSession(c.req.raw, key.key, key.hash, body);
   }
 
-  /** Undefined when the key is good, else the answer to send. */
+  /**
+   * Undefined when the key is good, else the answer to send. Nothing is kept per
+   * key until VOISA accepts it. An address that sent too many refused keys this
+   * minute gets 429 for any key not already known good, without asking VOISA.
+   * Refusals are logged in aggregate by `sweep`, never one line each.
+   */
   async function checkKey(hash: string, key: string): Promise<Response | undefined> {
-    const api = pool.acquire(key, hash);
+    const address = peer.getStore() ?? 'unknown';
+    if (verifier.cached(hash) !== 'valid') {
+      const wait = limiter.retryAfter(address);
+      if (wait !== undefined) {
+        refusals.add(address, true);
+        return rpcError(
+          429,
+          SERVER_ERROR,
+          `Too many requests with invalid API keys from this address; retry in ${wait} s with a valid key`,
+          { 'retry-after': String(wait) },
+        );
+      }
+    }
     try {
-      const verdict = await verifier.verify(hash, api);
+      const verdict = await verifier.verify(hash, key);
       if (verdict === 'invalid') {
+        limiter.refused(address);
+        refusals.add(address, false);
         return unauthorized(
           'INVALID_API_KEY: VOISA rejected this API key (GET /api/verify). Check it, or create one with `voisa-mcp login`.',
           true,
@@ -241,8 +284,6 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         SERVER_ERROR,
         `Could not verify the API key with VOISA: ${(err as Error).message}`,
       );
-    } finally {
-      pool.release(hash);
     }
   }
 
@@ -311,6 +352,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     app,
     sessions,
     hub,
+    clients: pool,
     inFlight: () => inFlight + legacy.inFlight(),
     beginShutdown: () => {
       closing = true;
@@ -318,9 +360,12 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     sweep: () => {
       sessions.sweep();
       pool.sweep();
+      limiter.sweep();
+      refusals.flush();
     },
     async close() {
       closing = true;
+      refusals.flush(Date.now(), true);
       await sessions.closeAll('shutdown');
       await pool.close();
     },

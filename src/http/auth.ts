@@ -69,31 +69,59 @@ function sessionTag(salt: string, keyHash: string): string {
 
 export type Verdict = 'valid' | 'invalid';
 
+export interface VerifierLimits {
+  /** How long a valid verdict is trusted. */
+  validMs: number;
+  /** How long an invalid verdict is remembered (the negative cache: a bad key retried is not re-sent to VOISA). */
+  invalidMs: number;
+  /** Bound on each cache; valid and invalid verdicts are kept apart so a storm of bad keys cannot evict good ones. */
+  max: number;
+}
+
 /**
- * Checks keys with `GET /api/verify`, caching the verdict by key hash (valid
- * 60 s, invalid 10 s) and sharing one upstream call between concurrent checks.
- * 401 is invalid; 403 is a genuine key without `read`. Other failures are thrown, not cached.
+ * Checks keys with `GET /api/verify`, caching the verdict by key hash and sharing
+ * one upstream call between concurrent checks. 401 is invalid; 403 is a genuine
+ * key without `read`. Other failures are thrown, not cached.
+ *
+ * Nothing per key outlives a refusal: each check uses a throwaway client from
+ * `clientFor` (it shares the base client's connection pool), and only the
+ * verdict, under the key's hash, is kept, in bounded caches.
  */
 export class KeyVerifier {
-  readonly #cache = new Map<string, { verdict: Verdict; until: number }>();
+  readonly #valid = new Map<string, number>();
+  readonly #invalid = new Map<string, number>();
   readonly #pending = new Map<string, Promise<Verdict>>();
+  readonly #limits: VerifierLimits;
 
-  constructor(private readonly ttl = { validMs: 60_000, invalidMs: 10_000, max: 10_000 }) {}
+  constructor(
+    private readonly clientFor: (key: string) => VoisaClient,
+    limits: Partial<VerifierLimits> = {},
+  ) {
+    this.#limits = { validMs: 60_000, invalidMs: 60_000, max: 10_000, ...limits };
+  }
 
-  /** The verdict on the key behind `hash`; `api` is a client holding that key. */
-  async verify(hash: string, api: VoisaClient): Promise<Verdict> {
-    const cached = this.#cache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.verdict;
+  /** The cached verdict on the key behind `hash`, if still fresh; never calls VOISA. */
+  cached(hash: string, now = Date.now()): Verdict | undefined {
+    if ((this.#valid.get(hash) ?? 0) > now) return 'valid';
+    if ((this.#invalid.get(hash) ?? 0) > now) return 'invalid';
+    return undefined;
+  }
+
+  /** The verdict on `key` (whose hash is `hash`), from the cache or VOISA. */
+  async verify(hash: string, key: string): Promise<Verdict> {
+    const cached = this.cached(hash);
+    if (cached) return cached;
     let pending = this.#pending.get(hash);
     if (!pending) {
-      pending = this.#check(hash, api).finally(() => this.#pending.delete(hash));
+      pending = this.#check(hash, key).finally(() => this.#pending.delete(hash));
       this.#pending.set(hash, pending);
     }
     return pending;
   }
 
-  async #check(hash: string, api: VoisaClient): Promise<Verdict> {
+  async #check(hash: string, key: string): Promise<Verdict> {
     let verdict: Verdict;
+    const api = this.clientFor(key);
     try {
       const result = await api.auth.verify({ signal: AbortSignal.timeout(15_000) });
       verdict = result.valid === false ? 'invalid' : 'valid';
@@ -102,12 +130,115 @@ export class KeyVerifier {
       if (err instanceof PermissionDeniedError) verdict = 'valid';
       else if (err instanceof AuthenticationError) verdict = 'invalid';
       else throw err;
+    } finally {
+      void api.close().catch(() => {});
     }
-    if (this.#cache.size >= this.ttl.max) this.#cache.delete(this.#cache.keys().next().value as string);
-    this.#cache.set(hash, {
-      verdict,
-      until: Date.now() + (verdict === 'valid' ? this.ttl.validMs : this.ttl.invalidMs),
-    });
+    const cache = verdict === 'valid' ? this.#valid : this.#invalid;
+    cache.delete(hash);
+    if (cache.size >= this.#limits.max) cache.delete(cache.keys().next().value as string); // oldest
+    cache.set(hash, Date.now() + (verdict === 'valid' ? this.#limits.validMs : this.#limits.invalidMs));
     return verdict;
+  }
+}
+
+/**
+ * Per-address limit on refused keys: after `max` refusals within a minute from
+ * one address, further unverified keys from it get 429 without asking VOISA,
+ * until the minute is over. IPv6 addresses count per /64 (one host usually holds
+ * a whole /64). Bounded: at most `maxAddresses` are tracked.
+ */
+export class RefusalLimiter {
+  readonly #counts = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    readonly max = 10,
+    readonly windowMs = 60_000,
+    private readonly maxAddresses = 10_000,
+  ) {}
+
+  /** Seconds until `address` may try an unverified key again, or undefined if it may now. */
+  retryAfter(address: string, now = Date.now()): number | undefined {
+    const entry = this.#counts.get(addressBucket(address));
+    if (!entry || now - entry.since >= this.windowMs || entry.count < this.max) return undefined;
+    return Math.max(1, Math.ceil((entry.since + this.windowMs - now) / 1000));
+  }
+
+  /** Counts one refused key from `address`. */
+  refused(address: string, now = Date.now()): void {
+    const bucket = addressBucket(address);
+    const entry = this.#counts.get(bucket);
+    if (entry && now - entry.since < this.windowMs) {
+      entry.count++;
+      return;
+    }
+    this.#counts.delete(bucket);
+    if (this.#counts.size >= this.maxAddresses) this.sweep(now);
+    if (this.#counts.size >= this.maxAddresses)
+      this.#counts.delete(this.#counts.keys().next().value as string);
+    this.#counts.set(bucket, { count: 1, since: now });
+  }
+
+  /** Forgets addresses whose minute is over. */
+  sweep(now = Date.now()): void {
+    for (const [bucket, entry] of this.#counts)
+      if (now - entry.since >= this.windowMs) this.#counts.delete(bucket);
+  }
+
+  get size(): number {
+    return this.#counts.size;
+  }
+}
+
+/** The unit an address is limited by: the address itself, or its /64 for IPv6. */
+export function addressBucket(address: string): string {
+  const a = address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  if (isIP(a) !== 6) return a;
+  const [head = '', tail] = a.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/**
+ * Refused keys, counted and logged in aggregate (one line per interval), so a
+ * storm of bad tokens costs no log line per request. Never holds a key.
+ */
+export class RefusalTally {
+  #requests = 0;
+  #limited = 0;
+  readonly #addresses = new Set<string>();
+  #lastLine = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly log: (line: string) => void,
+    readonly intervalMs = 60_000,
+    private readonly maxAddresses = 10_000,
+  ) {}
+
+  /** Counts one refused request; `limited` when it got 429 without being checked. */
+  add(address: string, limited: boolean): void {
+    this.#requests++;
+    if (limited) this.#limited++;
+    if (this.#addresses.size < this.maxAddresses) this.#addresses.add(addressBucket(address));
+  }
+
+  /** Logs the tally if there is one and the last line is an interval old. */
+  flush(now = Date.now(), force = false): void {
+    if (this.#requests === 0 || (!force && now - this.#lastLine < this.intervalMs)) return;
+    const n = this.#addresses.size;
+    const capped = n >= this.maxAddresses ? '≥' : '';
+    this.log(
+      `refused ${this.#requests} request${this.#requests === 1 ? '' : 's'} with invalid API keys from ${capped}${n} address${n === 1 ? '' : 'es'}` +
+        (this.#limited ? ` (${this.#limited} rate-limited with 429)` : ''),
+    );
+    this.#requests = 0;
+    this.#limited = 0;
+    this.#addresses.clear();
+    this.#lastLine = now;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * One VOISA client per API key, shared by every session and request using that
  * key (so they share the key's client-side rate limit), released when unused.
- * The server's own key uses the base client.
+ * The server's own key uses the base client. Only keys VOISA accepted get here
+ * (see KeyVerifier), and at most `max` are kept: past that, the least recently
+ * used client nobody holds is closed and dropped.
  */
 import type { VoisaClient } from '../voisa/index.js';
 
@@ -11,13 +13,17 @@ interface Entry {
   lastUsed: number;
 }
 
+export const DEFAULT_MAX_CLIENTS = 1000;
+
 export class ClientPool {
+  /** In order of use, least recent first (an entry is moved to the end when acquired). */
   readonly #entries = new Map<string, Entry>();
 
   constructor(
     private readonly base: VoisaClient,
     private readonly baseKeyHash: string | undefined,
     private readonly idleMs = 5 * 60_000,
+    readonly max = DEFAULT_MAX_CLIENTS,
   ) {}
 
   /** The client for a key; pair with `release(hash)`. */
@@ -32,15 +38,13 @@ export class ClientPool {
     if (!entry) return;
     entry.refs = Math.max(0, entry.refs - 1);
     entry.lastUsed = Date.now();
+    if (this.#entries.size > this.max) this.#shrinkTo(this.max); // it may have been over while in use
   }
 
   /** Closes clients unused for the idle period. */
   sweep(now = Date.now()): void {
     for (const [hash, entry] of this.#entries) {
-      if (entry.refs === 0 && now - entry.lastUsed > this.idleMs) {
-        this.#entries.delete(hash);
-        void entry.client.close().catch(() => {});
-      }
+      if (entry.refs === 0 && now - entry.lastUsed > this.idleMs) this.#drop(hash, entry);
     }
   }
 
@@ -57,11 +61,32 @@ export class ClientPool {
   #entry(key: string, hash: string): Entry {
     if (hash === this.baseKeyHash) return { client: this.base, refs: 0, lastUsed: 0 };
     let entry = this.#entries.get(hash);
-    if (!entry) {
+    if (entry) {
+      this.#entries.delete(hash); // re-inserted below: most recently used last
+    } else {
+      this.#shrinkTo(this.max - 1);
       entry = { client: this.base.withApiKey(key), refs: 0, lastUsed: Date.now() };
-      this.#entries.set(hash, entry);
     }
+    this.#entries.set(hash, entry);
     entry.lastUsed = Date.now();
     return entry;
+  }
+
+  /**
+   * Drops the least recently used clients nobody holds until at most `limit`
+   * remain. Clients in use are never dropped, so the pool can exceed the cap
+   * while they are (it is then bounded by live sessions and in-flight requests,
+   * all with keys VOISA accepted), and shrinks back as they are released.
+   */
+  #shrinkTo(limit: number): void {
+    for (const [hash, entry] of this.#entries) {
+      if (this.#entries.size <= limit) return;
+      if (entry.refs === 0) this.#drop(hash, entry);
+    }
+  }
+
+  #drop(hash: string, entry: Entry): void {
+    this.#entries.delete(hash);
+    void entry.client.close().catch(() => {});
   }
 }

@@ -1,0 +1,214 @@
+/**
+ * Random bearer tokens (issue 9 point 6): a refused key costs no per-key client,
+ * no log line of its own and, once its address has sent too many, no upstream
+ * call (429 instead); the per-key client pool is capped.
+ */
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientPool } from '../../src/http/clients.js';
+import { startHttpServer } from '../../src/http/server.js';
+import type { LogFn } from '../../src/log.js';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { VoisaClient, type VoisaLogger } from '../../src/voisa/index.js';
+import { connectHttp, INIT, type Stack, startStack, waitFor } from './helpers.js';
+
+const LIMIT = 4; // refused keys per minute per address, in these tests
+
+/** A POST /mcp through node:http from a chosen local address (127.0.0.2… reach 127.0.0.1 on Linux). */
+function postFrom(
+  localAddress: string,
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  const target = new URL(url);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        localAddress,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': Buffer.byteLength(payload),
+          ...headers,
+        },
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => {
+          data += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+        res.on('error', reject);
+        if ((res.headers['content-type'] ?? '').includes('event-stream')) res.destroy();
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const randomToken = () => `vsa_test_${randomBytes(12).toString('hex')}`;
+
+describe('random bearer tokens', () => {
+  // The VOISA client logs as in production (every line kept), so a per-request line would show.
+  let stack: Stack;
+  let clientLines: string[];
+  beforeAll(async () => {
+    clientLines = [];
+    const lines: VoisaLogger = {
+      debug: () => {},
+      info: (m, d) => clientLines.push(`${m} ${JSON.stringify(d)}`),
+      warn: (m, d) => clientLines.push(`${m} ${JSON.stringify(d)}`),
+      error: (m, d) => clientLines.push(`${m} ${JSON.stringify(d)}`),
+    };
+    const sandbox = await startSandbox({ trainingMs: 200, callMs: 300, rateLimitPerMin: 0 });
+    const api = new VoisaClient({ baseUrl: sandbox.baseUrl, rateLimitPerMin: 0, logger: lines });
+    const logs: string[] = [];
+    const log: LogFn = (level, message, data) =>
+      logs.push(`${level} ${message} ${data ? JSON.stringify(data) : ''}`);
+    const http = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      api,
+      log,
+      maxKeyRefusalsPerMinute: LIMIT,
+    });
+    stack = {
+      sandbox,
+      api,
+      http,
+      logs,
+      async close() {
+        await http.close(200);
+        await api.close();
+        await sandbox.close();
+      },
+    };
+  });
+  afterAll(() => stack?.close());
+
+  const verifies = () => stack.sandbox.requests().filter((r) => r.path === '/api/verify').length;
+  const refusalLines = () => stack.logs.filter((l) => /refused \d+ requests? with invalid API keys/.test(l));
+
+  it('keeps no per-key client, logs no line per token, and tallies refusals in one line', async () => {
+    stack.sandbox.clearRequests();
+    const tokens = Array.from({ length: LIMIT }, randomToken);
+    for (const token of tokens) {
+      const res = await postFrom('127.0.0.2', stack.http.mcpUrl, INIT, { authorization: `Bearer ${token}` });
+      expect(res.status).toBe(401);
+      expect(res.body).not.toContain(token);
+    }
+    expect(verifies()).toBe(LIMIT); // each was checked once
+    expect(stack.http.app.clients.size).toBe(0); // and none left a client behind
+    expect(clientLines.filter((l) => l.includes('/api/verify'))).toEqual([]);
+    expect(refusalLines()).toEqual([]);
+
+    stack.http.app.sweep();
+    stack.http.app.sweep(); // within the interval: no second line
+    expect(refusalLines()).toHaveLength(1);
+    expect(refusalLines()[0]).toMatch(/refused 4 requests with invalid API keys from 1 address\b/);
+    const all = [...stack.logs, ...clientLines].join('\n');
+    for (const token of tokens) expect(all).not.toContain(token);
+  });
+
+  it('answers 429 with Retry-After past the limit without asking VOISA; other addresses and known keys still work', async () => {
+    for (let i = 0; i < LIMIT; i++) {
+      const res = await postFrom('127.0.0.3', stack.http.mcpUrl, INIT, {
+        authorization: `Bearer ${randomToken()}`,
+      });
+      expect(res.status).toBe(401);
+    }
+    // A key verified earlier, from anywhere, is not held up by the storm.
+    const known = await connectHttp(stack.http.mcpUrl, stack.sandbox.readOnlyKey);
+    await known.close();
+
+    stack.sandbox.clearRequests();
+    const limited = await postFrom('127.0.0.3', stack.http.mcpUrl, INIT, {
+      authorization: `Bearer ${randomToken()}`,
+    });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(limited.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 }, id: null });
+    expect(verifies()).toBe(0);
+
+    // The known key from the limited address: fine (its verdict is cached).
+    const again = await postFrom('127.0.0.3', stack.http.mcpUrl, INIT, {
+      authorization: `Bearer ${stack.sandbox.readOnlyKey}`,
+    });
+    expect(again.status).toBe(200);
+    // A valid key never seen before, from another address: verified and served.
+    const fresh = await connectHttp(stack.http.mcpUrl, stack.sandbox.demoKey);
+    await expect(fresh.client.ping()).resolves.toEqual({});
+    await fresh.close();
+
+    stack.http.app.sweep();
+    expect(refusalLines().at(-1) ?? '').not.toMatch(/invalid API keys from 0/);
+  });
+
+  it('asks VOISA once about a bad key sent again and again (negative cache)', async () => {
+    stack.sandbox.clearRequests();
+    const token = randomToken();
+    for (let i = 0; i < 3; i++) {
+      const res = await postFrom('127.0.0.4', stack.http.mcpUrl, INIT, { authorization: `Bearer ${token}` });
+      expect(res.status).toBe(401);
+    }
+    expect(verifies()).toBe(1);
+  });
+});
+
+describe('the per-key client pool', () => {
+  it('drops the least recently used idle client past its cap, and never one in use', async () => {
+    const base = new VoisaClient({ baseUrl: 'http://127.0.0.1:9', rateLimitPerMin: 0 });
+    const pool = new ClientPool(base, undefined, 60_000, 2);
+    const a = pool.acquire('key-a', 'a');
+    pool.acquire('key-b', 'b');
+    pool.release('b');
+    pool.acquire('key-c', 'c'); // at the cap: b (idle) goes, a (held) stays
+    expect(pool.size).toBe(2);
+    expect(pool.acquire('key-a', 'a')).toBe(a);
+    pool.release('a');
+    pool.release('a');
+    pool.release('c');
+    pool.acquire('key-c', 'c'); // c is now the most recent
+    pool.release('c');
+    pool.acquire('key-d', 'd'); // a is the least recently used idle one
+    expect(pool.size).toBe(2);
+    expect(pool.acquire('key-a', 'a')).not.toBe(a);
+    await pool.close();
+    await base.close();
+  });
+
+  it('is capped over HTTP too: idle clients go, clients of live sessions stay', async () => {
+    const stack = await startStack({ serverKey: null, maxClients: 1 });
+    const clients = () => stack.http.app.clients.size;
+    const end = async (c: Awaited<ReturnType<typeof connectHttp>>, left: number) => {
+      await c.transport.terminateSession();
+      await c.close();
+      await waitFor(() => stack.http.app.sessions.size === left, 3000, 'the session to end');
+    };
+    try {
+      const demo = await connectHttp(stack.http.mcpUrl, stack.sandbox.demoKey);
+      const ro = await connectHttp(stack.http.mcpUrl, stack.sandbox.readOnlyKey);
+      expect(clients()).toBe(2); // both in use: over the cap rather than break a session
+      await end(demo, 1);
+      expect(clients()).toBe(1); // released and idle: dropped back to the cap
+      const again = await connectHttp(stack.http.mcpUrl, stack.sandbox.demoKey);
+      expect(clients()).toBe(2);
+      await end(ro, 1);
+      await end(again, 0);
+      expect(clients()).toBe(1);
+      const last = await connectHttp(stack.http.mcpUrl, stack.sandbox.readOnlyKey);
+      expect(clients()).toBe(1); // the idle demo client made room
+      await last.close();
+    } finally {
+      await stack.close();
+    }
+  });
+});
