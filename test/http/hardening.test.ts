@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addressBucket, RefusalLimiter, RefusalTally } from '../../src/http/auth.js';
 import { ClientPool } from '../../src/http/clients.js';
 import { startHttpServer } from '../../src/http/server.js';
 import type { LogFn } from '../../src/log.js';
@@ -130,10 +131,12 @@ describe('random bearer tokens', () => {
     await known.close();
 
     stack.sandbox.clearRequests();
+    const token = randomToken();
     const limited = await postFrom('127.0.0.3', stack.http.mcpUrl, INIT, {
-      authorization: `Bearer ${randomToken()}`,
+      authorization: `Bearer ${token}`,
     });
     expect(limited.status).toBe(429);
+    expect(limited.body).not.toContain(token);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(limited.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 }, id: null });
     expect(verifies()).toBe(0);
@@ -211,4 +214,60 @@ describe('the per-key client pool', () => {
       await stack.close();
     }
   });
+});
+
+describe('refusal bookkeeping', () => {
+  it('limits IPv6 peers per /64 and IPv4-mapped peers as IPv4', () => {
+    expect(addressBucket('2001:db8:1:2:aaaa::1')).toBe(addressBucket('2001:db8:1:2:bbbb:cccc:dddd:eeee'));
+    expect(addressBucket('2001:db8:1:2::1')).not.toBe(addressBucket('2001:db8:1:3::1'));
+    expect(addressBucket('::ffff:127.0.0.2')).toBe('127.0.0.2');
+    expect(addressBucket('::1')).toBe('0:0:0:0::/64');
+  });
+
+  it('lets an address try again once its minute is over, and stays bounded', () => {
+    const limiter = new RefusalLimiter(2, 60_000, 3);
+    const t0 = 1_000_000;
+    limiter.refused('10.0.0.1', t0);
+    expect(limiter.retryAfter('10.0.0.1', t0)).toBeUndefined();
+    limiter.refused('10.0.0.1', t0 + 1000);
+    expect(limiter.retryAfter('10.0.0.1', t0 + 1000)).toBe(59);
+    expect(limiter.retryAfter('10.0.0.2', t0 + 1000)).toBeUndefined();
+    expect(limiter.retryAfter('10.0.0.1', t0 + 60_000)).toBeUndefined();
+    for (let i = 0; i < 10; i++) limiter.refused(`10.0.1.${i}`, t0 + 2000);
+    expect(limiter.size).toBeLessThanOrEqual(3);
+  });
+
+  it('tallies refusals into one line per interval, naming no key', () => {
+    const lines: string[] = [];
+    const tally = new RefusalTally((line) => lines.push(line), 60_000);
+    tally.add('10.0.0.1', false);
+    tally.add('10.0.0.1', true);
+    tally.add('10.0.0.2', false);
+    tally.flush(0);
+    tally.add('10.0.0.3', false);
+    tally.flush(30_000); // inside the interval: held back
+    tally.flush(60_000);
+    tally.flush(120_000); // nothing new: no line
+    expect(lines).toEqual([
+      'refused 3 requests with invalid API keys from 2 addresses (1 rate-limited with 429)',
+      'refused 1 request with invalid API keys from 1 address',
+    ]);
+  });
+});
+
+it('stateless mode: refused tokens leave no client behind either', async () => {
+  const stack = await startStack({ serverKey: null, stateless: true, maxKeyRefusalsPerMinute: 3 });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const token = randomToken();
+      const res = await postFrom('127.0.0.5', stack.http.mcpUrl, INIT, { authorization: `Bearer ${token}` });
+      expect(res.body).not.toContain(token);
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    expect(stack.http.app.clients.size).toBe(0);
+  } finally {
+    await stack.close();
+  }
 });
