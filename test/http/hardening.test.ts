@@ -271,3 +271,35 @@ it('stateless mode: refused tokens leave no client behind either', async () => {
     await stack.close();
   }
 });
+
+it('the legacy GET /sse endpoint shares the same per-address limit', async () => {
+  const stack = await startStack({ serverKey: null, maxKeyRefusalsPerMinute: 2 });
+  try {
+    const get = (token: string, localAddress = '127.0.0.6') =>
+      new Promise<number>((resolve, reject) => {
+        const target = new URL(`${stack.http.url}/sse`);
+        const req = httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            localAddress,
+            headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+          },
+          (res) => {
+            res.resume();
+            res.destroy();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const statuses = [await get(randomToken()), await get(randomToken()), await get(randomToken())];
+    expect(statuses).toEqual([401, 401, 429]);
+    expect(await get(randomToken(), '127.0.0.1')).toBe(401); // another address is not held up
+    expect(stack.http.app.clients.size).toBe(0);
+  } finally {
+    await stack.close();
+  }
+});
