@@ -248,8 +248,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
 
   /**
    * Undefined when the key is good, else the answer to send. Nothing is kept per
-   * key until VOISA accepts it. An address that sent too many refused keys this
-   * minute gets 429 for any key not already known good, without asking VOISA.
+   * key until VOISA accepts it. An address whose keys failed verification too often
+   * this minute (refused, or VOISA could not say) gets 429 for any key not already
+   * known good, without asking VOISA.
    * Refusals are logged in aggregate by `sweep`, never one line each.
    */
   async function checkKey(hash: string, key: string): Promise<Response | undefined> {
@@ -261,7 +262,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         return rpcError(
           429,
           SERVER_ERROR,
-          `Too many requests with invalid API keys from this address; retry in ${wait} s with a valid key`,
+          `Too many API keys from this address failed verification; retry in ${wait} s with a valid key`,
           { 'retry-after': String(wait) },
         );
       }
@@ -278,6 +279,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       }
       return undefined;
     } catch (err) {
+      // Counted too: whatever VOISA answers, one address gets only so many upstream checks a minute.
+      limiter.refused(address);
       log('warning', `could not verify an API key: ${(err as Error).message}`);
       return rpcError(
         502,

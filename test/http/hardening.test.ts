@@ -303,3 +303,24 @@ it('the legacy GET /sse endpoint shares the same per-address limit', async () =>
     await stack.close();
   }
 });
+
+it('counts checks VOISA could not answer too: an address gets only so many upstream checks a minute', async () => {
+  const stack = await startStack({ serverKey: null, maxKeyRefusalsPerMinute: 2 });
+  try {
+    stack.sandbox.injectFault({ path: '/api/verify', status: 500, times: 100 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const token = randomToken();
+      const res = await postFrom('127.0.0.7', stack.http.mcpUrl, INIT, { authorization: `Bearer ${token}` });
+      expect(res.body).not.toContain(token);
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([502, 502, 429]);
+    stack.sandbox.clearFaults();
+    const c = await connectHttp(stack.http.mcpUrl, stack.sandbox.demoKey); // other addresses: unaffected
+    await c.close();
+    expect(stack.logs.join('\n')).not.toMatch(/vsa_test_[0-9a-f]{24}/);
+  } finally {
+    await stack.close();
+  }
+});
