@@ -19,11 +19,11 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
 import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './events/live-updates.js';
 import { registerPrompts } from './prompts/index.js';
 import { idCompleters, registerResources } from './resources/index.js';
 import { progressFor } from './resources/request.js';
+import { parseArguments } from './tools/arguments.js';
 import type { AnyTool, ToolContext } from './tools/define.js';
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from './tools/files.js';
 import { selectTools, type ToolFilter } from './tools/index.js';
@@ -79,10 +79,10 @@ export function createServer(deps: ServerDeps): McpServer {
         `Unknown tool ${request.params.name}. Available: ${[...byName.keys()].join(', ')}`,
       );
     }
-    const parsed = validatorOf(tool).safeParse(request.params.arguments ?? {});
-    if (!parsed.success) return invalidInput(parsed.error);
+    const parsed = parseArguments(tool, request.params.arguments ?? {});
+    if (!parsed.ok) return invalidInput(parsed.problems);
     try {
-      if (tool.confirm && !(await confirmWithUser(tool, parsed.data, extra))) {
+      if (tool.confirm && !(await confirmWithUser(tool, parsed.args, extra))) {
         return {
           content: [
             {
@@ -93,7 +93,7 @@ export function createServer(deps: ServerDeps): McpServer {
           isError: true,
         };
       }
-      const value = await tool.run(parsed.data, context(extra));
+      const value = await tool.run(parsed.args, context(extra));
       return toResult(value, tool.untrusted);
     } catch (err) {
       const result = toErrorResult(err, tool.name);
@@ -175,23 +175,8 @@ export function createServer(deps: ServerDeps): McpServer {
   return mcp;
 }
 
-const validators = new WeakMap<AnyTool, z.ZodObject>();
-
-/** The zod object that checks a tool's arguments; built once per process, shared by every session. */
-function validatorOf(tool: AnyTool): z.ZodObject {
-  let validator = validators.get(tool);
-  if (!validator) {
-    validator = z.object(tool.input);
-    validators.set(tool, validator);
-  }
-  return validator;
-}
-
 /** The `isError` answer to arguments that do not fit the input schema; nothing goes upstream. */
-function invalidInput(error: z.ZodError): CallToolResult {
-  const problems = error.issues.map(
-    (i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`,
-  );
+function invalidInput(problems: string[]): CallToolResult {
   return {
     content: [
       {

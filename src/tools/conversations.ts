@@ -52,11 +52,11 @@ export const getConversationAudio = defineTool({
   name: 'get_conversation_audio',
   title: 'Get conversation audio',
   toolset: 'conversations',
-  description: `A call's recording (audio/mpeg): inline up to ${INLINE_AUDIO_BYTES / 1024} KiB, else a resource link; save_to writes it to a file.`,
+  description: `A call's recording (audio/mpeg): inline up to ${INLINE_AUDIO_BYTES / 1024 / 1024} MiB, else a resource link; save_to saves it to a file.`,
   annotations: READ_ONLY,
   input: {
     conversation_id: ConversationId,
-    save_to: z.string().min(1).optional().describe('Local path to write the recording to (stdio only)'),
+    save_to: z.string().min(1).optional().describe('Local file to save it to (stdio only)'),
   },
   output: AudioResult,
   async run({ conversation_id, save_to }, { api, req, files }) {

@@ -16,9 +16,9 @@ export class InputError extends Error {
 
 /** One file, given either inline (base64 with a name) or as a local path. No union: some clients reject them. */
 export const FileInput = {
-  file_path: z.string().min(1).optional().describe('Local file to read (stdio only); or use content_base64'),
-  content_base64: z.string().min(1).optional().describe('File content, base64'),
-  file_name: z.string().min(1).max(255).optional().describe('File name, needed with content_base64'),
+  file_path: z.string().min(1).optional().describe('Local file path (stdio only)'),
+  content_base64: z.string().min(1).optional().describe('Or the file content, base64'),
+  file_name: z.string().min(1).max(255).optional().describe('File name (with content_base64)'),
 };
 export const FileInputObject = z.object(FileInput);
 export type FileInputArgs = z.infer<typeof FileInputObject>;

@@ -16,33 +16,44 @@ import type { AnyTool } from './define.js';
 type JsonSchema = Record<string, unknown>;
 
 /**
- * Removes what a model does not need to fill in an argument well: `$schema`,
- * `additionalProperties` of loose objects, `minLength: 1`, and length caps of
- * 1,000 or more. The server still enforces all of them (the zod schema is the
- * validator) and names the field when one is broken.
+ * Makes a zod-made input schema portable and small. Portable: valid as it is
+ * for OpenAI strict function calling, Gemini function declarations and a
+ * default ajv (test/server/portable-schemas.test.ts checks all three), so
+ * every object is closed (`additionalProperties: false`) and has `properties`,
+ * and only keywords all three accept remain. Small: what a model does not need
+ * to fill in an argument well goes.
+ *
+ * Removed: `$schema`; `minLength`/`maxLength` (not in OpenAI strict's subset);
+ * `maxItems` of 1,000 or more; `minimum: 0` (counts, seconds, ratios are never
+ * negative); bounds at the safe-integer limits (zod's `.int()` adds them). The server still enforces all of them (the zod schema is
+ * the validator) and names the field when one is broken.
  */
-function prune(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(prune);
+function portable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(portable);
   if (!node || typeof node !== 'object') return node;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key === '$schema') continue;
-    if (
-      key === 'additionalProperties' &&
-      value &&
-      typeof value === 'object' &&
-      Object.keys(value).length === 0
-    )
-      continue;
-    if (key === 'minLength' && value === 1) continue;
-    if ((key === 'maxLength' || key === 'maxItems') && typeof value === 'number' && value >= 1000) continue;
-    out[key] = prune(value);
+    if (key === '$schema' || key === 'minLength' || key === 'maxLength') continue;
+    if (key === 'maxItems' && typeof value === 'number' && value >= 1000) continue;
+    if (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) continue;
+    if (key === 'minimum' && (value === 0 || value === Number.MIN_SAFE_INTEGER)) continue;
+    out[key] = key === 'properties' ? mapValues(value as JsonSchema, portable) : portable(value);
+  }
+  if (out.type === 'object') {
+    out.properties ??= {};
+    out.additionalProperties = false;
   }
   return out;
 }
 
+function mapValues(obj: JsonSchema, f: (v: unknown) => unknown): JsonSchema {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, f(v)]));
+}
+
 export function inputJsonSchema(tool: AnyTool): JsonSchema {
-  return prune(z.toJSONSchema(z.object(tool.input), { io: 'input', unrepresentable: 'any' })) as JsonSchema;
+  return portable(
+    z.toJSONSchema(z.object(tool.input), { io: 'input', unrepresentable: 'any' }),
+  ) as JsonSchema;
 }
 
 /** A property reduced to its type (and item type), without nested detail or descriptions. */

@@ -23,7 +23,11 @@ export const createVoice = defineTool({
   input: {
     name: CreateVoiceFields.shape.name.describe('Voice name'),
     description: CreateVoiceFields.shape.description,
-    audio_samples: z.array(FileInputObject).min(1).max(10).describe('1-10 audio samples'),
+    audio_samples: z
+      .array(FileInputObject.describe('One audio file'))
+      .min(1)
+      .max(10)
+      .describe('Audio samples'),
   },
   output: Voice,
   async run({ name, description, audio_samples }, ctx) {

@@ -113,6 +113,75 @@ describe('invalid input sends nothing upstream', () => {
     expect(sandbox().requests()).toEqual([]);
   });
 
+  it('rejects an argument the tool does not have, naming it', async () => {
+    sandbox().clearRequests();
+    const result = await call(mcp.client, 'get_agent', { agent_id: 'agt_bella0001', verbose: true });
+    expectInputError(result, 'verbose: unknown field (expected agent_id)');
+    const nested = await call(mcp.client, 'create_agent', {
+      name: 'X',
+      config: { voice: { colour: 'blue' } },
+    });
+    expectInputError(nested, 'config.voice.colour: unknown field');
+    const none = await call(mcp.client, 'list_voices', { language: 'de' });
+    expectInputError(none, 'language: unknown field (this tool takes no arguments)');
+    expect(sandbox().requests()).toEqual([]);
+  });
+
+  /** `{key: {key: … 1}}`, `depth` levels deep. */
+  function nested(depth: number, key: string): unknown {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = { [key]: value };
+    return value;
+  }
+
+  it('answers deeply nested arguments with an input error, not a crash', async () => {
+    sandbox().clearRequests();
+    const chat = { agent_id: 'agt_bella0001', message: 'hi' };
+    // The chat context was a free-form object passed on as it came: 10,000 levels overflowed the stack
+    // in JSON serialisation and came back as CONNECTION_FAILED.
+    expectInputError(
+      await call(mcp.client, 'chat_with_agent', { ...chat, context: nested(10_000, 'a') }),
+      'context',
+    );
+    expectInputError(
+      await call(mcp.client, 'chat_with_agent', {
+        ...chat,
+        context: [{ name: 'a', value: nested(10_000, 'a') }],
+      }),
+      'context.0.value',
+    );
+    expectInputError(
+      await call(mcp.client, 'create_agent', { name: 'X', config: nested(10_000, 'voice') }),
+      'config.voice.voice: unknown field',
+    );
+    expect(sandbox().requests()).toEqual([]);
+  });
+
+  it('rejects a chat context that names a variable twice', async () => {
+    sandbox().clearRequests();
+    const result = await call(mcp.client, 'chat_with_agent', {
+      agent_id: 'agt_bella0001',
+      message: 'hi',
+      context: [
+        { name: 'user_name', value: 'Jo' },
+        { name: 'user_name', value: 'Al' },
+      ],
+    });
+    expectInputError(result, 'context.1.name: "user_name" is given twice');
+    expect(sandbox().requests()).toEqual([]);
+  });
+
+  it('rejects a URL that is not http(s), as the format did', async () => {
+    sandbox().clearRequests();
+    for (const url of ['ftp://example.com/a', 'not a url', 'https://', 'javascript:alert(1)']) {
+      const kb = await call(mcp.client, 'add_kb_url', { agent_id: 'agt_bella0001', url });
+      expectInputError(kb, 'url: Invalid URL');
+      const hook = await call(mcp.client, 'configure_webhook', { url, events: ['agent.created'] });
+      expectInputError(hook, 'url: Invalid URL');
+    }
+    expect(sandbox().requests()).toEqual([]);
+  });
+
   it('answers an unknown tool with a protocol error listing the tools', async () => {
     await expect(mcp.client.callTool({ name: 'drop_database', arguments: {} })).rejects.toThrow(
       /Unknown tool drop_database/,

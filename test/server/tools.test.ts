@@ -91,11 +91,24 @@ const cases: Record<string, () => Case> = {
     check: (d) => expect(d.message).toMatch(/deleted/i),
   }),
   chat_with_agent: () => ({
-    args: { agent_id: 'agt_bella0001', message: 'What are your opening hours?', session_id: 'sess_t1' },
+    args: {
+      agent_id: 'agt_bella0001',
+      message: 'What are your opening hours?',
+      session_id: 'sess_t1',
+      context: [
+        { name: 'user_name', value: 'Jo' },
+        { name: 'plan', value: 'gold' },
+      ],
+    },
     request: {
       method: 'POST',
       path: '/api/agents/agt_bella0001/chat',
-      body: { message: 'What are your opening hours?', session_id: 'sess_t1' },
+      // the tool's name/value pairs become the API's context object
+      body: {
+        message: 'What are your opening hours?',
+        session_id: 'sess_t1',
+        context: { user_name: 'Jo', plan: 'gold' },
+      },
     },
     check: (d, r) => {
       expect(d).toMatchObject({ response: expect.any(String), session_id: 'sess_t1' });
@@ -308,4 +321,26 @@ describe('every tool with valid input', () => {
       c.check(data, result);
     });
   }
+});
+
+describe('arguments from strict-mode clients', () => {
+  // OpenAI strict function calling makes every field required and the optional ones nullable,
+  // so such clients send null for every field the model leaves out: that means "not given".
+  it('take null in an optional field as not given', async () => {
+    sandbox().clearRequests();
+    const result = await call(mcp.client, 'list_agents', {
+      status: null,
+      industry: null,
+      page: null,
+      limit: 2,
+    });
+    expect(result.isError, resultText(result)).toBeFalsy();
+    expect(sandbox().requests()[0]).toMatchObject({ path: '/api/agents/list', query: { limit: '2' } });
+  });
+
+  it('still need the required fields', async () => {
+    const result = await call(mcp.client, 'get_agent', { agent_id: null });
+    expect(result.isError).toBe(true);
+    expect(resultText(result)).toMatch(/^INVALID_REQUEST \(input\): agent_id: /);
+  });
 });

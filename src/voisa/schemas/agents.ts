@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuery, Pagination } from './common.js';
+import { Id, PageQuery, Pagination } from './common.js';
 
 export const AGENT_STATUSES = ['active', 'inactive', 'training'] as const;
 export const AgentStatus = z.enum(AGENT_STATUSES);
@@ -24,8 +24,8 @@ export const AgentSummary = z.looseObject({
 export type AgentSummary = z.infer<typeof AgentSummary>;
 
 export const ListAgentsQuery = z.object({
-  status: AgentStatus.optional().describe('Only agents in this status'),
-  industry: z.string().max(100).optional().describe('Only agents of this industry, e.g. restaurant'),
+  status: AgentStatus.optional().describe('Only this status'),
+  industry: z.string().max(100).optional().describe('Only this industry, e.g. restaurant'),
   ...PageQuery,
 });
 export type ListAgentsQuery = z.infer<typeof ListAgentsQuery>;
@@ -39,40 +39,41 @@ export type AgentList = z.infer<typeof AgentList>;
 // --- agent configuration (request side: strict enough for the sandbox to validate) ---
 
 export const VoiceConfig = z.object({
-  provider: z.string().optional(),
-  voice_id: z.string().min(1).optional().describe('Voice id from list_voices'),
+  provider: z.string().optional().describe('TTS provider'),
+  voice_id: Id.optional().describe('Voice id from list_voices'),
   settings: z
     .object({
       stability: z.number().min(0).max(1).optional().describe('higher is steadier'),
       speed: z.number().min(0.5).max(2).optional().describe('1 is normal'),
     })
-    .optional(),
+    .optional()
+    .describe('Voice tuning'),
 });
 
 export const ConversationConfig = z.object({
-  first_message: z.string().max(2000).optional().describe('What the agent says first'),
+  first_message: z.string().max(2000).optional().describe('Opening line'),
   system_prompt: z.string().max(20000).optional().describe("The agent's instructions"),
   model: z.string().optional().describe('e.g. gpt-4o'),
-  temperature: z.number().min(0).max(2).optional(),
+  temperature: z.number().min(0).max(2).optional().describe('Creativity'),
 });
 
 export const TurnDetection = z.object({
-  mode: z.enum(['silence', 'vad', 'semantic']).optional(),
+  mode: z.enum(['silence', 'vad', 'semantic']).optional().describe('How a turn ends'),
   timeout: z.number().min(0).max(60).optional().describe('Seconds of silence ending a turn'),
   end_call_on_silence: z.number().min(0).max(600).optional().describe('Seconds of silence ending the call'),
 });
 
 export const PrivacyConfig = z.object({
-  retention_days: z.number().int().min(0).max(3650).optional(),
+  retention_days: z.number().int().min(0).max(3650).optional().describe('Days to keep data'),
   zero_retention: z.boolean().optional().describe('Keep no transcript or audio'),
-  delete_audio: z.boolean().optional(),
+  delete_audio: z.boolean().optional().describe('Delete recordings'),
 });
 
 export const AgentConfig = z.object({
-  voice: VoiceConfig.optional(),
-  conversation: ConversationConfig.optional(),
-  turn_detection: TurnDetection.optional(),
-  privacy: PrivacyConfig.optional(),
+  voice: VoiceConfig.optional().describe('Voice'),
+  conversation: ConversationConfig.optional().describe('Conversation'),
+  turn_detection: TurnDetection.optional().describe('Turn detection'),
+  privacy: PrivacyConfig.optional().describe('Privacy'),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -80,7 +81,7 @@ export const CreateAgentRequest = z.object({
   name: z.string().min(1).max(200).describe('Agent name'),
   description: z.string().max(2000).optional().describe('What the agent handles'),
   industry: z.string().max(100).optional().describe('e.g. restaurant, healthcare, retail'),
-  config: AgentConfig.optional().describe('Voice, conversation, turn detection, privacy'),
+  config: AgentConfig.optional().describe('Agent settings'),
 });
 export type CreateAgentRequest = z.infer<typeof CreateAgentRequest>;
 
@@ -114,7 +115,7 @@ export type AgentDetails = z.infer<typeof AgentDetails>;
 
 export const ChatRequest = z.object({
   message: z.string().min(1).max(4000).describe('What the test caller says'),
-  session_id: z.string().max(100).optional().describe('Reuse to continue a chat session'),
+  session_id: Id.optional().describe('Reuse to continue a chat session'),
   context: z.record(z.string(), z.unknown()).optional().describe('Caller context, e.g. {"user_name":"Jo"}'),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;
@@ -129,9 +130,9 @@ export type ChatResponse = z.infer<typeof ChatResponse>;
 
 export const AssignToolsRequest = z.object({
   tools: z
-    .array(z.string().min(1))
+    .array(z.string().min(1).max(200).describe('Tool name'))
     .max(100)
-    .describe('Tool names from list_mcp_server_tools; replaces the set'),
+    .describe('Tool names from list_mcp_server_tools'),
 });
 export type AssignToolsRequest = z.infer<typeof AssignToolsRequest>;
 

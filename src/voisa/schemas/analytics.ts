@@ -33,7 +33,7 @@ export const AgentAnalytics = z.looseObject({
 export type AgentAnalytics = z.infer<typeof AgentAnalytics>;
 
 export const SentimentBatchRequest = z.object({
-  texts: z.array(z.string().max(10_000)).min(1).max(100).describe('1-100 texts to score'),
+  texts: z.array(z.string().max(10_000).describe('A text')).min(1).max(100).describe('Texts to score'),
 });
 export type SentimentBatchRequest = z.infer<typeof SentimentBatchRequest>;
 

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { Id } from './common.js';
 
 export const E164 = z
   .string()
   .regex(/^\+[1-9]\d{6,14}$/, { message: 'must be an E.164 number such as +49123456789' });
 
 export const MakeCallRequest = z.object({
-  agent_id: z.string().min(1).describe('Agent that will place the call'),
+  agent_id: Id.describe('Agent that will place the call'),
   phone_number: E164.describe('E.164 number to ring, e.g. +49123456789'),
 });
 export type MakeCallRequest = z.infer<typeof MakeCallRequest>;

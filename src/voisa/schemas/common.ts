@@ -46,18 +46,32 @@ export type Pagination = z.infer<typeof Pagination>;
 
 /** Query fields of a paged list. Strings from a query string are coerced. */
 export const PageQuery = {
-  page: z.coerce.number().int().min(1).optional().describe('Page number, from 1 (default 1)'),
-  limit: z.coerce.number().int().min(1).max(100).optional().describe('Items per page, 1-100 (default 20)'),
+  page: z.coerce.number().int().min(1).optional().describe('Page number (default 1)'),
+  limit: z.coerce.number().int().min(1).max(100).optional().describe('Items per page (default 20)'),
 };
 
 export const IsoDate = z
   .string()
   .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO 8601 date or date-time' });
 
-export const AgentId = z.string().min(1).max(100).describe('Agent id, e.g. agt_123');
-export const ConversationId = z.string().min(1).max(100).describe('Conversation id, e.g. conv_123');
-export const KbItemId = z.string().min(1).max(100).describe('Knowledge-base item id, e.g. kb_123');
-export const McpServerId = z.string().min(1).max(100).describe('MCP server id, e.g. mcp_123');
+/** Every id (agt_123, conv_123, voice_abc, …). */
+export const Id = z.string().min(1).max(100);
+
+export const AgentId = Id.describe('Agent id (agt_123)');
+export const ConversationId = Id.describe('Conversation id (conv_123)');
+export const KbItemId = Id.describe('Knowledge-base item id (kb_123)');
+export const McpServerId = Id.describe('MCP server id (mcp_123)');
+
+/**
+ * An http(s) URL. A refinement rather than `z.url()`: that publishes
+ * `format: "uri"`, which Gemini and a default ajv reject.
+ */
+export const HttpUrl = z.string().refine(isHttpUrl, { message: 'Invalid URL: must be http(s)://host/…' });
+
+function isHttpUrl(s: string): boolean {
+  if (!/^https?:\/\/[^/?#\s]/i.test(s) || !URL.canParse(s)) return false;
+  return new URL(s).hostname !== '';
+}
 
 /** The body of a plain acknowledgement (`{"success": true, "message": "..."}`, no data). */
 export const Ack = z.looseObject({

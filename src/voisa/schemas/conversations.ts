@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate, PageQuery, Pagination } from './common.js';
+import { Id, IsoDate, PageQuery, Pagination } from './common.js';
 
 export const CONVERSATION_STATUSES = ['success', 'failed', 'ongoing'] as const;
 export const ConversationStatus = z.enum(CONVERSATION_STATUSES);
@@ -18,7 +18,7 @@ export const ConversationSummary = z.looseObject({
 export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
 export const ListConversationsQuery = z.object({
-  agent_id: z.string().min(1).optional().describe('Only this agent'),
+  agent_id: Id.optional().describe('Only this agent'),
   status: ConversationStatus.optional().describe('Only calls with this outcome'),
   date_from: IsoDate.optional().describe('ISO date; started at or after'),
   date_to: IsoDate.optional().describe('ISO date; started at or before'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HttpUrl } from './common.js';
 
 export const WEBHOOK_EVENTS = [
   'conversation.started',
@@ -13,9 +14,9 @@ export const WebhookEventName = z.enum(WEBHOOK_EVENTS);
 export type WebhookEventName = z.infer<typeof WebhookEventName>;
 
 export const ConfigureWebhookRequest = z.object({
-  url: z.url({ protocol: /^https?$/ }).describe('https endpoint that receives events'),
-  events: z.array(WebhookEventName).min(1).describe('Events to send'),
-  secret: z.string().min(8).max(200).optional().describe('HMAC-SHA256 signing secret'),
+  url: HttpUrl.describe('https endpoint that receives events'),
+  events: z.array(WebhookEventName.describe('Event name')).min(1).describe('Events to send'),
+  secret: z.string().min(8).max(200).optional().describe('HMAC-SHA256 signing secret, 8+ chars'),
 });
 export type ConfigureWebhookRequest = z.infer<typeof ConfigureWebhookRequest>;
 

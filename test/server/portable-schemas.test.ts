@@ -1,0 +1,208 @@
+/**
+ * Every tool's published input schema works as it is with every model
+ * provider: OpenAI strict function calling, Gemini function declarations and a
+ * default ajv (the rules and the decisions behind them: ../helpers/schema-rules.ts).
+ * Checked on the live `tools/list`, so a new tool cannot regress it; and
+ * tools/list stays within its token budget.
+ */
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Ajv } from 'ajv';
+import { getEncoding } from 'js-tiktoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseArguments } from '../../src/tools/arguments.js';
+import { CATALOGUE } from '../../src/tools/index.js';
+import { type Connected, connect } from '../helpers/mcp.js';
+import { useSandbox } from '../helpers/sandbox.js';
+import {
+  geminiProblems,
+  type JsonSchema,
+  openAiStrictProblems,
+  toOpenAiStrict,
+  undescribed,
+} from '../helpers/schema-rules.js';
+
+/** o200k tokens of the whole tools/list result. */
+const TOKEN_BUDGET = 4800;
+
+const sandbox = useSandbox();
+let mcp: Connected;
+let tools: Tool[];
+beforeAll(async () => {
+  mcp = await connect(sandbox());
+  ({ tools } = await mcp.client.listTools());
+});
+afterAll(() => mcp.close());
+
+const schemaOf = (name: string) => tools.find((t) => t.name === name)?.inputSchema as JsonSchema;
+
+describe('the checker', () => {
+  // The defects the rules exist for, as they were published before: each must be caught.
+  const before: JsonSchema = {
+    type: 'object',
+    properties: {
+      url: { type: 'string', format: 'uri', description: 'x' },
+      context: {
+        type: 'object',
+        propertyNames: { type: 'string' },
+        additionalProperties: {},
+        description: 'x',
+      },
+      page: { type: 'integer', minimum: 1, maximum: 9007199254740991, description: 'x' },
+      name: { type: 'string', maxLength: 200, description: 'x' },
+      tools: { type: 'array', items: { type: 'string' }, description: 'x' },
+    },
+    required: ['url'],
+  };
+
+  it('catches what OpenAI strict rejects', () => {
+    const problems = openAiStrictProblems(before);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        '$: object not closed (additionalProperties: false)',
+        '$.url: format uri not supported',
+        '$.context: keyword propertyNames not supported',
+        '$.context: object without properties',
+        '$.name: keyword maxLength not supported',
+      ]),
+    );
+    expect(openAiStrictProblems({ type: 'object' })).toContain('$: object without properties');
+  });
+
+  it('catches what Gemini rejects', () => {
+    expect(geminiProblems(before)).toEqual(
+      expect.arrayContaining([
+        '$.url: format uri not supported on string',
+        '$.context: keyword propertyNames not supported',
+        '$.context: object without properties',
+        '$.context: additionalProperties other than false',
+      ]),
+    );
+    expect(geminiProblems({ type: 'object', properties: { a: { type: ['string', 'null'] } } })).toEqual([
+      '$.a: needs one type of string, number, integer, boolean, array, object',
+    ]);
+  });
+
+  it('finds fields without a description, array items included', () => {
+    expect(undescribed(before)).toEqual(['$.tools[]']);
+  });
+
+  it('rewrites as strict-mode clients do: all required, optional ones nullable', () => {
+    const strict = toOpenAiStrict({
+      type: 'object',
+      properties: { a: { type: 'string' }, b: { type: 'integer' } },
+      required: ['a'],
+      additionalProperties: false,
+    });
+    expect(strict).toEqual({
+      type: 'object',
+      properties: { a: { type: 'string' }, b: { anyOf: [{ type: 'integer' }, { type: 'null' }] } },
+      required: ['a', 'b'],
+      additionalProperties: false,
+    });
+  });
+});
+
+describe('tools/list input schemas', () => {
+  it('lists every tool', () => {
+    expect(tools.map((t) => t.name)).toEqual(CATALOGUE.map((t) => t.name));
+  });
+
+  it('are valid for OpenAI strict function calling (after the strict rewrite)', () => {
+    for (const t of tools) expect(openAiStrictProblems(t.inputSchema), t.name).toEqual([]);
+  });
+
+  it('are valid Gemini function declarations', () => {
+    for (const t of tools) expect(geminiProblems(t.inputSchema), t.name).toEqual([]);
+  });
+
+  it('describe every field a model fills in, at every depth', () => {
+    for (const t of tools) expect(undescribed(t.inputSchema), t.name).toEqual([]);
+  });
+
+  it('publish a tool without arguments as a closed object with no properties', () => {
+    for (const name of ['verify_api_key', 'list_mcp_servers', 'list_voices'])
+      expect(schemaOf(name)).toEqual({ type: 'object', properties: {}, additionalProperties: false });
+  });
+
+  it('compile in a default ajv without errors or warnings', () => {
+    const logged: unknown[][] = [];
+    const logger = {
+      log: (...a: unknown[]) => logged.push(a),
+      warn: (...a: unknown[]) => logged.push(a),
+      error: (...a: unknown[]) => logged.push(a),
+    };
+    const ajv = new Ajv({ logger });
+    for (const t of tools) expect(() => ajv.compile(t.inputSchema), t.name).not.toThrow();
+    expect(logged).toEqual([]);
+  });
+
+  // Arguments ajv (on the published schema) and the server (zod) judge the same way.
+  const samples: [tool: string, args: Record<string, unknown>, valid: boolean][] = [
+    ['verify_api_key', {}, true],
+    ['verify_api_key', { verbose: true }, false],
+    ['list_agents', { page: 2, limit: 100 }, true],
+    ['list_agents', { page: 0 }, false],
+    ['list_agents', { limit: 101 }, false],
+    ['list_agents', { status: 'sleeping' }, false],
+    ['get_agent', { agent_id: 'agt_123' }, true],
+    ['get_agent', { agent_id: 7 }, false],
+    ['create_agent', { name: 'X', config: { voice: { settings: { speed: 1.2 } } } }, true],
+    ['create_agent', { name: 'X', config: { voice: { colour: 'blue' } } }, false],
+    ['create_agent', { name: 'X', config: { privacy: { retention_days: 1.5 } } }, false],
+    ['chat_with_agent', { agent_id: 'agt_1', message: 'hi', context: [{ name: 'n', value: 'v' }] }, true],
+    ['chat_with_agent', { agent_id: 'agt_1', message: 'hi', context: { n: 'v' } }, false],
+    ['chat_with_agent', { agent_id: 'agt_1', message: 'hi', context: [{ name: 'n', value: 1 }] }, false],
+    ['configure_webhook', { url: 'https://example.com/hook', events: ['agent.created'] }, true],
+    ['configure_webhook', { url: 'https://example.com/hook', events: ['agent.sold'] }, false],
+    ['configure_webhook', { url: 'https://example.com/hook', events: [] }, false],
+    ['make_call', { agent_id: 'agt_1', phone_number: '+49123456789' }, true],
+    ['make_call', { agent_id: 'agt_1', phone_number: '0176 1234' }, false],
+    ['create_voice', { name: 'V', audio_samples: [{ file_path: 'a.wav' }] }, true],
+    ['create_voice', { name: 'V', audio_samples: [{ path: 'a.wav' }] }, false],
+  ];
+  it.each(samples)('%s %j: valid=%s in ajv and in the server', (name, args, valid) => {
+    const ajv = new Ajv();
+    expect(ajv.validate(schemaOf(name), args), JSON.stringify(ajv.errors)).toBe(valid);
+    const tool = CATALOGUE.find((t) => t.name === name)!;
+    expect(parseArguments(tool, args).ok).toBe(valid);
+  });
+
+  // The server checks more than it publishes (string lengths, URLs, dates): the
+  // published schemas are a subset, so ajv accepts these and the server refuses them.
+  const serverOnly: [tool: string, args: Record<string, unknown>][] = [
+    ['create_agent', { name: '' }],
+    ['add_kb_url', { agent_id: 'agt_1', url: 'ftp://example.com' }],
+    ['list_conversations', { date_from: 'last tuesday' }],
+  ];
+  it.each(serverOnly)('%s %j: valid in ajv, refused by the server', (name, args) => {
+    expect(new Ajv().validate(schemaOf(name), args)).toBe(true);
+    expect(parseArguments(CATALOGUE.find((t) => t.name === name)!, args).ok).toBe(false);
+  });
+
+  it('accept what strict-mode clients send: null for every optional field', () => {
+    const tool = CATALOGUE.find((t) => t.name === 'create_agent')!;
+    const args = {
+      name: 'X',
+      description: null,
+      industry: null,
+      config: {
+        voice: null,
+        conversation: { first_message: 'Hi', temperature: null },
+        turn_detection: null,
+        privacy: null,
+      },
+    };
+    expect(parseArguments(tool, args)).toEqual({
+      ok: true,
+      args: { name: 'X', config: { conversation: { first_message: 'Hi' } } },
+    });
+    expect(parseArguments(tool, { name: null })).toMatchObject({ ok: false });
+  });
+});
+
+describe('tools/list size', () => {
+  it(`stays within ${TOKEN_BUDGET} o200k tokens`, () => {
+    const tokens = getEncoding('o200k_base').encode(JSON.stringify({ tools })).length;
+    expect(tokens).toBeLessThanOrEqual(TOKEN_BUDGET);
+  });
+});
