@@ -68,7 +68,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       process.once('SIGTERM', resolve);
     });
     log('info', `serving over stdio${config.sandbox ? ' on the embedded sandbox' : ''}`);
-    await Promise.race([serveStdio(server), stop]);
+    await Promise.race([serveStdio(server, log), stop]);
   }
   await shutdown();
   return 0;

@@ -46,6 +46,12 @@ export interface FileAccessOptions {
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
 
+/**
+ * The largest JSON-RPC message a transport must accept so that a file at the cap
+ * fits as `content_base64`: its base64 (4 bytes per 3) plus 1 MiB for the rest.
+ */
+export const MAX_MESSAGE_BYTES = Math.ceil(DEFAULT_MAX_FILE_BYTES / 3) * 4 + 1024 * 1024;
+
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));

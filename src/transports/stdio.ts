@@ -1,11 +1,242 @@
-/** Serving one McpServer over stdin/stdout. */
-
+/**
+ * Serving one McpServer over stdin/stdout: one JSON-RPC message per line.
+ *
+ * Our own small transport instead of the SDK's StdioServerTransport, which
+ * (1.32) closes itself, and so ends the server, on any message over 10 MiB, and
+ * drops lines that are not JSON or not a valid JSON-RPC shape without an
+ * answer, leaving the client to wait for its own timeout. Here:
+ * - a line may be as large as a base64 upload of a file at the cap needs
+ *   (MAX_MESSAGE_BYTES); a longer one is skipped without being buffered and
+ *   answered with an error (with its id when the id is at the start or the end
+ *   of the line, else null), and the server keeps reading;
+ * - a line that is not JSON gets -32700 Parse error (id null);
+ * - a request of the wrong shape gets -32600 Invalid Request, or -32602 Invalid
+ *   params when only `params` is wrong, with its id when it has a valid one.
+ * Nothing else is written to stdout.
+ */
+import type { Readable, Writable } from 'node:stream';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { LogFn } from '../log.js';
+import { MAX_MESSAGE_BYTES } from '../tools/files.js';
+
+export const PARSE_ERROR = -32700;
+export const INVALID_REQUEST = -32600;
+export const INVALID_PARAMS = -32602;
+/** Implementation-defined server error, as the HTTP transport answers a body over its limit. */
+export const MESSAGE_TOO_LARGE = -32000;
+
+type RequestId = string | number;
+
+/** How much of an oversize line is kept to look for its id. */
+const PEEK_BYTES = 512;
+/** `{"jsonrpc":"2.0","id":7,...` (the id after simple string members) or `...,"id":7}` at the end. */
+const ID_AT_START =
+  /^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"[^"\\]*"\s*,)*\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*[,}]/;
+const ID_AT_END = /[{,]\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*\}\s*$/;
+
+function validId(id: unknown): RequestId | null {
+  if (typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id))) return id;
+  return null;
+}
+
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** What is wrong with a message the SDK's schema refused, and which error code says so. */
+function describeInvalid(m: Record<string, unknown>): { code: number; message: string } {
+  const invalid = (why: string) => ({ code: INVALID_REQUEST, message: `Invalid Request: ${why}` });
+  if (m.jsonrpc !== '2.0') return invalid('"jsonrpc" must be "2.0"');
+  if ('id' in m && validId(m.id) === null) return invalid('"id" must be a string or an integer');
+  if (typeof m.method !== 'string') return invalid('"method" must be a string');
+  if ('params' in m && !isObject(m.params)) {
+    return { code: INVALID_PARAMS, message: 'Invalid params: "params" must be an object' };
+  }
+  const extra = Object.keys(m).filter((k) => !['jsonrpc', 'id', 'method', 'params'].includes(k));
+  return invalid(extra.length > 0 ? `unexpected members: ${extra.join(', ')}` : 'not a JSON-RPC message');
+}
+
+export interface StdioTransportOptions {
+  input?: Readable;
+  output?: Writable;
+  /** The longest line accepted, in bytes (without the newline). */
+  maxMessageBytes?: number;
+  log?: LogFn;
+}
+
+export class StdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  private readonly input: Readable;
+  private readonly output: Writable;
+  private readonly max: number;
+  private readonly log: LogFn;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Set while skipping a line over the limit: its first and last bytes, and its length so far. */
+  private skipping: { head: string; tail: Buffer; bytes: number } | null = null;
+  private started = false;
+  private closed = false;
+
+  constructor(o: StdioTransportOptions = {}) {
+    this.input = o.input ?? process.stdin;
+    this.output = o.output ?? process.stdout;
+    this.max = o.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    this.log = o.log ?? (() => {});
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('StdioTransport already started');
+    this.started = true;
+    this.input.on('data', this.ondata);
+    this.input.on('error', this.oninputerror);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.off('data', this.ondata);
+    this.input.off('error', this.oninputerror);
+    if (this.input.listenerCount('data') === 0) this.input.pause();
+    this.pending = [];
+    this.skipping = null;
+    this.onclose?.();
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    return this.write(message);
+  }
+
+  private write(message: unknown): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.output.write(`${JSON.stringify(message)}\n`)) resolve();
+      else this.output.once('drain', resolve);
+    });
+  }
+
+  private reply(id: RequestId | null, code: number, message: string): void {
+    this.write({ jsonrpc: '2.0', id, error: { code, message } }).catch(() => {});
+  }
+
+  private readonly oninputerror = (error: Error) => this.onerror?.(error);
+
+  private readonly ondata = (chunk: Buffer | string) => {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let from = 0;
+    for (let nl = data.indexOf(10); nl !== -1 && !this.closed; nl = data.indexOf(10, from)) {
+      this.take(data.subarray(from, nl));
+      this.endLine();
+      from = nl + 1;
+    }
+    if (from < data.length && !this.closed) this.take(data.subarray(from));
+  };
+
+  /** Adds part of the current line; past the limit, keeps only its ends and its length. */
+  private take(part: Buffer): void {
+    if (this.skipping) {
+      const tail = Buffer.concat([this.skipping.tail, part]);
+      this.skipping.tail = tail.subarray(Math.max(0, tail.length - PEEK_BYTES));
+      this.skipping.bytes += part.length;
+      return;
+    }
+    if (this.pendingBytes + part.length <= this.max) {
+      this.pending.push(part);
+      this.pendingBytes += part.length;
+      return;
+    }
+    const line = Buffer.concat([...this.pending, part]);
+    this.skipping = {
+      head: line.subarray(0, PEEK_BYTES).toString('utf8'),
+      tail: line.subarray(Math.max(0, line.length - PEEK_BYTES)),
+      bytes: line.length,
+    };
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private endLine(): void {
+    if (this.skipping) {
+      const { head, tail, bytes } = this.skipping;
+      this.skipping = null;
+      const match = ID_AT_START.exec(head) ?? ID_AT_END.exec(tail.toString('utf8'));
+      const id = match?.[1] ? validId(parseOrNull(match[1])) : null;
+      this.log('warning', 'refused a stdio message over the size limit', { bytes, limit: this.max });
+      this.reply(
+        id,
+        MESSAGE_TOO_LARGE,
+        `Message of ${bytes} bytes is over this server's limit of ${this.max} bytes; send large files as file_path (a local file) rather than content_base64`,
+      );
+      return;
+    }
+    const line = Buffer.concat(this.pending, this.pendingBytes).toString('utf8');
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (line.trim() !== '') this.handleLine(line);
+  }
+
+  private handleLine(line: string): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.log('warning', 'refused a stdio line that is not JSON', { bytes: line.length });
+      this.reply(null, PARSE_ERROR, 'Parse error: the line is not JSON; send one JSON-RPC message per line');
+      return;
+    }
+    const parsed = JSONRPCMessageSchema.safeParse(value);
+    if (parsed.success) {
+      this.onmessage?.(parsed.data);
+      return;
+    }
+    if (Array.isArray(value)) {
+      // MCP (2025-06-18) has no batches; answer each request in one, or once with id null.
+      const ids = value.map((m) => (isObject(m) ? validId(m.id) : null)).filter((id) => id !== null);
+      const message = 'Invalid Request: JSON-RPC batches are not supported; send one message per line';
+      for (const id of ids.length > 0 ? ids : [null]) this.reply(id, INVALID_REQUEST, message);
+      return;
+    }
+    if (!isObject(value)) {
+      this.reply(null, INVALID_REQUEST, 'Invalid Request: a JSON-RPC message must be an object');
+      return;
+    }
+    const id = validId(value.id);
+    if (!('method' in value) && ('result' in value || 'error' in value)) {
+      // A malformed answer to one of our requests: fail that request now instead of letting it time out.
+      this.log('warning', 'the client sent a malformed JSON-RPC response');
+      if (id !== null) {
+        this.onmessage?.({
+          jsonrpc: '2.0',
+          id,
+          error: { code: INVALID_REQUEST, message: 'The client sent a malformed response' },
+        });
+      }
+      return;
+    }
+    // A notification (no id) is never answered, even a malformed one; anything else is.
+    if (!('id' in value) && typeof value.method === 'string') {
+      this.log('warning', 'ignored a malformed notification', { method: value.method.slice(0, 100) });
+      return;
+    }
+    const { code, message } = describeInvalid(value);
+    this.reply(id, code, message);
+  }
+}
 
 /** Connects the server to stdio; resolves when the client closes stdin or the transport closes. */
-export async function serveStdio(server: McpServer): Promise<void> {
-  const transport = new StdioServerTransport();
+export async function serveStdio(server: McpServer, log?: LogFn): Promise<void> {
+  const transport = new StdioTransport({ log });
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     process.stdin.once('end', () => resolve());
