@@ -127,6 +127,31 @@ describe('invalid input sends nothing upstream', () => {
     expect(sandbox().requests()).toEqual([]);
   });
 
+  // `.` and `..` travel as %2E/%2E%2E, which URL parsers resolve as path segments:
+  // get_agent("..") reached GET /api/, update_agent("..") PUT /api/update.
+  const idCalls: [string, string, Record<string, unknown>][] = [
+    ['get_agent', 'agent_id', {}],
+    ['update_agent', 'agent_id', { name: 'X' }],
+    ['delete_agent', 'agent_id', {}],
+    ['chat_with_agent', 'agent_id', { message: 'hi' }],
+    ['assign_tools', 'agent_id', { tools: [] }],
+    ['get_analytics', 'agent_id', {}],
+    ['delete_kb_item', 'item_id', {}],
+    ['get_conversation', 'conversation_id', {}],
+    ['get_conversation_audio', 'conversation_id', {}],
+    ['list_mcp_server_tools', 'server_id', {}],
+  ];
+  for (const [tool, field, rest] of idCalls) {
+    it(`${tool}: an id of dots is an input error`, async () => {
+      sandbox().clearRequests();
+      for (const id of ['.', '..', '%2E%2E', 'a/b']) {
+        const result = await call(mcp.client, tool, { [field]: id, ...rest });
+        expectInputError(result, `${field}: must be an id`);
+      }
+      expect(sandbox().requests()).toEqual([]);
+    });
+  }
+
   /** `{key: {key: … 1}}`, `depth` levels deep. */
   function nested(depth: number, key: string): unknown {
     let value: unknown = 1;

@@ -167,9 +167,10 @@ describe('tools/list input schemas', () => {
     expect(parseArguments(tool, args).ok).toBe(valid);
   });
 
-  // The server checks more than it publishes (string lengths, URLs, dates): the
+  // The server checks more than it publishes (string lengths, the id pattern, URLs, dates): the
   // published schemas are a subset, so ajv accepts these and the server refuses them.
   const serverOnly: [tool: string, args: Record<string, unknown>][] = [
+    ['get_agent', { agent_id: '..' }],
     ['create_agent', { name: '' }],
     ['add_kb_url', { agent_id: 'agt_1', url: 'ftp://example.com' }],
     ['list_conversations', { date_from: 'last tuesday' }],

@@ -54,8 +54,19 @@ export const IsoDate = z
   .string()
   .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO 8601 date or date-time' });
 
-/** Every id (agt_123, conv_123, voice_abc, …). */
-export const Id = z.string().min(1).max(100);
+/**
+ * Every id (agt_123, conv_123, voice_abc, …): letters, digits, `_` and `-`.
+ * One pattern for all of them; it keeps ids safe as URL path segments, where
+ * `.` or `..` (even percent-encoded) would be resolved as "this" or "parent".
+ * A refinement, so not published in tool schemas: ids come from list_* tools,
+ * and a `pattern` on each of ~20 id fields would cost ~270 tokens of tools/list.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+export const Id = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((s) => ID_PATTERN.test(s), { message: 'must be an id such as agt_123 (letters, digits, _ and -)' });
 
 export const AgentId = Id.describe('Agent id (agt_123)');
 export const ConversationId = Id.describe('Conversation id (conv_123)');
