@@ -75,6 +75,16 @@ export class SandboxApp {
     this.log.push(entry);
     if (this.log.length > MAX_LOG) this.log.shift();
     let resetByFault = false;
+    // The status goes in the log when the head is written: a streamed body is complete for the
+    // client once its content-length has arrived, which can be before this response's 'close'
+    // (on Node 22 and 24 the log still said 0 to a client that had its 200). Node's implicit
+    // head (a write before writeHead) goes through writeHead too.
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.writeHead = ((...args: unknown[]) => {
+      const written = writeHead(...args);
+      entry.status = res.statusCode;
+      return written;
+    }) as ServerResponse['writeHead'];
     res.on('close', () => {
       if (res.headersSent) entry.status = res.statusCode;
       if (!res.writableFinished && !resetByFault) entry.aborted = true;
