@@ -54,7 +54,7 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Most per-key VOISA clients kept (least recently used idle ones are closed past it), default 1000. */
   maxClients?: number;
-  /** Refused keys per minute from one address (IPv6: one /64) before it gets 429, default 10. */
+  /** Failed key checks per minute from one address (IPv6: one /64) before it gets 429, default 10. */
   maxKeyRefusalsPerMinute?: number;
   filter?: ToolFilter;
   hub?: EventHub;
@@ -99,6 +99,10 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   const verifier = new KeyVerifier((key) => o.api.withApiKey(key, { logger: SILENT }));
   const limiter = new RefusalLimiter(o.maxKeyRefusalsPerMinute);
   const refusals = new RefusalTally((line) => log('warning', line));
+  const unsigned = new RefusalTally((line) => log('warning', line), {
+    one: 'webhook delivery with a missing or invalid signature',
+    many: 'webhook deliveries with a missing or invalid signature',
+  });
   const sessions = new SessionRegistry(o.sessionIdleMs ?? 30 * 60_000, o.maxSessions ?? 500, (s, reason) =>
     log('info', `session ${s.id.slice(0, 8)}… closed (${reason}); ${sessions.size} live`),
   );
@@ -169,9 +173,16 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     const body = await readBody(c.req.raw, WEBHOOK_BODY_LIMIT);
     if (!body.ok) return json(413, { ok: false, error: 'payload too large' });
     const outcome = receiver.receive(body.bytes, (name) => c.req.header(name));
-    log(outcome.status === 200 ? 'debug' : 'warning', `webhook ${outcome.body.id ?? ''} ${outcome.status}`, {
-      ...(outcome.body.error ? { error: outcome.body.error } : {}),
-    });
+    // Anyone can send unsigned junk: counted, not logged one line each.
+    if (outcome.status === 401) unsigned.add(peer.getStore() ?? 'unknown', false);
+    else
+      log(
+        outcome.status === 200 ? 'debug' : 'warning',
+        `webhook ${outcome.body.id ?? ''} ${outcome.status}`,
+        {
+          ...(outcome.body.error ? { error: outcome.body.error } : {}),
+        },
+      );
     return json(outcome.status, outcome.body, outcome.headers);
   });
 
@@ -365,10 +376,12 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       pool.sweep();
       limiter.sweep();
       refusals.flush();
+      unsigned.flush();
     },
     async close() {
       closing = true;
       refusals.flush(Date.now(), true);
+      unsigned.flush(Date.now(), true);
       await sessions.closeAll('shutdown');
       await pool.close();
     },

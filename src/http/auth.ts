@@ -142,9 +142,9 @@ export class KeyVerifier {
 }
 
 /**
- * Per-address limit on refused keys: after `max` refusals within a minute from
- * one address, further unverified keys from it get 429 without asking VOISA,
- * until the minute is over. IPv6 addresses count per /64 (one host usually holds
+ * Per-address limit on failed key checks: after `max` within a minute from one
+ * address, further unverified keys from it get 429 without asking VOISA, until
+ * the minute is over. IPv6 addresses count per /64 (one host usually holds
  * a whole /64). Bounded: at most `maxAddresses` are tracked.
  */
 export class RefusalLimiter {
@@ -204,9 +204,21 @@ export function addressBucket(address: string): string {
     .join(':')}::/64`;
 }
 
+/** What a tally counts, for its log line ("refused 3 requests with invalid API keys from 2 addresses"). */
+export interface Refused {
+  one: string;
+  many: string;
+}
+
+export const INVALID_KEYS: Refused = {
+  one: 'request with invalid API keys',
+  many: 'requests with invalid API keys',
+};
+
 /**
- * Refused keys, counted and logged in aggregate (one line per interval), so a
- * storm of bad tokens costs no log line per request. Never holds a key.
+ * Refusals (bad keys, unsigned webhooks), counted and logged in aggregate (one
+ * line per interval), so a storm of them costs no log line per request. Holds
+ * no key or other request content: only counts and address buckets.
  */
 export class RefusalTally {
   #requests = 0;
@@ -216,6 +228,7 @@ export class RefusalTally {
 
   constructor(
     private readonly log: (line: string) => void,
+    private readonly what: Refused = INVALID_KEYS,
     readonly intervalMs = 60_000,
     private readonly maxAddresses = 10_000,
   ) {}
@@ -233,7 +246,7 @@ export class RefusalTally {
     const n = this.#addresses.size;
     const capped = n >= this.maxAddresses ? '≥' : '';
     this.log(
-      `refused ${this.#requests} request${this.#requests === 1 ? '' : 's'} with invalid API keys from ${capped}${n} address${n === 1 ? '' : 'es'}` +
+      `refused ${this.#requests} ${this.#requests === 1 ? this.what.one : this.what.many} from ${capped}${n} address${n === 1 ? '' : 'es'}` +
         (this.#limited ? ` (${this.#limited} rate-limited with 429)` : ''),
     );
     this.#requests = 0;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressBucket, RefusalLimiter, RefusalTally } from '../../src/http/auth.js';
+import { addressBucket, INVALID_KEYS, RefusalLimiter, RefusalTally } from '../../src/http/auth.js';
 import { ClientPool } from '../../src/http/clients.js';
 import { startHttpServer } from '../../src/http/server.js';
 import type { LogFn } from '../../src/log.js';
@@ -239,7 +239,7 @@ describe('refusal bookkeeping', () => {
 
   it('tallies refusals into one line per interval, naming no key', () => {
     const lines: string[] = [];
-    const tally = new RefusalTally((line) => lines.push(line), 60_000);
+    const tally = new RefusalTally((line) => lines.push(line), INVALID_KEYS, 60_000);
     tally.add('10.0.0.1', false);
     tally.add('10.0.0.1', true);
     tally.add('10.0.0.2', false);
@@ -320,6 +320,27 @@ it('counts checks VOISA could not answer too: an address gets only so many upstr
     const c = await connectHttp(stack.http.mcpUrl, stack.sandbox.demoKey); // other addresses: unaffected
     await c.close();
     expect(stack.logs.join('\n')).not.toMatch(/vsa_test_[0-9a-f]{24}/);
+  } finally {
+    await stack.close();
+  }
+});
+
+it('unsigned webhook deliveries are tallied, not logged one line each', async () => {
+  const stack = await startStack({ webhookSecret: 'whsec_tally_0123456789' });
+  try {
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${stack.http.url}/webhooks/voisa`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-voisa-signature': `sha256=${'0'.repeat(64)}` },
+        body: JSON.stringify({ id: `evt_${i}`, event: 'x', timestamp: new Date().toISOString(), data: {} }),
+      });
+      expect(res.status).toBe(401);
+    }
+    expect(stack.logs.filter((l) => l.includes('webhook'))).toEqual([]);
+    stack.http.app.sweep();
+    expect(stack.logs.filter((l) => l.includes('webhook'))).toEqual([
+      'warning refused 5 webhook deliveries with a missing or invalid signature from 1 address ',
+    ]);
   } finally {
     await stack.close();
   }
