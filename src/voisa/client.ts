@@ -1,11 +1,11 @@
 /**
  * The VOISA REST client: one typed method per API operation (see resources/),
- * over one shared keep-alive undici Pool. Knows nothing of MCP.
+ * over shared keep-alive undici pools (one for JSON calls, one for downloads). Knows nothing of MCP.
  */
 import type { Pool } from 'undici';
 import { resolveConfig } from './config.js';
 import { ApiConnectionError } from './errors.js';
-import { HttpTransport } from './http.js';
+import { HttpTransport, type PoolKind } from './http.js';
 import { TokenBucket } from './rate-limit.js';
 import { type AgentsApi, agentsApi } from './resources/agents.js';
 import { type AnalyticsApi, analyticsApi } from './resources/analytics.js';
@@ -33,10 +33,21 @@ export { VERSION } from './version.js';
 /** ApiConnectionError code of a call made after `close()`. */
 export const CLIENT_CLOSED = 'CLIENT_CLOSED';
 
-/** The connection pool of a client and of every client derived from it with `withApiKey`. */
+/** Keep-alive connections for JSON calls. */
+export const API_CONNECTIONS = 16;
+/**
+ * Connections for downloads (conversation audio), in a pool of their own: however many
+ * downloads are slow or stalled, JSON calls keep all of theirs. More downloads than this
+ * wait for a free connection (within their `timeoutMs`).
+ */
+export const DOWNLOAD_CONNECTIONS = 8;
+
+const CONNECTIONS: Record<PoolKind, number> = { api: API_CONNECTIONS, download: DOWNLOAD_CONNECTIONS };
+
+/** The connection pools of a client and of every client derived from it with `withApiKey`. */
 class SharedPool {
   readonly #origin: string;
-  #pool: Promise<Pool> | undefined;
+  readonly #pools = new Map<PoolKind, Promise<Pool>>();
   #closed = false;
 
   constructor(origin: string) {
@@ -47,21 +58,25 @@ class SharedPool {
    * Created on first use, so a client that sends nothing opens nothing; undici itself is
    * imported then too, which keeps it off the server's startup path (spawn to `initialize`).
    */
-  get(): Promise<Pool> {
+  get(kind: PoolKind): Promise<Pool> {
     if (this.#closed) {
       return Promise.reject(new ApiConnectionError('The VoisaClient is closed', { code: CLIENT_CLOSED }));
     }
-    this.#pool ??= import('undici').then(
-      ({ Pool }) => new Pool(this.#origin, { connections: 16, keepAliveTimeout: 10_000 }),
-    );
-    return this.#pool;
+    let pool = this.#pools.get(kind);
+    if (!pool) {
+      pool = import('undici').then(
+        ({ Pool }) => new Pool(this.#origin, { connections: CONNECTIONS[kind], keepAliveTimeout: 10_000 }),
+      );
+      this.#pools.set(kind, pool);
+    }
+    return pool;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    const pool = this.#pool;
-    this.#pool = undefined;
-    await (await pool)?.close();
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map(async (pool) => (await pool).close()));
   }
 }
 
@@ -92,7 +107,7 @@ export class VoisaClient {
     poolToAdopt = undefined;
     const bucket = resolved.rateLimitPerMin > 0 ? new TokenBucket(resolved.rateLimitPerMin) : undefined;
     const pool = this.#pool;
-    const http = new HttpTransport(resolved, () => pool.get(), bucket);
+    const http = new HttpTransport(resolved, (kind) => pool.get(kind), bucket);
 
     this.auth = authApi(http);
     this.agents = agentsApi(http);

@@ -8,7 +8,20 @@ export const DEFAULTS = {
   maxRetries: 2,
   rateLimitPerMin: 100,
   maxRetryDelayMs: 30_000,
+  /**
+   * Longest a call may spend waiting, all waits together: the client-side rate limiter and
+   * the pauses between retries. Below the 60 s request timeout common MCP clients use, so a
+   * 429 storm answers with a clear error instead of the client giving up on us first.
+   */
+  maxTotalWaitMs: 20_000,
 } as const;
+
+/**
+ * A download (conversation audio) may take this many times `timeoutMs` from sending the
+ * request to its last byte; besides, no gap between two chunks may exceed `timeoutMs`.
+ * A JSON answer, body included, must arrive within `timeoutMs`.
+ */
+export const DOWNLOAD_DEADLINE_FACTOR = 2;
 
 /** Environment variable names, one per config field. */
 export const ENV = {
@@ -62,6 +75,9 @@ export interface ResolvedConfig {
   maxRetries: number;
   rateLimitPerMin: number;
   maxRetryDelayMs: number;
+  maxTotalWaitMs: number;
+  /** `timeoutMs * DOWNLOAD_DEADLINE_FACTOR`: the whole of one download attempt. */
+  downloadDeadlineMs: number;
   logger: VoisaLogger;
   userAgent: string;
 }
@@ -77,14 +93,17 @@ export function resolveConfig(config: VoisaClientConfig): ResolvedConfig {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`VOISA base URL must be http(s): "${baseUrl}"`);
   }
+  const timeoutMs = nonNegative('timeoutMs', config.timeoutMs ?? DEFAULTS.timeoutMs, 1);
   return {
     apiKey: config.apiKey || undefined,
     origin: url.origin,
     basePath: url.pathname.replace(/\/+$/, ''),
-    timeoutMs: nonNegative('timeoutMs', config.timeoutMs ?? DEFAULTS.timeoutMs, 1),
+    timeoutMs,
     maxRetries: nonNegative('maxRetries', config.maxRetries ?? DEFAULTS.maxRetries, 0),
     rateLimitPerMin: nonNegative('rateLimitPerMin', config.rateLimitPerMin ?? DEFAULTS.rateLimitPerMin, 0),
     maxRetryDelayMs: nonNegative('maxRetryDelayMs', config.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs, 0),
+    maxTotalWaitMs: nonNegative('maxTotalWaitMs', config.maxTotalWaitMs ?? DEFAULTS.maxTotalWaitMs, 0),
+    downloadDeadlineMs: timeoutMs * DOWNLOAD_DEADLINE_FACTOR,
     logger: config.logger ?? silentLogger,
     userAgent: config.userAgent ?? `voisa-mcp/${VERSION}`,
   };

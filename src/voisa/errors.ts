@@ -123,13 +123,16 @@ export class InvalidResponseError extends VoisaError {
   }
 }
 
-/** One attempt took longer than `timeoutMs`. */
+/**
+ * One attempt took longer than `timeoutMs` (headers and a JSON body), or a download
+ * stalled or outlasted its deadline (the message says which).
+ */
 export class ApiTimeoutError extends VoisaError {
   readonly kind = 'timeout';
   readonly timeoutMs: number;
 
-  constructor(timeoutMs: number) {
-    super(`The VOISA API did not answer within ${timeoutMs} ms`);
+  constructor(timeoutMs: number, message = `The VOISA API did not answer within ${timeoutMs} ms`) {
+    super(message);
     this.timeoutMs = timeoutMs;
   }
 }

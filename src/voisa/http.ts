@@ -13,11 +13,13 @@ import {
   ApiTimeoutError,
   apiErrorFor,
   InvalidResponseError,
+  RateLimitError,
   ResponseTooLargeError,
   VoisaError,
 } from './errors.js';
 import type { MultipartBody } from './multipart.js';
 import type { TokenBucket } from './rate-limit.js';
+import { redactorFor } from './redact.js';
 import { parseRetryAfter, retryDelayMs, sleep } from './retry.js';
 import { Envelope } from './schemas/common.js';
 import type { AudioStream, ClientEvent, RequestOptions } from './types.js';
@@ -37,39 +39,63 @@ export interface CallSpec {
   /** Send the API key (default true; `auth.getApiKey` does not). */
   authenticate?: boolean;
   accept?: string;
+  /**
+   * A POST that changes nothing (a computation, a lookup), so it may be sent again like a
+   * GET. Every other POST is sent once, whatever the answer (see `isRetryable`).
+   */
+  idempotent?: boolean;
 }
 
 /**
- * Connection failures that happen before a byte of the request is written: the
- * API certainly did not act, so even a POST may be sent again.
+ * Which connection pool a request uses: downloads have their own, smaller pool, so
+ * slow or stalled downloads can never take the connections that JSON calls need.
  */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+export type PoolKind = 'api' | 'download';
+
+/**
+ * Connection failures that certainly happened before a byte of the request was written
+ * (the socket never connected): the API did not act, so even a POST may be sent again.
+ * Codes alone are not proof (EHOSTUNREACH can also end an established connection), so
+ * the failing system call must be the connect or the DNS lookup.
+ */
+const NOT_SENT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const NOT_SENT_SYSCALLS = new Set(['connect', 'getaddrinfo']);
+
+/** Connection errors proven to have happened before anything was sent (see above). */
+const notSent = new WeakSet<VoisaError>();
 
 const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'PUT', 'DELETE']);
+
+/** What `AttemptContext.handOff` gives the body's new owner. */
+interface HandedOff {
+  /** Stops the download deadline and unlinks the caller's signal; call when done with the body. */
+  release(): void;
+  /** Whether the download deadline passed (the body was then destroyed). */
+  timedOut(): boolean;
+}
 
 /** Everything an attempt's response handler may need. */
 interface AttemptContext {
   requestId: string | undefined;
-  /** Stop the attempt timer and keep the caller's signal linked; returns the unlink function. */
-  handOff(): () => void;
+  /** The body outlives the attempt: the attempt timer becomes the download deadline. */
+  handOff(): HandedOff;
 }
 
 export class HttpTransport {
   readonly #apiKey: string | undefined;
   readonly #config: ResolvedConfig;
-  readonly #pool: () => Promise<Pool>;
+  readonly #pool: (kind: PoolKind) => Promise<Pool>;
   readonly #bucket: TokenBucket | undefined;
+  /** Removes the configured key and anything key-shaped; holds the key in its closure only. */
+  readonly #redact: (text: string) => string;
 
-  constructor(config: ResolvedConfig, pool: () => Promise<Pool>, bucket: TokenBucket | undefined) {
+  constructor(
+    config: ResolvedConfig,
+    pool: (kind: PoolKind) => Promise<Pool>,
+    bucket: TokenBucket | undefined,
+  ) {
     this.#apiKey = config.apiKey;
+    this.#redact = redactorFor(config.apiKey);
     // Keep the key out of the (enumerable) config copy this object holds.
     this.#config = { ...config, apiKey: undefined };
     this.#pool = pool;
@@ -87,72 +113,105 @@ export class HttpTransport {
     if (checked.success) return checked.data;
     this.#config.logger.warn('VOISA response does not match the expected schema; returning it unchecked', {
       method: spec.method,
-      path: spec.path,
-      issues: checked.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), code: i.code })),
+      path: this.#redact(spec.path),
+      issues: checked.error.issues
+        .slice(0, 5)
+        .map((i) => ({ path: this.#redact(i.path.join('.')), code: i.code })),
     });
     return data as z.infer<S>;
   }
 
   /** Sends a GET whose successful answer is binary; error answers are JSON envelopes as usual. */
   stream(spec: CallSpec, options: RequestOptions = {}): Promise<AudioStream> {
-    return this.#run(spec, options, async (res, ctx) => {
-      const contentType = headerOf(res.headers, 'content-type') ?? 'application/octet-stream';
-      if (res.statusCode >= 300 || isJson(contentType)) {
-        await this.#readEnvelope(res, ctx);
-        throw new InvalidResponseError({
-          status: res.statusCode,
-          contentType,
-          detail: 'expected a binary stream, got a JSON envelope',
-          ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-        });
-      }
-      const unlink = ctx.handOff();
-      return wrapStream(res, contentType, options.signal, this.#config.timeoutMs, unlink, (e) =>
-        this.#redact(e),
-      );
-    });
+    return this.#run(
+      spec,
+      options,
+      async (res, ctx) => {
+        const contentType = this.#redact(headerOf(res.headers, 'content-type') ?? 'application/octet-stream');
+        if (res.statusCode >= 300 || isJson(contentType)) {
+          await this.#readEnvelope(res, ctx);
+          throw new InvalidResponseError({
+            status: res.statusCode,
+            contentType,
+            detail: 'expected a binary stream, got a JSON envelope',
+            ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+          });
+        }
+        return wrapStream(res, contentType, options.signal, this.#config, ctx.handOff(), this.#redact);
+      },
+      'download',
+    );
   }
 
   // --- the attempt loop ---
 
+  /**
+   * Attempts until one succeeds, the error is not retryable, the retries are used up, or
+   * the next wait would take the call's waits past `maxTotalWaitMs`.
+   */
   async #run<R>(
     spec: CallSpec,
     options: RequestOptions,
     consume: (res: Dispatcher.ResponseData, ctx: AttemptContext) => Promise<R>,
+    pool: PoolKind = 'api',
   ): Promise<R> {
     const { signal } = options;
-    const { logger, maxRetries, maxRetryDelayMs } = this.#config;
+    const { logger, maxRetries, maxRetryDelayMs, maxTotalWaitMs } = this.#config;
+    const path = this.#redact(spec.path);
+    /** Everything this call has waited so far (rate limiter and retry pauses). */
+    let waitedMs = 0;
     for (let retry = 0; ; retry++) {
       if (signal?.aborted) throw new ApiAbortError();
-      await this.#bucket?.take(signal, (waitMs) => {
-        logger.debug('VOISA client rate limit: waiting', { method: spec.method, path: spec.path, waitMs });
-        emit(options, { type: 'rate_limit_wait', method: spec.method, path: spec.path, waitMs });
-      });
+      if (this.#bucket) {
+        const slot = await this.#bucket.take(
+          signal,
+          (waitMs) => {
+            logger.debug('VOISA client rate limit: waiting', { method: spec.method, path, waitMs });
+            emit(options, { type: 'rate_limit_wait', method: spec.method, path, waitMs });
+          },
+          maxTotalWaitMs - waitedMs,
+        );
+        if (!slot.waited) {
+          const err = clientRateLimitError(slot.waitMs, maxTotalWaitMs);
+          this.#reportFailure(spec, options, err);
+          throw err;
+        }
+        waitedMs += slot.waitMs;
+      }
       try {
-        return await this.#attempt(spec, options, consume, retry + 1);
+        return await this.#attempt(spec, options, consume, retry + 1, pool);
       } catch (caught) {
-        const err = caught instanceof VoisaError ? caught : this.#connectionError(caught);
+        let err = caught instanceof VoisaError ? caught : this.#connectionError(caught);
         if (err instanceof ApiAbortError) throw err;
-        if (retry < maxRetries && isRetryable(spec.method, err)) {
-          const delayMs = retryDelayMs(retry + 1, maxRetryDelayMs, retryAfterOf(err));
-          const reason = reasonOf(err);
-          logger.debug('VOISA request failed; retrying', {
-            method: spec.method,
-            path: spec.path,
-            attempt: retry + 1,
-            delayMs,
-            reason,
-          });
-          emit(options, {
-            type: 'retry',
-            method: spec.method,
-            path: spec.path,
-            attempt: retry + 1,
-            delayMs,
-            reason,
-          });
-          await sleep(delayMs, signal);
-          continue;
+        const retryable = isRetryable(spec, err);
+        if (retry < maxRetries && retryable) {
+          const retryAfterMs = retryAfterOf(err);
+          const delayMs = retryDelayMs(retry + 1, maxRetryDelayMs, retryAfterMs);
+          // The server's own Retry-After counts in full: retrying before it is pointless.
+          if ((retryAfterMs ?? delayMs) <= maxTotalWaitMs - waitedMs) {
+            const reason = reasonOf(err);
+            logger.debug('VOISA request failed; retrying', {
+              method: spec.method,
+              path,
+              attempt: retry + 1,
+              delayMs,
+              reason,
+            });
+            emit(options, { type: 'retry', method: spec.method, path, attempt: retry + 1, delayMs, reason });
+            waitedMs += delayMs;
+            await sleep(delayMs, signal);
+            continue;
+          }
+          err = withRetryHint(
+            err,
+            retryAfterMs !== undefined
+              ? `VOISA asks to wait longer than the ${seconds(maxTotalWaitMs)} this client waits per call, so it was not retried`
+              : `this call already waited ${seconds(waitedMs)} of at most ${seconds(maxTotalWaitMs)}, so it was not retried`,
+          );
+        } else if (!retryable && !isIdempotent(spec)) {
+          err = withRetryHint(err, 'not re-sent automatically: this request may act each time it is sent');
+        } else {
+          err = withRetryHint(err);
         }
         this.#reportFailure(spec, options, err);
         throw err;
@@ -160,21 +219,33 @@ export class HttpTransport {
     }
   }
 
+  /**
+   * One attempt. Its timer (`timeoutMs`) covers the wait for a connection, the headers and
+   * the whole JSON body; undici's `bodyTimeout` only bounds the gap between two chunks,
+   * so a body trickling a byte at a time would pass it. A download's body outlives the
+   * attempt (`handOff`): the timer is then moved to the download deadline.
+   */
   async #attempt<R>(
     spec: CallSpec,
     options: RequestOptions,
     consume: (res: Dispatcher.ResponseData, ctx: AttemptContext) => Promise<R>,
     attempt: number,
+    pool: PoolKind,
   ): Promise<R> {
     const { signal } = options;
     if (signal?.aborted) throw new ApiAbortError();
-    const { timeoutMs, logger } = this.#config;
+    const { timeoutMs, downloadDeadlineMs, logger } = this.#config;
+    // Before the timer: the first call loads undici, which is no part of the API's answer time.
+    const dispatcher = await this.#pool(pool);
+    if (signal?.aborted) throw new ApiAbortError();
+    const started = Date.now();
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const expire = () => {
       timedOut = true;
       controller.abort();
-    }, timeoutMs);
+    };
+    let timer = setTimeout(expire, timeoutMs);
     const onCallerAbort = () => controller.abort();
     signal?.addEventListener('abort', onCallerAbort, { once: true });
     const unlink = () => {
@@ -183,9 +254,8 @@ export class HttpTransport {
     };
     let handedOff = false;
     let res: Dispatcher.ResponseData | undefined;
-    const started = Date.now();
     try {
-      res = await (await this.#pool()).request({
+      res = await dispatcher.request({
         method: spec.method,
         path: this.#pathOf(spec),
         headers: this.#headersOf(spec),
@@ -194,10 +264,11 @@ export class HttpTransport {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const requestId = headerOf(res.headers, 'x-request-id');
+      const rawRequestId = headerOf(res.headers, 'x-request-id');
+      const requestId = rawRequestId === undefined ? undefined : this.#redact(rawRequestId);
       logger.debug('VOISA response', {
         method: spec.method,
-        path: spec.path,
+        path: this.#redact(spec.path),
         status: res.statusCode,
         requestId,
         attempt,
@@ -208,7 +279,15 @@ export class HttpTransport {
         handOff: () => {
           handedOff = true;
           clearTimeout(timer);
-          return unlink;
+          // Aborting destroys the body and frees the connection, even when nobody reads it.
+          timer = setTimeout(
+            () => {
+              expire();
+              unlink();
+            },
+            Math.max(0, started + downloadDeadlineMs - Date.now()),
+          );
+          return { release: unlink, timedOut: () => timedOut };
         },
       });
     } catch (err) {
@@ -252,7 +331,7 @@ export class HttpTransport {
   /** Reads a JSON envelope; returns `data` (or `{message}`) on success, throws the typed error otherwise. */
   async #readEnvelope(res: Dispatcher.ResponseData, ctx: AttemptContext): Promise<unknown> {
     const status = res.statusCode;
-    const contentType = headerOf(res.headers, 'content-type') ?? '';
+    const contentType = this.#redact(headerOf(res.headers, 'content-type') ?? '');
     const retryAfterMs = parseRetryAfter(headerOf(res.headers, 'retry-after'));
     const bytes = await readAll(res.body, MAX_JSON_BYTES);
     const invalid = (detail: string) =>
@@ -273,10 +352,11 @@ export class HttpTransport {
     if (!envelope.success) throw invalid('JSON body is not a VOISA {success, data, error} envelope');
     const { success, data, error, message } = envelope.data;
     if (success && status < 400) return data === undefined || data === null ? { message } : data;
+    // Every upstream string is redacted: VOISA may echo the key in any of them.
     const field = error?.field === undefined ? undefined : this.#redact(error.field);
     throw apiErrorFor({
       status,
-      code: error?.code ?? `HTTP_${status}`,
+      code: this.#redact(error?.code ?? `HTTP_${status}`),
       message: this.#redact(error?.message ?? message ?? 'the request failed'),
       ...(field !== undefined ? { field } : {}),
       ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
@@ -288,20 +368,19 @@ export class HttpTransport {
 
   /** A sanitized ApiConnectionError: the cause keeps only name, code and (redacted) message. */
   #connectionError(err: unknown): VoisaError {
-    return toConnectionError(err, this.#config.timeoutMs, (text) => this.#redact(text));
-  }
-
-  #redact(text: string): string {
-    return this.#apiKey ? text.split(this.#apiKey).join('[REDACTED]') : text;
+    return toConnectionError(err, this.#config.timeoutMs, this.#redact);
   }
 
   #reportFailure(spec: CallSpec, options: RequestOptions, err: VoisaError): void {
     const status = err instanceof ApiError || err instanceof InvalidResponseError ? err.status : undefined;
     const code =
       err instanceof ApiError ? err.code : err instanceof ApiConnectionError ? err.code : undefined;
+    // Everything here is already redacted (errors are built from redacted parts); the path
+    // is redacted again because it holds ids the caller typed.
+    const path = this.#redact(spec.path);
     this.#config.logger.warn('VOISA request failed', {
       method: spec.method,
-      path: spec.path,
+      path,
       kind: err.kind,
       status,
       code,
@@ -311,7 +390,7 @@ export class HttpTransport {
     emit(options, {
       type: 'upstream_error',
       method: spec.method,
-      path: spec.path,
+      path,
       ...(status !== undefined ? { status } : {}),
       ...(code !== undefined ? { code } : {}),
       message: err.message,
@@ -336,15 +415,63 @@ function emit(options: RequestOptions, event: ClientEvent): void {
   }
 }
 
-function isRetryable(method: HttpMethod, err: VoisaError): boolean {
-  const status = err instanceof ApiError || err instanceof InvalidResponseError ? err.status : undefined;
+function isIdempotent(spec: CallSpec): boolean {
+  return IDEMPOTENT.has(spec.method) || spec.idempotent === true;
+}
+
+/**
+ * Whether a failed request may be sent again. A request that may act each time it is sent
+ * (a POST not marked `idempotent`: make-call rings a phone) is re-sent only when it provably
+ * never left this machine, whatever the status: not after a 429 either, because a 429 from
+ * a proxy or a partly applied limit is no proof that nothing happened, and the tools promise
+ * such calls are never repeated behind the caller's back.
+ */
+function isRetryable(spec: CallSpec, err: VoisaError): boolean {
   if (err instanceof ApiConnectionError && err.code === 'CLIENT_CLOSED') return false;
-  if (status === 429) return true; // rejected before acting: safe for every method
-  if (err instanceof ApiConnectionError && err.code !== undefined && NOT_SENT_CODES.has(err.code))
-    return true;
-  if (!IDEMPOTENT.has(method)) return false; // a POST may have acted (rung a phone): never re-sent
-  if (status !== undefined) return status >= 500;
+  if (notSent.has(err)) return true;
+  if (!isIdempotent(spec)) return false;
+  const status = err instanceof ApiError || err instanceof InvalidResponseError ? err.status : undefined;
+  if (status !== undefined) return status === 429 || status >= 500;
   return err instanceof ApiConnectionError || err instanceof ApiTimeoutError;
+}
+
+function seconds(ms: number): string {
+  return `${Math.ceil(ms / 1000)} s`;
+}
+
+/**
+ * The final form of a rate-limit error: its message says when to retry (in seconds and as a
+ * time, from `Retry-After`) and, when given, why the client did not. Other errors pass unchanged.
+ */
+function withRetryHint(err: VoisaError, why?: string): VoisaError {
+  if (!(err instanceof RateLimitError)) return err;
+  const parts: string[] = [];
+  if (why) parts.push(why);
+  if (err.retryAfterMs !== undefined) {
+    const at = new Date(Date.now() + err.retryAfterMs).toISOString();
+    parts.push(`retry in ${seconds(err.retryAfterMs)} (at ${at})`);
+  }
+  if (parts.length === 0) return err;
+  return new RateLimitError({
+    status: err.status,
+    code: err.code,
+    message: `${err.apiMessage}; ${parts.join('; ')}`,
+    ...(err.field !== undefined ? { field: err.field } : {}),
+    ...(err.requestId !== undefined ? { requestId: err.requestId } : {}),
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+  });
+}
+
+/** The client-side budget (`rateLimitPerMin`) would hold the call longer than `maxTotalWaitMs`. */
+function clientRateLimitError(waitMs: number, maxTotalWaitMs: number): RateLimitError {
+  return new RateLimitError({
+    status: 429,
+    code: 'RATE_LIMIT_EXCEEDED',
+    message:
+      `the client-side request budget (VOISA_RATE_LIMIT_PER_MIN) is used up for the next ${seconds(waitMs)}, ` +
+      `longer than the ${seconds(maxTotalWaitMs)} this client waits per call; nothing was sent`,
+    retryAfterMs: waitMs,
+  });
 }
 
 function retryAfterOf(err: VoisaError): number | undefined {
@@ -380,39 +507,59 @@ export async function readAll(body: AsyncIterable<Uint8Array>, limit: number): P
   return Buffer.concat(chunks, total);
 }
 
-function errorCode(err: unknown): string | undefined {
+/** A string property of a Node/undici error, or of the parts it wraps. */
+function errorProp(err: unknown, name: 'code' | 'syscall'): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
+  const value = (err as Record<string, unknown>)[name];
+  if (typeof value === 'string') return value;
   // Node wraps "happy eyeballs" failures in an AggregateError; its parts carry the code.
   const inner = (err as { errors?: unknown }).errors;
-  if (Array.isArray(inner)) return inner.map(errorCode).find((c) => c !== undefined);
+  if (Array.isArray(inner)) return inner.map((e) => errorProp(e, name)).find((c) => c !== undefined);
   const cause = (err as { cause?: unknown }).cause;
-  return cause === err ? undefined : errorCode(cause);
+  return cause === err ? undefined : errorProp(cause, name);
 }
 
 function toConnectionError(err: unknown, timeoutMs: number, redact: (text: string) => string): VoisaError {
   if (err instanceof VoisaError) return err;
-  const code = errorCode(err);
+  const code = errorProp(err, 'code');
   const original = err instanceof Error ? err : new Error(String(err));
   const cause = new Error(redact(original.message));
   cause.name = original.name;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new ApiTimeoutError(timeoutMs);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return new ApiTimeoutError(timeoutMs);
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return new ApiTimeoutError(timeoutMs, `The VOISA API sent no data for ${timeoutMs} ms`);
   }
   const message = `Could not reach the VOISA API${code ? ` (${code})` : ''}: ${redact(original.message) || 'connection failed'}`;
-  return new ApiConnectionError(message, { ...(code !== undefined ? { code } : {}), cause });
+  const safeCode = code === undefined ? undefined : redact(code);
+  const failure = new ApiConnectionError(message, {
+    ...(safeCode !== undefined ? { code: safeCode } : {}),
+    cause,
+  });
+  const syscall = errorProp(err, 'syscall');
+  if (
+    (code !== undefined && NOT_SENT_CODES.has(code)) ||
+    (syscall !== undefined && NOT_SENT_SYSCALLS.has(syscall))
+  ) {
+    notSent.add(failure);
+  }
+  return failure;
 }
 
-/** Wraps a successful binary response; errors while reading become typed errors. */
+/**
+ * Wraps a successful binary response; errors while reading become typed errors. The read
+ * is bounded by undici's `bodyTimeout` (no chunk for `timeoutMs`) and by the download
+ * deadline of `handedOff` (which destroys the body, read or not).
+ */
 function wrapStream(
   res: Dispatcher.ResponseData,
   contentType: string,
   signal: AbortSignal | undefined,
-  timeoutMs: number,
-  unlink: () => void,
+  config: Pick<ResolvedConfig, 'timeoutMs' | 'downloadDeadlineMs'>,
+  handedOff: HandedOff,
   redact: (text: string) => string,
 ): AudioStream {
+  const { timeoutMs, downloadDeadlineMs } = config;
+  const unlink = handedOff.release;
   const lengthHeader = headerOf(res.headers, 'content-length');
   const contentLength =
     lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
@@ -424,6 +571,12 @@ function wrapStream(
     } catch (err) {
       if (signal?.aborted) throw new ApiAbortError();
       if (cancelled) return;
+      if (handedOff.timedOut()) {
+        throw new ApiTimeoutError(
+          downloadDeadlineMs,
+          `The download from the VOISA API did not finish within ${downloadDeadlineMs} ms`,
+        );
+      }
       throw toConnectionError(err, timeoutMs, redact);
     } finally {
       unlink();

@@ -44,10 +44,22 @@ export class TokenBucket {
     this.#tokens = Math.min(this.capacity, this.#tokens + 1);
   }
 
-  /** Reserves a token and waits for it; `onWait` is told the wait before it starts. */
-  async take(signal: AbortSignal | undefined, onWait: (waitMs: number) => void): Promise<void> {
+  /**
+   * Reserves a token and waits for it; `onWait` is told the wait before it starts.
+   * A wait longer than `maxWaitMs` is not started: the token is handed back and the
+   * answer says how long it would have been (`waited: false`), so the caller can fail at once.
+   */
+  async take(
+    signal: AbortSignal | undefined,
+    onWait: (waitMs: number) => void,
+    maxWaitMs = Number.POSITIVE_INFINITY,
+  ): Promise<{ waited: boolean; waitMs: number }> {
     const waitMs = this.reserve();
-    if (waitMs === 0) return;
+    if (waitMs === 0) return { waited: true, waitMs };
+    if (waitMs > maxWaitMs) {
+      this.release();
+      return { waited: false, waitMs };
+    }
     onWait(waitMs);
     try {
       await sleep(waitMs, signal);
@@ -55,5 +67,6 @@ export class TokenBucket {
       this.release();
       throw err;
     }
+    return { waited: true, waitMs };
   }
 }

@@ -33,7 +33,10 @@ export interface VoisaClientConfig {
   apiKey?: string;
   /** VOISA_BASE_URL, default https://api.voisa.ai/v1; request paths are appended. */
   baseUrl?: string;
-  /** VOISA_TIMEOUT_MS, per attempt, default 30000. */
+  /**
+   * VOISA_TIMEOUT_MS, per attempt, default 30000: headers and JSON body within it; a download
+   * may pause at most this long between chunks and take twice this long in all.
+   */
   timeoutMs?: number;
   /** VOISA_MAX_RETRIES, default 2. */
   maxRetries?: number;
@@ -41,6 +44,12 @@ export interface VoisaClientConfig {
   rateLimitPerMin?: number;
   /** Cap for backoff and Retry-After, default 30000. */
   maxRetryDelayMs?: number;
+  /**
+   * Cap for all waits of one call together (client-side rate limit and retry pauses), default
+   * 20000. A wait that would pass it (e.g. `Retry-After: 3600`) is not started: the call fails
+   * at once with RateLimitError saying when to retry.
+   */
+  maxTotalWaitMs?: number;
   logger?: VoisaLogger;
   /** Default `voisa-mcp/<version>`. */
   userAgent?: string;

@@ -5,8 +5,9 @@ import type { RequestOptions } from '../types.js';
 export function callsApi(http: HttpTransport) {
   return {
     /**
-     * POST /api/make-call. Rings a phone, so it is re-sent only when the API certainly
-     * did not act (429, or a connection refused before sending); never after a 5xx or timeout.
+     * POST /api/make-call. Rings a phone, so it is re-sent only when the request certainly
+     * never left this machine (the connection failed to open); never after any answer
+     * (429 and 5xx included) or a timeout.
      */
     make: (b: MakeCallRequest, o?: RequestOptions): Promise<CallResult> =>
       http.json({ method: 'POST', path: '/api/make-call', json: b }, CallResult, o),
