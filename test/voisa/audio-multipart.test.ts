@@ -200,14 +200,14 @@ describe('multipart uploads', () => {
     });
   });
 
-  it('a multipart body is sent again in full on a retry (429)', async () => {
+  it('a multipart upload answered 429 is not sent again (it creates an item)', async () => {
     sb.injectFault({ method: 'POST', path: '/api/knowledge-base/file', status: 429, retryAfter: '0' });
     const file = fileOf(100_000, 'retry.txt', 'text/plain');
-    await api.knowledgeBase.uploadFile({ agent_id: agentId, file });
+    await expect(api.knowledgeBase.uploadFile({ agent_id: agentId, file })).rejects.toMatchObject({
+      kind: 'rate_limit',
+    });
     const uploads = sb.requests().filter((r) => r.path === '/api/knowledge-base/file');
-    expect(uploads.map((r) => r.status)).toEqual([429, 201]);
-    for (const upload of uploads) {
-      expect(upload.body).toMatchObject({ files: [{ name: 'retry.txt', size: 100_000 }] });
-    }
+    expect(uploads.map((r) => r.status)).toEqual([429]);
+    expect(uploads[0]?.body).toMatchObject({ files: [{ name: 'retry.txt', size: 100_000 }] });
   });
 });

@@ -64,7 +64,8 @@ describe('Retry-After', () => {
 
   it('Retry-After is capped by maxRetryDelayMs', async () => {
     const api = clientFor(sb, { maxRetryDelayMs: 30 });
-    sb.injectFault({ path: '/api/voices/list', status: 429, code: 'RATE_LIMIT_EXCEEDED', retryAfter: '60' });
+    // 10 s: within the 20 s a call may wait in all (a longer one fails at once: wait-budget.test.ts).
+    sb.injectFault({ path: '/api/voices/list', status: 429, code: 'RATE_LIMIT_EXCEEDED', retryAfter: '10' });
     const rec = recorder();
     const started = performance.now();
     await api.voices.list({ onEvent: rec.onEvent });
@@ -73,19 +74,60 @@ describe('Retry-After', () => {
     expect(rec.of('retry')).toEqual([expect.objectContaining({ delayMs: 30 })]);
   });
 
-  it('a POST is retried after a 429 (the API did not act on it)', async () => {
-    const api = clientFor(sb);
+  it('a make-call answered 429 is sent exactly once, and the error says when to retry', async () => {
+    const api = clientFor(sb, { maxRetries: 5 });
     sb.injectFault({
       method: 'POST',
       path: '/api/make-call',
       status: 429,
       code: 'RATE_LIMIT_EXCEEDED',
+      retryAfter: '7',
+      times: 5,
+    });
+    const rec = recorder();
+    const err = await caught(() => api.calls.make(CALL(), { onEvent: rec.onEvent }));
+    await api.close();
+    expect(sent('POST', '/api/make-call')).toHaveLength(1);
+    expect(rec.of('retry')).toEqual([]);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err).toMatchObject({
+      kind: 'rate_limit',
+      status: 429,
+      code: 'RATE_LIMIT_EXCEEDED',
+      retryAfterMs: 7_000,
+    });
+    expect((err as Error).message).toMatch(/not re-sent automatically/);
+    expect((err as Error).message).toMatch(/retry in 7 s \(at \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+    expect(rec.of('upstream_error')).toEqual([
+      expect.objectContaining({
+        status: 429,
+        code: 'RATE_LIMIT_EXCEEDED',
+        message: expect.stringMatching(/retry in 7 s/),
+      }),
+    ]);
+  });
+
+  it('a POST marked idempotent (sentiment analysis) is retried after a 429', async () => {
+    const api = clientFor(sb);
+    sb.injectFault({
+      method: 'POST',
+      path: '/api/analytics/sentiment-batch',
+      status: 429,
+      code: 'RATE_LIMIT_EXCEEDED',
       retryAfter: '0',
     });
-    const result = await api.calls.make(CALL());
+    const { results } = await api.analytics.sentimentBatch({ texts: ['Great service'] });
     await api.close();
-    expect(result.status).toBe('initiated');
-    expect(sent('POST', '/api/make-call').map((r) => r.status)).toEqual([429, 201]);
+    expect(results).toHaveLength(1);
+    expect(sent('POST', '/api/analytics/sentiment-batch').map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it('an agent create answered 429 is sent exactly once', async () => {
+    const api = clientFor(sb, { maxRetries: 5 });
+    sb.injectFault({ method: 'POST', path: '/api/agents/create', status: 429, retryAfter: '0', times: 5 });
+    await expect(api.agents.create({ name: 'Once only' })).rejects.toBeInstanceOf(RateLimitError);
+    await api.close();
+    expect(sent('POST', '/api/agents/create')).toHaveLength(1);
   });
 
   it('gives up after maxRetries with the last error', async () => {
