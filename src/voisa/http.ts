@@ -426,7 +426,7 @@ function isIdempotent(spec: CallSpec): boolean {
  * a proxy or a partly applied limit is no proof that nothing happened, and the tools promise
  * such calls are never repeated behind the caller's back.
  */
-function isRetryable(spec: CallSpec, err: VoisaError): boolean {
+export function isRetryable(spec: CallSpec, err: VoisaError): boolean {
   if (err instanceof ApiConnectionError && err.code === 'CLIENT_CLOSED') return false;
   if (notSent.has(err)) return true;
   if (!isIdempotent(spec)) return false;
@@ -439,6 +439,10 @@ function seconds(ms: number): string {
   return `${Math.ceil(ms / 1000)} s`;
 }
 
+function retryIn(ms: number): string {
+  return ms <= 0 ? 'retry now' : `retry in ${seconds(ms)}`;
+}
+
 /**
  * The final form of a rate-limit error: its message says when to retry (in seconds and as a
  * time, from `Retry-After`) and, when given, why the client did not. Other errors pass unchanged.
@@ -449,7 +453,7 @@ function withRetryHint(err: VoisaError, why?: string): VoisaError {
   if (why) parts.push(why);
   if (err.retryAfterMs !== undefined) {
     const at = new Date(Date.now() + err.retryAfterMs).toISOString();
-    parts.push(`retry in ${seconds(err.retryAfterMs)} (at ${at})`);
+    parts.push(`${retryIn(err.retryAfterMs)} (at ${at})`);
   }
   if (parts.length === 0) return err;
   return new RateLimitError({
@@ -519,7 +523,12 @@ function errorProp(err: unknown, name: 'code' | 'syscall'): string | undefined {
   return cause === err ? undefined : errorProp(cause, name);
 }
 
-function toConnectionError(err: unknown, timeoutMs: number, redact: (text: string) => string): VoisaError {
+/** The typed error for what undici threw (exported for the unit tests of `isRetryable`). */
+export function toConnectionError(
+  err: unknown,
+  timeoutMs: number,
+  redact: (text: string) => string,
+): VoisaError {
   if (err instanceof VoisaError) return err;
   const code = errorProp(err, 'code');
   const original = err instanceof Error ? err : new Error(String(err));
