@@ -6,7 +6,7 @@ import type { IdCompleters } from '../resources/complete.js';
 import { guarded } from '../resources/errors.js';
 import { type ApiDeps, type Extra, optionsFor, progressFor } from '../resources/request.js';
 import { agentUri } from '../resources/uris.js';
-import { type ConversationSummary, PERIODS } from '../voisa/index.js';
+import { type ConversationSummary, Id, PERIODS } from '../voisa/index.js';
 import { embedded, startingWith, UNTRUSTED, userText } from './text.js';
 
 type Period = (typeof PERIODS)[number];
@@ -23,9 +23,7 @@ export function registerAgentReportPrompt(mcp: McpServer, deps: ApiDeps, ids: Id
       title: 'Agent report',
       description: "Report on an agent's calls over a period, with concrete changes to make.",
       argsSchema: {
-        agent_id: completable(z.string().min(1).max(100).describe('Agent id, e.g. agt_123'), (v) =>
-          ids.agentIds(v ?? ''),
-        ),
+        agent_id: completable(Id.describe('Agent id, e.g. agt_123'), (v) => ids.agentIds(v ?? '')),
         period: completable(
           z.enum(PERIODS).optional().describe('day, week, month (default) or year'),
           startingWith(PERIODS),

@@ -152,6 +152,15 @@ describe('invalid input sends nothing upstream', () => {
     });
   }
 
+  it('agent_report (a prompt): an id of dots is refused before anything is sent', async () => {
+    sandbox().clearRequests();
+    for (const agent_id of ['.', '..'])
+      await expect(mcp.client.getPrompt({ name: 'agent_report', arguments: { agent_id } })).rejects.toThrow(
+        /Invalid arguments for prompt agent_report: must be an id .* at agent_id/,
+      );
+    expect(sandbox().requests()).toEqual([]);
+  });
+
   /** `{key: {key: … 1}}`, `depth` levels deep. */
   function nested(depth: number, key: string): unknown {
     let value: unknown = 1;
