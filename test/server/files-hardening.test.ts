@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectOptions, call, connect, resultText } from '../helpers/mcp.js';
 import { useSandbox } from '../helpers/sandbox.js';
+import { connectHttp, startStack, text } from '../http/helpers.js';
 
 const sandbox = useSandbox({ rateLimitPerMin: 0 });
 
@@ -184,6 +185,38 @@ describe.each(modes)('local files are only regular files (%s)', (label, options)
     } finally {
       release();
       await mcp.close();
+    }
+  }, 15_000);
+});
+
+describe('over the real HTTP server with --allow-file-access', () => {
+  it('refuses save_to through a dangling symlink or onto a FIFO, and creates nothing outside', async () => {
+    const dir = path.join(base, 'http-stack');
+    const root = path.join(dir, 'root');
+    await mkdir(root, { recursive: true });
+    const escaped = path.join(dir, 'escaped.mp3');
+    await symlink(escaped, path.join(root, 'dangling.mp3'));
+    const fifo = path.join(root, 'pipe.mp3');
+    execFileSync('mkfifo', [fifo]);
+    const stack = await startStack({ allowFileAccess: root });
+    const c = await connectHttp(stack.http.mcpUrl);
+    const release = unblockFifoAfter(fifo, 5000);
+    try {
+      const id = (await stack.api.conversations.list({ limit: 1 })).conversations[0]!.id;
+      const save = async (save_to: string) =>
+        text(
+          (await c.client.callTool({
+            name: 'get_conversation_audio',
+            arguments: { conversation_id: id, save_to },
+          })) as Parameters<typeof text>[0],
+        );
+      expect(await save(path.join(root, 'dangling.mp3'))).toMatch(/^FILE_ACCESS .*is a symbolic link/);
+      expect(existsSync(escaped)).toBe(false);
+      expect(await save(fifo)).toMatch(/^FILE_ACCESS .*is a named pipe/);
+    } finally {
+      release();
+      await c.close();
+      await stack.close();
     }
   }, 15_000);
 });
