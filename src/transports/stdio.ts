@@ -11,13 +11,18 @@
  *   of the line, else null), and the server keeps reading;
  * - a line that is not JSON gets -32700 Parse error (id null);
  * - a request of the wrong shape gets -32600 Invalid Request, or -32602 Invalid
- *   params when only `params` is wrong, with its id when it has a valid one.
+ *   params when only `params` is wrong (also for the params of a known MCP
+ *   method), with its id when it has a valid one.
  * Nothing else is written to stdout.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ClientRequestSchema,
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { LogFn } from '../log.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
 
@@ -35,6 +40,13 @@ const PEEK_BYTES = 512;
 const ID_AT_START =
   /^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"[^"\\]*"\s*,)*\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*[,}]/;
 const ID_AT_END = /[{,]\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*\}\s*$/;
+
+/**
+ * The schema of each MCP request a client may send, by method. The SDK checks params
+ * against these only inside its handlers and answers a mismatch with -32603 Internal
+ * error and a raw zod dump; checked here first, it is -32602 Invalid params.
+ */
+const REQUEST_SCHEMAS = new Map(ClientRequestSchema.options.map((o) => [o.shape.method.value, o] as const));
 
 function validId(id: unknown): RequestId | null {
   if (typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id))) return id;
@@ -197,7 +209,16 @@ export class StdioTransport implements Transport {
     }
     const parsed = JSONRPCMessageSchema.safeParse(value);
     if (parsed.success) {
-      this.onmessage?.(parsed.data);
+      const m = parsed.data;
+      if ('id' in m && 'method' in m) {
+        const checked = REQUEST_SCHEMAS.get(m.method as never)?.safeParse(m);
+        if (checked && !checked.success) {
+          const issues = checked.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
+          this.reply(m.id, INVALID_PARAMS, `Invalid params for ${m.method}: ${issues.join('; ')}`);
+          return;
+        }
+      }
+      this.onmessage?.(m);
       return;
     }
     if (Array.isArray(value)) {

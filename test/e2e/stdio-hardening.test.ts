@@ -141,6 +141,7 @@ describe.skipIf(!built)('stdio hardening (built bundle)', () => {
       server.write('this is not json');
       server.write('[]');
       server.write({ jsonrpc: '2.0', method: 'notifications/cancelled', params: 'malformed notification' });
+      server.write({ jsonrpc: '2.0', id: 15, method: 'tools/call', params: { name: 5 } });
       server.write({ jsonrpc: '2.0', id: 14, method: 'ping' });
 
       // Answered in order: once ping's answer is here, the others are too (or were never sent).
@@ -154,11 +155,16 @@ describe.skipIf(!built)('stdio hardening (built bundle)', () => {
         message: /"method" must be a string/,
       });
       expect(server.answered('thirteen')?.error).toMatchObject({ code: -32600, message: /extra/ });
+      // Params of a known method: the SDK alone would answer -32603 Internal error.
+      expect((await server.answer(15)).error).toMatchObject({
+        code: -32602,
+        message: /^Invalid params for tools\/call: params\.name: .*expected string/,
+      });
       const nullIds = server.lines.filter((l) => typeof l === 'object' && l.id === null) as Message[];
       expect(nullIds.map((m) => m.error?.code)).toEqual([-32700, -32600]);
       // Nothing else was written: the malformed notification got no answer; every line is JSON-RPC.
       expect(server.lines.every((l) => typeof l === 'object')).toBe(true);
-      expect(server.lines).toHaveLength(7); // initialize, 11, 12, thirteen, two with id null, 14
+      expect(server.lines).toHaveLength(8); // initialize, 11, 12, thirteen, two with id null, 15, 14
     } finally {
       await server.stop();
     }
