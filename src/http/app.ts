@@ -14,6 +14,7 @@ import { type Context, Hono } from 'hono';
 import { EventHub } from '../events/hub.js';
 import type { LogFn } from '../log.js';
 import { createServer } from '../server.js';
+import { MAX_MESSAGE_BYTES } from '../tools/files.js';
 import type { ToolFilter } from '../tools/index.js';
 import type { VoisaClient, VoisaLogger } from '../voisa/index.js';
 import {
@@ -77,7 +78,11 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
-export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+/**
+ * Large enough for a file at the 25 MB cap sent as `content_base64` (the same limit
+ * as one stdio message), so both transports accept what the tools document.
+ */
+export const DEFAULT_BODY_LIMIT = MAX_MESSAGE_BYTES;
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const SESSION_NOT_FOUND = -32001;
 const SERVER_ERROR = -32000;
