@@ -25,7 +25,6 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
-  JSONRPCMessageSchema,
   type MessageExtraInfo,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Hono } from 'hono';
@@ -33,8 +32,11 @@ import type { LogFn } from '../log.js';
 import type { VoisaClient } from '../voisa/index.js';
 import { type KeyResolution, newSessionId, sessionIdMatchesKey } from './auth.js';
 import { corsHeaders, type Guards } from './guards.js';
-import { readBody, rpcError } from './responses.js';
+import { invalidJsonRpc, readBody, rpcError } from './responses.js';
 import type { Session, SessionRegistry } from './sessions.js';
+
+/** The protocol generation this transport belongs to (it allows JSON-RPC batches). */
+const LEGACY_PROTOCOL_VERSION = '2024-11-05';
 
 /** Where clients POST: relative to the server root, so it survives a reverse proxy that keeps the Host. */
 export const MESSAGES_PATH = '/messages';
@@ -215,15 +217,9 @@ export function mountLegacySse(app: Hono<{ Bindings: HttpBindings }>, d: LegacyS
         return rpcError(400, -32700, 'Parse error: the body is not JSON');
       }
       // 2024-11-05 allows JSON-RPC batches; every message must be valid before any is handled.
-      const items = Array.isArray(body) ? body : [body];
-      const messages: JSONRPCMessage[] = [];
-      for (const item of items) {
-        const parsed = JSONRPCMessageSchema.safeParse(item);
-        if (!parsed.success) break;
-        messages.push(parsed.data);
-      }
-      if (items.length === 0 || messages.length !== items.length)
-        return rpcError(400, -32600, 'Invalid Request: the body is not a JSON-RPC message or batch');
+      const invalid = invalidJsonRpc(body, LEGACY_PROTOCOL_VERSION);
+      if (invalid) return invalid;
+      const messages = (Array.isArray(body) ? body : [body]) as JSONRPCMessage[];
       for (const message of messages) transport.receive(message, {});
       return new Response('Accepted', { status: 202, headers: { 'content-type': 'text/plain' } });
     } finally {

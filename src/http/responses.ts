@@ -3,7 +3,8 @@
  * check that a POSTed body is JSON-RPC at all, and request bodies read under a limit.
  */
 import { RequestError } from '@hono/node-server';
-import { JSONRPCMessageSchema, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { INVALID_REQUEST, isObject, messageProblem } from '../transports/jsonrpc.js';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -35,7 +36,6 @@ export function adapterErrorResponse(err: unknown): Response {
   return rpcError(500, -32603, 'Internal server error');
 }
 
-export const INVALID_REQUEST = -32600;
 /** The first protocol version without JSON-RPC batches. */
 const NO_BATCHES_SINCE = '2025-06-18';
 
@@ -52,7 +52,7 @@ const NO_BATCHES_SINCE = '2025-06-18';
 export function invalidJsonRpc(body: unknown, protocolVersion?: string): Response | undefined {
   if (!Array.isArray(body)) {
     const problem = messageProblem(body);
-    return problem ? invalidRequest(problem, idOf(body)) : undefined;
+    return problem ? rpcError(400, problem.code, problem.message, {}, problem.id) : undefined;
   }
   if (body.length === 0) return invalidRequest('an empty batch is not a request');
   const version = protocolVersion ?? initializeVersion(body);
@@ -62,36 +62,13 @@ export function invalidJsonRpc(body: unknown, protocolVersion?: string): Respons
     );
   for (const [i, message] of body.entries()) {
     const problem = messageProblem(message);
-    if (problem) return invalidRequest(`batch item ${i}: ${problem}`);
+    if (problem) return rpcError(400, problem.code, `batch item ${i}: ${problem.message}`);
   }
   return undefined;
 }
 
-function invalidRequest(problem: string, id: RequestId | null = null): Response {
-  return rpcError(400, INVALID_REQUEST, `Invalid Request: ${problem}`, {}, id);
-}
-
-/** What makes `m` not a JSON-RPC message the SDK accepts, in words; undefined if nothing. */
-function messageProblem(m: unknown): string | undefined {
-  if (!isObject(m)) return 'the body must be a JSON-RPC message (a JSON object)';
-  if (m.jsonrpc !== '2.0') return '"jsonrpc" must be "2.0"';
-  if ('id' in m && !isId(m.id)) return '"id" must be a string or an integer';
-  if ('method' in m) {
-    if (typeof m.method !== 'string') return '"method" must be a string';
-    if ('params' in m && !isObject(m.params)) return '"params" must be an object';
-  } else if ('result' in m) {
-    if (!isId(m.id)) return 'a response needs the "id" of its request';
-    if (!isObject(m.result)) return '"result" must be an object';
-  } else if ('error' in m) {
-    const e = m.error;
-    if (!isObject(e) || !Number.isInteger(e.code) || typeof e.message !== 'string')
-      return '"error" must be an object with an integer "code" and a string "message"';
-  } else {
-    return 'a message needs "method" (a request or notification) or "result"/"error" (a response)';
-  }
-  // Whatever the SDK's own schema still refuses (unknown top-level members, malformed _meta…).
-  if (!JSONRPCMessageSchema.safeParse(m).success) return 'not a valid JSON-RPC message';
-  return undefined;
+function invalidRequest(problem: string): Response {
+  return rpcError(400, INVALID_REQUEST, `Invalid Request: ${problem}`);
 }
 
 function initializeVersion(batch: unknown[]): string | undefined {
@@ -102,18 +79,6 @@ function initializeVersion(batch: unknown[]): string | undefined {
     }
   }
   return undefined;
-}
-
-function idOf(m: unknown): RequestId | null {
-  return isObject(m) && isId(m.id) ? m.id : null;
-}
-
-function isId(v: unknown): v is RequestId {
-  return typeof v === 'string' || Number.isInteger(v);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: true };

@@ -18,21 +18,13 @@
 import type { Readable, Writable } from 'node:stream';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  ClientRequestSchema,
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { LogFn } from '../log.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
+import { INVALID_REQUEST, isObject, messageProblem, PARSE_ERROR, validId } from './jsonrpc.js';
 
-export const PARSE_ERROR = -32700;
-export const INVALID_REQUEST = -32600;
-export const INVALID_PARAMS = -32602;
 /** Implementation-defined server error, as the HTTP transport answers a body over its limit. */
 export const MESSAGE_TOO_LARGE = -32000;
-
-type RequestId = string | number;
 
 /** How much of an oversize line is kept to look for its id. */
 const PEEK_BYTES = 512;
@@ -41,41 +33,12 @@ const ID_AT_START =
   /^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"[^"\\]*"\s*,)*\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*[,}]/;
 const ID_AT_END = /[{,]\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*\}\s*$/;
 
-/**
- * The schema of each MCP request a client may send, by method. The SDK checks params
- * against these only inside its handlers and answers a mismatch with -32603 Internal
- * error and a raw zod dump; checked here first, it is -32602 Invalid params.
- */
-const REQUEST_SCHEMAS = new Map(ClientRequestSchema.options.map((o) => [o.shape.method.value, o] as const));
-
-function validId(id: unknown): RequestId | null {
-  if (typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id))) return id;
-  return null;
-}
-
 function parseOrNull(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     return null;
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** What is wrong with a message the SDK's schema refused, and which error code says so. */
-function describeInvalid(m: Record<string, unknown>): { code: number; message: string } {
-  const invalid = (why: string) => ({ code: INVALID_REQUEST, message: `Invalid Request: ${why}` });
-  if (m.jsonrpc !== '2.0') return invalid('"jsonrpc" must be "2.0"');
-  if ('id' in m && validId(m.id) === null) return invalid('"id" must be a string or an integer');
-  if (typeof m.method !== 'string') return invalid('"method" must be a string');
-  if ('params' in m && !isObject(m.params)) {
-    return { code: INVALID_PARAMS, message: 'Invalid params: "params" must be an object' };
-  }
-  const extra = Object.keys(m).filter((k) => !['jsonrpc', 'id', 'method', 'params'].includes(k));
-  return invalid(extra.length > 0 ? `unexpected members: ${extra.join(', ')}` : 'not a JSON-RPC message');
 }
 
 export interface StdioTransportOptions {
@@ -207,20 +170,6 @@ export class StdioTransport implements Transport {
       this.reply(null, PARSE_ERROR, 'Parse error: the line is not JSON; send one JSON-RPC message per line');
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (parsed.success) {
-      const m = parsed.data;
-      if ('id' in m && 'method' in m) {
-        const checked = REQUEST_SCHEMAS.get(m.method as never)?.safeParse(m);
-        if (checked && !checked.success) {
-          const issues = checked.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
-          this.reply(m.id, INVALID_PARAMS, `Invalid params for ${m.method}: ${issues.join('; ')}`);
-          return;
-        }
-      }
-      this.onmessage?.(m);
-      return;
-    }
     if (Array.isArray(value)) {
       // MCP (2025-06-18) has no batches; answer each request in one, or once with id null.
       const ids = value.map((m) => (isObject(m) ? validId(m.id) : null)).filter((id) => id !== null);
@@ -228,30 +177,30 @@ export class StdioTransport implements Transport {
       for (const id of ids.length > 0 ? ids : [null]) this.reply(id, INVALID_REQUEST, message);
       return;
     }
-    if (!isObject(value)) {
-      this.reply(null, INVALID_REQUEST, 'Invalid Request: a JSON-RPC message must be an object');
+    const problem = messageProblem(value);
+    if (!problem) {
+      this.onmessage?.(value as JSONRPCMessage);
       return;
     }
-    const id = validId(value.id);
-    if (!('method' in value) && ('result' in value || 'error' in value)) {
+    const m = isObject(value) ? value : {};
+    if (!('method' in m) && ('result' in m || 'error' in m)) {
       // A malformed answer to one of our requests: fail that request now instead of letting it time out.
       this.log('warning', 'the client sent a malformed JSON-RPC response');
-      if (id !== null) {
+      if (problem.id !== null) {
         this.onmessage?.({
           jsonrpc: '2.0',
-          id,
+          id: problem.id,
           error: { code: INVALID_REQUEST, message: 'The client sent a malformed response' },
         });
       }
       return;
     }
     // A notification (no id) is never answered, even a malformed one; anything else is.
-    if (!('id' in value) && typeof value.method === 'string') {
-      this.log('warning', 'ignored a malformed notification', { method: value.method.slice(0, 100) });
+    if (!('id' in m) && typeof m.method === 'string') {
+      this.log('warning', 'ignored a malformed notification', { method: m.method.slice(0, 100) });
       return;
     }
-    const { code, message } = describeInvalid(value);
-    this.reply(id, code, message);
+    this.reply(problem.id, problem.code, problem.message);
   }
 }
 

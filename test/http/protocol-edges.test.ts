@@ -70,11 +70,17 @@ describe('JSON-RPC edge cases over HTTP', () => {
     await stack?.close();
   });
 
-  async function expectInvalid(body: unknown, id: unknown, message: RegExp, extra = {}): Promise<void> {
+  async function expectInvalid(
+    body: unknown,
+    id: unknown,
+    message: RegExp,
+    extra = {},
+    code = -32600,
+  ): Promise<void> {
     const res = await post(stack.http.mcpUrl, body, { ...headers, ...extra });
     expect(res.status).toBe(400);
     const answer = await jsonOf(res);
-    expect(answer).toMatchObject({ jsonrpc: '2.0', error: { code: -32600 }, id });
+    expect(answer).toMatchObject({ jsonrpc: '2.0', error: { code }, id });
     expect(answer.error.message).toMatch(message);
   }
 
@@ -95,20 +101,33 @@ describe('JSON-RPC edge cases over HTTP', () => {
     for (const body of ['5', '"ping"', 'null', 'true']) await expectInvalid(body, null, /JSON object/);
   });
 
-  it('a request with a bad member is -32600 carrying its id', async () => {
+  it('a request with a bad member is -32600 carrying its id (-32602 when only params are wrong)', async () => {
     await expectInvalid({ jsonrpc: '2.0', id: 1, method: 5 }, 1, /"method" must be a string/);
-    await expectInvalid({ jsonrpc: '2.0', id: 'a', method: 'tools/list', params: 'x' }, 'a', /"params"/);
-    await expectInvalid({ jsonrpc: '2.0', id: 2, method: 'ping', params: [1] }, 2, /"params"/);
+    const badParams = { jsonrpc: '2.0', id: 'a', method: 'tools/list', params: 'x' };
+    await expectInvalid(badParams, 'a', /"params"/, {}, -32602);
+    await expectInvalid({ jsonrpc: '2.0', id: 2, method: 'ping', params: [1] }, 2, /"params"/, {}, -32602);
+    const badCall = { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 5 } };
+    await expectInvalid(
+      badCall,
+      8,
+      /Invalid params for tools\/call: params\.name: .*expected string/,
+      {},
+      -32602,
+    );
     await expectInvalid({ jsonrpc: '1.0', id: 3, method: 'ping' }, 3, /"jsonrpc"/);
     await expectInvalid({ jsonrpc: '2.0', id: 4.5, method: 'ping' }, null, /"id"/);
     await expectInvalid({ jsonrpc: '2.0', id: 5 }, 5, /needs "method"/);
-    await expectInvalid({ jsonrpc: '2.0', id: 6, method: 'ping', extra: true }, 6, /not a valid JSON-RPC/);
+    await expectInvalid(
+      { jsonrpc: '2.0', id: 6, method: 'ping', extra: true },
+      6,
+      /unexpected members: extra/,
+    );
   });
 
-  it('an initialize with a bad shape and no session is -32600 with its id, not "session required"', async () => {
+  it('an initialize with a bad shape and no session is an error with its id, not "session required"', async () => {
     const res = await post(stack.http.mcpUrl, { ...INIT, id: 7, params: 'x' });
     expect(res.status).toBe(400);
-    expect(await jsonOf(res)).toMatchObject({ error: { code: -32600 }, id: 7 });
+    expect(await jsonOf(res)).toMatchObject({ error: { code: -32602 }, id: 7 });
   });
 
   it('leaves the session serving', async () => {
