@@ -47,7 +47,9 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   const { log } = deps;
   log(
     'info',
-    `serving MCP over streamable HTTP at ${server.mcpUrl} (${http.stateless ? 'stateless' : 'sessions'})`,
+    http.stateless
+      ? `serving MCP over streamable HTTP at ${server.mcpUrl} (stateless)`
+      : `serving MCP over streamable HTTP at ${server.mcpUrl} (sessions; legacy HTTP+SSE at ${server.url}/sse)`,
   );
   if (!isLoopbackHost(http.host)) {
     log('info', 'not on loopback: every request must carry its own Authorization: Bearer <VOISA API key>');
