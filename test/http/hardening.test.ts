@@ -12,48 +12,13 @@ import { startHttpServer } from '../../src/http/server.js';
 import type { LogFn } from '../../src/log.js';
 import { startSandbox } from '../../src/sandbox/index.js';
 import { VoisaClient, type VoisaLogger } from '../../src/voisa/index.js';
-import { connectHttp, INIT, type Stack, startStack, waitFor } from './helpers.js';
+import { connectHttp, INIT, postWithHost, type Stack, startStack, waitFor } from './helpers.js';
 
 const LIMIT = 4; // refused keys per minute per address, in these tests
 
-/** A POST /mcp through node:http from a chosen local address (127.0.0.2… reach 127.0.0.1 on Linux). */
-function postFrom(
-  localAddress: string,
-  url: string,
-  body: unknown,
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  const target = new URL(url);
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: target.pathname,
-        method: 'POST',
-        localAddress,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'content-length': Buffer.byteLength(payload),
-          ...headers,
-        },
-      },
-      (res) => {
-        let data = '';
-        res.on('data', (c) => {
-          data += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-        res.on('error', reject);
-        if ((res.headers['content-type'] ?? '').includes('event-stream')) res.destroy();
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+/** A POST /mcp from a chosen loopback address. */
+const postFrom = (localAddress: string, url: string, body: unknown, headers: Record<string, string>) =>
+  postWithHost(url, body, headers, localAddress);
 
 const randomToken = () => `vsa_test_${randomBytes(12).toString('hex')}`;
 

@@ -6,7 +6,11 @@ import { request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CallToolResult,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
 import type { LogFn } from '../../src/log.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
@@ -111,12 +115,16 @@ export async function waitFor(predicate: () => boolean, ms = 3000, what = 'condi
   }
 }
 
-/** A POST through node:http, which (unlike fetch) lets a test set the Host header. */
+/**
+ * A POST through node:http, which (unlike fetch) lets a test set the Host header and
+ * the local address it comes from (127.0.0.2… reach 127.0.0.1 on Linux).
+ */
 export function postWithHost(
   url: string,
   body: unknown,
   headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
+  localAddress?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   const target = new URL(url);
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -126,6 +134,7 @@ export function postWithHost(
         port: target.port,
         path: target.pathname,
         method: 'POST',
+        localAddress,
         headers: {
           'content-type': 'application/json',
           accept: 'application/json, text/event-stream',
@@ -138,7 +147,7 @@ export function postWithHost(
         res.on('data', (c) => {
           data += c;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
         res.on('error', reject);
         if ((res.headers['content-type'] ?? '').includes('event-stream')) res.destroy();
       },
@@ -259,4 +268,17 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   })();
   await Promise.race([endpointSeen, new Promise((r) => setTimeout(r, 3000))]);
   return raw;
+}
+
+/** Collects a client's resource updates and webhook log notifications as they arrive. */
+export function watchWebhookNotifications(client: Client): { updates: string[]; logs: unknown[] } {
+  const updates: string[] = [];
+  const logs: unknown[] = [];
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    updates.push(n.params.uri);
+  });
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    if (n.params.logger === 'voisa.webhooks') logs.push(n.params.data);
+  });
+  return { updates, logs };
 }

@@ -4,11 +4,7 @@
  * body limit, session cap and shutdown as /mcp; live updates from webhooks;
  * cleanup when the client drops the stream.
  */
-import {
-  type CallToolResult,
-  LoggingMessageNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey, newSessionId } from '../../src/http/auth.js';
 import { signWebhookBody } from '../../src/sandbox/index.js';
@@ -24,6 +20,7 @@ import {
   startStack,
   text,
   waitFor,
+  watchWebhookNotifications,
 } from './helpers.js';
 
 const SECRET = 'whsec_legacy_0123456789';
@@ -62,14 +59,7 @@ describe('legacy HTTP+SSE with the SDK client', () => {
 
   it('subscription + webhook -> notifications/resources/updated and log notifications on the stream', async () => {
     const c = await connectSse(sseUrl);
-    const updates: string[] = [];
-    const logs: unknown[] = [];
-    c.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
-      updates.push(n.params.uri);
-    });
-    c.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-      if (n.params.logger === 'voisa.webhooks') logs.push(n.params.data);
-    });
+    const { updates, logs } = watchWebhookNotifications(c.client);
     const uri = 'voisa://conversations/conv_legacy1';
     await c.client.subscribeResource({ uri });
     const event = {

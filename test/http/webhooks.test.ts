@@ -3,15 +3,18 @@
  * `voisa://events`, and subscriptions: sandbox make_call -> conversation.ended
  * webhook -> `notifications/resources/updated` for that conversation.
  */
-import {
-  type CallToolResult,
-  LoggingMessageNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhookBody } from '../../src/sandbox/index.js';
 import { WEBHOOK_EVENTS } from '../../src/voisa/index.js';
-import { connectHttp, type HttpClient, type Stack, startStack, waitFor } from './helpers.js';
+import {
+  connectHttp,
+  type HttpClient,
+  type Stack,
+  startStack,
+  waitFor,
+  watchWebhookNotifications,
+} from './helpers.js';
 
 const SECRET = 'whsec_test_0123456789';
 let stack: Stack;
@@ -46,15 +49,7 @@ function deliver(body: unknown, signature: string | null = 'sign'): Promise<Resp
 
 async function listening(key?: string): Promise<HttpClient & { updates: string[]; logs: unknown[] }> {
   const c = await connectHttp(stack.http.mcpUrl, key);
-  const updates: string[] = [];
-  const logs: unknown[] = [];
-  c.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
-    updates.push(n.params.uri);
-  });
-  c.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-    if (n.params.logger === 'voisa.webhooks') logs.push(n.params.data);
-  });
-  return Object.assign(c, { updates, logs });
+  return Object.assign(c, watchWebhookNotifications(c.client));
 }
 
 async function recentIds(c: HttpClient): Promise<string[]> {
