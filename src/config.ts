@@ -116,7 +116,8 @@ export const FLAGS = {
 /** Environment variables read outside the flags (documented in --help and the README). */
 export const OTHER_ENV = {
   VOISA_API_KEY: 'VOISA API key (else the key stored by `voisa-mcp login`)',
-  VOISA_TIMEOUT_MS: 'Request timeout in ms (default 30000); downloads: per-chunk pause, and twice this in all',
+  VOISA_TIMEOUT_MS:
+    'Request timeout in ms (default 30000); downloads: per-chunk pause, and twice this in all',
   VOISA_MAX_RETRIES: 'Retries of safe requests, never of make_call or creates (default 2)',
   VOISA_RATE_LIMIT_PER_MIN: 'Client-side request budget per minute (default 100; 0 = off)',
   VOISA_WEBHOOK_SECRET: 'HTTP: secret that VOISA webhook deliveries are signed with',
