@@ -40,9 +40,10 @@ afterAll(async () => {
   await new Promise((r) => receiver.close(r));
 });
 
-const sandbox = useSandbox({ trainingMs: 100, callMs: 150 });
+// A call stays `ongoing` long enough for the checks made while it runs, even on a loaded machine.
+const sandbox = useSandbox({ trainingMs: 100, callMs: 1000 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(fn: () => T | undefined, ms = 3000): Promise<T> {
+async function waitFor<T>(fn: () => T | undefined, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();
