@@ -40,8 +40,9 @@ afterAll(async () => {
   await new Promise((r) => receiver.close(r));
 });
 
-// A call stays `ongoing` long enough for the checks made while it runs, even on a loaded machine.
-const sandbox = useSandbox({ trainingMs: 100, callMs: 1000 });
+// A call stays `ongoing` (and a new agent `training`) long enough for the checks made
+// meanwhile, even on a loaded machine.
+const sandbox = useSandbox({ trainingMs: 1000, callMs: 1000 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor<T>(fn: () => T | undefined, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
