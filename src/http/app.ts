@@ -28,8 +28,16 @@ import {
 } from './auth.js';
 import { ClientPool } from './clients.js';
 import { corsHeaders, createGuards } from './guards.js';
-import { mountLegacySse } from './legacy-sse.js';
-import { invalidJsonRpc, json, readBody, rpcError } from './responses.js';
+import { MESSAGES_PATH, mountLegacySse } from './legacy-sse.js';
+import {
+  json,
+  readBody,
+  readJsonRpcBody,
+  rpcError,
+  SERVER_ERROR,
+  SESSION_NOT_FOUND,
+  unauthorized,
+} from './responses.js';
 import { type Session, SessionRegistry } from './sessions.js';
 import { WebhookReceiver } from './webhooks.js';
 
@@ -51,7 +59,7 @@ export interface HttpAppOptions {
   sessionIdleMs?: number;
   /** Default 500. */
   maxSessions?: number;
-  /** Bytes, default 32 MiB (base64 file uploads travel in tool arguments). */
+  /** Bytes, default DEFAULT_BODY_LIMIT (base64 file uploads travel in tool arguments). */
   bodyLimit?: number;
   /** Most per-key VOISA clients kept (least recently used idle ones are closed past it), default 1000. */
   maxClients?: number;
@@ -84,8 +92,6 @@ export interface HttpApp {
  */
 export const DEFAULT_BODY_LIMIT = MAX_MESSAGE_BYTES;
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
-const SESSION_NOT_FOUND = -32001;
-const SERVER_ERROR = -32000;
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
@@ -148,15 +154,17 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     await peer.run(c.env?.incoming?.socket?.remoteAddress ?? 'unknown', next);
   });
 
-  // Origin check and CORS for /mcp: only allowed origins, which get CORS headers.
-  app.use('/mcp', async (c, next) => {
-    const origin = c.req.header('origin');
-    if (!guards.originAllowed(origin)) return rpcError(403, SERVER_ERROR, `Origin not allowed: ${origin}`);
-    if (c.req.method === 'OPTIONS')
-      return new Response(null, { status: 204, headers: origin ? corsHeaders(origin) : {} });
-    await next();
-    if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) c.res.headers.set(k, v);
-  });
+  // Origin check and CORS for the MCP endpoints: only allowed origins, which get CORS headers.
+  for (const path of ['/mcp', '/sse', MESSAGES_PATH]) {
+    app.use(path, async (c, next) => {
+      const origin = c.req.header('origin');
+      if (!guards.originAllowed(origin)) return rpcError(403, SERVER_ERROR, `Origin not allowed: ${origin}`);
+      if (c.req.method === 'OPTIONS')
+        return new Response(null, { status: 204, headers: origin ? corsHeaders(origin) : {} });
+      await next();
+      if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) c.res.headers.set(k, v);
+    });
+  }
 
   app.on(['POST', 'GET', 'DELETE'], '/mcp', async (c) => {
     const isPost = c.req.method === 'POST';
@@ -194,7 +202,6 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   // The old HTTP+SSE transport (2024-11-05) at GET /sse + POST /messages.
   const legacy = mountLegacySse(app, {
     sessions,
-    guards,
     bodyLimit,
     stateless: o.stateless === true,
     resolveKey: (authorization) =>
@@ -218,15 +225,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
 
     let body: unknown;
     if (isPost) {
-      const read = await readBody(c.req.raw, bodyLimit);
-      if (!read.ok) return rpcError(413, SERVER_ERROR, `Request body over the limit of ${bodyLimit} bytes`);
-      try {
-        body = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
-      } catch {
-        return rpcError(400, -32700, 'Parse error: the body is not JSON');
-      }
-      const invalid = invalidJsonRpc(body, c.req.header('mcp-protocol-version'));
-      if (invalid) return invalid;
+      const read = await readJsonRpcBody(c.req.raw, bodyLimit, c.req.header('mcp-protocol-version'));
+      if (!read.ok) return read.response;
+      body = read.body;
     }
 
     if (o.stateless) {
@@ -395,14 +396,6 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
 
 function isInitialize(body: unknown): boolean {
   return Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
-}
-
-function unauthorized(message: string, invalidToken = false): Response {
-  return rpcError(401, SERVER_ERROR, message, {
-    'www-authenticate': invalidToken
-      ? 'Bearer realm="voisa-mcp", error="invalid_token"'
-      : 'Bearer realm="voisa-mcp"',
-  });
 }
 
 /** Runs `fn` once the HTTP response is finished or the client went away. */

@@ -6,7 +6,7 @@
  * JSON-RPC messages there (202) and every answer travels on the stream.
  *
  * It gets what `/mcp` gets: the Host guard and shutdown 503 (the app's `*`
- * middleware), the Origin check and CORS, the same key resolution and
+ * middleware), the Origin check and CORS (the app's, for these paths too), the same key resolution and
  * `/api/verify` check, sessions bound to the key that opened them (every POST
  * must carry that key), the body limit, the session cap, idle expiry (an open
  * stream counts as activity, as on /mcp) and close on shutdown. Dropping the
@@ -31,8 +31,7 @@ import type { Hono } from 'hono';
 import type { LogFn } from '../log.js';
 import type { VoisaClient } from '../voisa/index.js';
 import { type KeyResolution, newSessionId, sessionIdMatchesKey } from './auth.js';
-import { corsHeaders, type Guards } from './guards.js';
-import { invalidJsonRpc, readBody, rpcError } from './responses.js';
+import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND, unauthorized } from './responses.js';
 import type { Session, SessionRegistry } from './sessions.js';
 
 /** The protocol generation this transport belongs to (it allows JSON-RPC batches). */
@@ -41,8 +40,6 @@ const LEGACY_PROTOCOL_VERSION = '2024-11-05';
 /** Where clients POST: relative to the server root, so it survives a reverse proxy that keeps the Host. */
 export const MESSAGES_PATH = '/messages';
 const KEEPALIVE_MS = 25_000;
-const SESSION_NOT_FOUND = -32001;
-const SERVER_ERROR = -32000;
 const encoder = new TextEncoder();
 
 /**
@@ -129,7 +126,6 @@ export class LegacySseTransport implements Transport {
 /** What the legacy routes borrow from the app (see app.ts). */
 export interface LegacySseDeps {
   sessions: SessionRegistry;
-  guards: Guards;
   bodyLimit: number;
   stateless: boolean;
   /** The key a request acts with (its bearer token, or the server's own on loopback). */
@@ -149,22 +145,9 @@ export interface LegacySse {
   inFlight(): number;
 }
 
-/** Adds `GET /sse` and `POST /messages` to the app (after its Host/shutdown middleware). */
+/** Adds `GET /sse` and `POST /messages` to the app (after its Host, shutdown and Origin/CORS middleware). */
 export function mountLegacySse(app: Hono<{ Bindings: HttpBindings }>, d: LegacySseDeps): LegacySse {
   const live = new Set<LegacySseTransport>();
-
-  // Origin check and CORS, as for /mcp.
-  for (const path of ['/sse', MESSAGES_PATH]) {
-    app.use(path, async (c, next) => {
-      const origin = c.req.header('origin');
-      if (!d.guards.originAllowed(origin))
-        return rpcError(403, SERVER_ERROR, `Origin not allowed: ${origin}`);
-      if (c.req.method === 'OPTIONS')
-        return new Response(null, { status: 204, headers: origin ? corsHeaders(origin) : {} });
-      await next();
-      if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) c.res.headers.set(k, v);
-    });
-  }
 
   app.get('/sse', async (c) => {
     // Hono routes HEAD here too; a session whose stream nobody reads would only hold a slot.
@@ -208,18 +191,10 @@ export function mountLegacySse(app: Hono<{ Bindings: HttpBindings }>, d: LegacyS
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json')
         return rpcError(415, SERVER_ERROR, 'Unsupported Media Type: Content-Type must be application/json');
-      const read = await readBody(c.req.raw, d.bodyLimit);
-      if (!read.ok) return rpcError(413, SERVER_ERROR, `Request body over the limit of ${d.bodyLimit} bytes`);
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
-      } catch {
-        return rpcError(400, -32700, 'Parse error: the body is not JSON');
-      }
       // 2024-11-05 allows JSON-RPC batches; every message must be valid before any is handled.
-      const invalid = invalidJsonRpc(body, LEGACY_PROTOCOL_VERSION);
-      if (invalid) return invalid;
-      const messages = (Array.isArray(body) ? body : [body]) as JSONRPCMessage[];
+      const read = await readJsonRpcBody(c.req.raw, d.bodyLimit, LEGACY_PROTOCOL_VERSION);
+      if (!read.ok) return read.response;
+      const messages = (Array.isArray(read.body) ? read.body : [read.body]) as JSONRPCMessage[];
       for (const message of messages) transport.receive(message, {});
       return new Response('Accepted', { status: 202, headers: { 'content-type': 'text/plain' } });
     } finally {
@@ -277,8 +252,4 @@ function statelessRefusal(): Response {
     'The legacy HTTP+SSE transport (GET /sse, POST /messages) needs sessions, and this server runs with --stateless. Use streamable HTTP at POST /mcp, or run the server without --stateless.',
     { allow: '' },
   );
-}
-
-function unauthorized(message: string): Response {
-  return rpcError(401, SERVER_ERROR, message, { 'www-authenticate': 'Bearer realm="voisa-mcp"' });
 }

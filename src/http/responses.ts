@@ -6,6 +6,10 @@ import { RequestError } from '@hono/node-server';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { INVALID_REQUEST, isObject, messageProblem } from '../transports/jsonrpc.js';
 
+/** JSON-RPC error codes of this server's own HTTP answers (implementation-defined range). */
+export const SERVER_ERROR = -32000;
+export const SESSION_NOT_FOUND = -32001;
+
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
@@ -24,6 +28,15 @@ export function rpcError(
   return json(status, { jsonrpc: '2.0', error: { code, message }, id }, headers);
 }
 
+/** 401 with the `WWW-Authenticate` challenge; `invalidToken` when a key was sent and refused. */
+export function unauthorized(message: string, invalidToken = false): Response {
+  return rpcError(401, SERVER_ERROR, message, {
+    'www-authenticate': invalidToken
+      ? 'Bearer realm="voisa-mcp", error="invalid_token"'
+      : 'Bearer realm="voisa-mcp"',
+  });
+}
+
 /**
  * The answer to a request the HTTP adapter could not even turn into a Request
  * (a malformed Host such as `[::1` or `exa mple`, a bad request target): the
@@ -32,7 +45,7 @@ export function rpcError(
  */
 export function adapterErrorResponse(err: unknown): Response {
   if (err instanceof RequestError)
-    return rpcError(400, -32000, `Bad Request: ${err.message}`, { connection: 'close' });
+    return rpcError(400, SERVER_ERROR, `Bad Request: ${err.message}`, { connection: 'close' });
   return rpcError(500, -32603, 'Internal server error');
 }
 
@@ -79,6 +92,32 @@ function initializeVersion(batch: unknown[]): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A POSTed JSON-RPC body read under `limit` and parsed, or the answer that refuses
+ * it: 413 over the limit, -32700 when it is not JSON, and what `invalidJsonRpc` says
+ * when it is not JSON-RPC (`protocolVersion` decides whether batches are allowed).
+ */
+export async function readJsonRpcBody(
+  request: Request,
+  limit: number,
+  protocolVersion: string | undefined,
+): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  const read = await readBody(request, limit);
+  if (!read.ok)
+    return {
+      ok: false,
+      response: rpcError(413, SERVER_ERROR, `Request body over the limit of ${limit} bytes`),
+    };
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
+  } catch {
+    return { ok: false, response: rpcError(400, -32700, 'Parse error: the body is not JSON') };
+  }
+  const invalid = invalidJsonRpc(body, protocolVersion);
+  return invalid ? { ok: false, response: invalid } : { ok: true, body };
 }
 
 export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: true };
