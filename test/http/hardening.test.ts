@@ -8,9 +8,6 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressBucket, INVALID_KEYS, RefusalLimiter, RefusalTally } from '../../src/http/auth.js';
 import { ClientPool } from '../../src/http/clients.js';
-import { startHttpServer } from '../../src/http/server.js';
-import type { LogFn } from '../../src/log.js';
-import { startSandbox } from '../../src/sandbox/index.js';
 import { VoisaClient, type VoisaLogger } from '../../src/voisa/index.js';
 import { connectHttp, INIT, postWithHost, type Stack, startStack, waitFor } from './helpers.js';
 
@@ -34,29 +31,7 @@ describe('random bearer tokens', () => {
       warn: (m, d) => clientLines.push(`${m} ${JSON.stringify(d)}`),
       error: (m, d) => clientLines.push(`${m} ${JSON.stringify(d)}`),
     };
-    const sandbox = await startSandbox({ trainingMs: 200, callMs: 300, rateLimitPerMin: 0 });
-    const api = new VoisaClient({ baseUrl: sandbox.baseUrl, rateLimitPerMin: 0, logger: lines });
-    const logs: string[] = [];
-    const log: LogFn = (level, message, data) =>
-      logs.push(`${level} ${message} ${data ? JSON.stringify(data) : ''}`);
-    const http = await startHttpServer({
-      host: '127.0.0.1',
-      port: 0,
-      api,
-      log,
-      maxKeyRefusalsPerMinute: LIMIT,
-    });
-    stack = {
-      sandbox,
-      api,
-      http,
-      logs,
-      async close() {
-        await http.close(200);
-        await api.close();
-        await sandbox.close();
-      },
-    };
+    stack = await startStack({ serverKey: null, logger: lines, maxKeyRefusalsPerMinute: LIMIT });
   });
   afterAll(() => stack?.close());
 

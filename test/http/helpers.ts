@@ -14,7 +14,7 @@ import {
 import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
 import type { LogFn } from '../../src/log.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
-import { VoisaClient } from '../../src/voisa/index.js';
+import { VoisaClient, type VoisaLogger } from '../../src/voisa/index.js';
 
 export interface Stack {
   sandbox: Sandbox;
@@ -29,10 +29,12 @@ export interface StackOptions extends Partial<Omit<StartHttpOptions, 'api' | 'se
   sandbox?: SandboxOptions;
   /** The server's own key: the sandbox demo key by default, null for none. */
   serverKey?: string | null;
+  /** The VOISA client's logger (none by default). */
+  logger?: VoisaLogger;
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const { sandbox: sandboxOptions, serverKey: keyOption, ...httpOptions } = o;
+  const { sandbox: sandboxOptions, serverKey: keyOption, logger, ...httpOptions } = o;
   const sandbox = await startSandbox({ trainingMs: 200, callMs: 300, rateLimitPerMin: 0, ...sandboxOptions });
   const serverKey = keyOption === null ? undefined : (keyOption ?? sandbox.demoKey);
   const logs: string[] = [];
@@ -43,6 +45,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     baseUrl: sandbox.baseUrl,
     rateLimitPerMin: 0,
     maxRetryDelayMs: 50,
+    logger,
   });
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, api, serverKey, log, ...httpOptions });
   return {
