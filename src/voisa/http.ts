@@ -173,7 +173,7 @@ export class HttpTransport {
         );
         if (!slot.waited) {
           const err = clientRateLimitError(slot.waitMs, maxTotalWaitMs);
-          this.#reportFailure(spec, options, err);
+          this.#reportFailure(spec, path, options, err);
           throw err;
         }
         waitedMs += slot.waitMs;
@@ -213,7 +213,7 @@ export class HttpTransport {
         } else {
           err = withRetryHint(err);
         }
-        this.#reportFailure(spec, options, err);
+        this.#reportFailure(spec, path, options, err);
         throw err;
       }
     }
@@ -371,13 +371,11 @@ export class HttpTransport {
     return toConnectionError(err, this.#config.timeoutMs, this.#redact);
   }
 
-  #reportFailure(spec: CallSpec, options: RequestOptions, err: VoisaError): void {
+  /** `path` is the call's redacted path; the error is already redacted (built from redacted parts). */
+  #reportFailure(spec: CallSpec, path: string, options: RequestOptions, err: VoisaError): void {
     const status = err instanceof ApiError || err instanceof InvalidResponseError ? err.status : undefined;
     const code =
       err instanceof ApiError ? err.code : err instanceof ApiConnectionError ? err.code : undefined;
-    // Everything here is already redacted (errors are built from redacted parts); the path
-    // is redacted again because it holds ids the caller typed.
-    const path = this.#redact(spec.path);
     this.#config.logger.warn('VOISA request failed', {
       method: spec.method,
       path,
