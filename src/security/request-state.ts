@@ -1,0 +1,146 @@
+/**
+ * Sealed `requestState` for multi round-trip confirmations (protocol 2026-07-28, and the SDK's shim
+ * for 2025-era sessions).
+ *
+ * The state goes to the client and comes back on the retry, so it is attacker input. It is sealed
+ * with AES-256-GCM (the client can neither read nor alter it) under a key derived from the server
+ * secret, and binds the tool, a digest of its exact arguments, a keyed fingerprint of the caller's
+ * VOISA key and an expiry: a state minted for one call approves nothing else, for no one else, and
+ * not for long. Format: `v1.` + base64url(iv | ciphertext | tag).
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import { deriveKey } from './secret.js';
+
+export type RejectReason = 'malformed' | 'tampered' | 'expired' | 'tool' | 'arguments' | 'principal';
+
+export class RequestStateRejected extends Error {
+  override readonly name = 'RequestStateRejected';
+  constructor(readonly reason: RejectReason) {
+    super(`requestState rejected (${reason}): ask again, calling the tool without requestState`);
+  }
+}
+
+export interface Binding {
+  tool: string;
+  args: unknown;
+  /** The caller's VOISA key; only a keyed fingerprint of it is sealed. */
+  principal: string | undefined;
+}
+
+export interface StateSealer {
+  seal<T>(payload: T, bind: Binding): string;
+  /** The payload, or RequestStateRejected saying why not. */
+  open<T>(state: unknown, bind: Binding): T;
+}
+
+export interface SealerOptions {
+  /** How long a sealed state is good for, default 10 minutes. */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+const PREFIX = 'v1.';
+const AAD = Buffer.from('voisa-mcp request-state v1');
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+/** Far above any state we mint (a few hundred bytes); refused before any decoding. */
+export const MAX_STATE_CHARS = 8 * 1024;
+
+interface Sealed<T> {
+  p: T;
+  exp: number;
+  t: string;
+  a: string;
+  k: string | null;
+}
+
+export function createStateSealer(secret: Buffer, opts: SealerOptions = {}): StateSealer {
+  const key = deriveKey(secret, 'request-state');
+  const fingerprintKey = deriveKey(secret, 'key-fingerprint');
+  const ttlMs = opts.ttlMs ?? 10 * 60_000;
+  const now = opts.now ?? Date.now;
+  const fingerprint = (principal: string | undefined) =>
+    principal === undefined
+      ? null
+      : createHmac('sha256', fingerprintKey).update(principal).digest('base64url');
+
+  return {
+    seal<T>(payload: T, bind: Binding): string {
+      const body: Sealed<T> = {
+        p: payload,
+        exp: now() + ttlMs,
+        t: bind.tool,
+        a: digest(bind.args),
+        k: fingerprint(bind.principal),
+      };
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      cipher.setAAD(AAD);
+      const encrypted = Buffer.concat([cipher.update(JSON.stringify(body), 'utf8'), cipher.final()]);
+      return PREFIX + Buffer.concat([iv, encrypted, cipher.getAuthTag()]).toString('base64url');
+    },
+
+    open<T>(state: unknown, bind: Binding): T {
+      if (typeof state !== 'string' || state.length > MAX_STATE_CHARS || !state.startsWith(PREFIX)) {
+        throw new RequestStateRejected('malformed');
+      }
+      const encoded = state.slice(PREFIX.length);
+      if (!/^[A-Za-z0-9_-]+$/.test(encoded)) throw new RequestStateRejected('malformed');
+      const raw = Buffer.from(encoded, 'base64url');
+      if (raw.length <= IV_BYTES + TAG_BYTES) throw new RequestStateRejected('malformed');
+      let plain: string;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+        decipher.setAAD(AAD);
+        decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+        plain = Buffer.concat([
+          decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
+          decipher.final(),
+        ]).toString('utf8');
+      } catch {
+        throw new RequestStateRejected('tampered');
+      }
+      let body: Sealed<T>;
+      try {
+        body = JSON.parse(plain) as Sealed<T>;
+      } catch {
+        throw new RequestStateRejected('malformed'); // authentic but not ours: cannot happen short of a key leak
+      }
+      if (typeof body.exp !== 'number' || body.exp < now()) throw new RequestStateRejected('expired');
+      if (body.t !== bind.tool) throw new RequestStateRejected('tool');
+      if (!same(body.a, digest(bind.args))) throw new RequestStateRejected('arguments');
+      if (!same(body.k ?? '', fingerprint(bind.principal) ?? '')) throw new RequestStateRejected('principal');
+      return body.p;
+    },
+  };
+}
+
+/** SHA-256 of the canonical JSON of a value (object keys sorted at every depth). */
+export function digest(value: unknown): string {
+  return createHash('sha256')
+    .update(canonicalJson(value) ?? 'undefined')
+    .digest('base64url');
+}
+
+export function canonicalJson(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v) ?? 'null').join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined && typeof v !== 'function')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
+  return `{${entries.join(',')}}`;
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
