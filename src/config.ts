@@ -3,7 +3,7 @@
  * Pure: takes argv and env, returns a Config or throws ConfigError.
  */
 import { parseArgs } from 'node:util';
-import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel } from '@modelcontextprotocol/server';
 import { isLogLevel } from './log.js';
 import { TOOLSETS } from './tools/define.js';
 import { TOOL_NAMES } from './tools/index.js';
@@ -28,6 +28,8 @@ export interface HttpOptions {
   /** A session unused this long is closed. */
   sessionIdleMs: number;
   webhookSecret?: string;
+  /** Shared state for several instances; in memory when unset. */
+  redisUrl?: string;
 }
 
 export interface Config {
@@ -39,6 +41,8 @@ export interface Config {
   filter: { toolsets?: string[]; tools?: string[]; readOnly: boolean };
   logLevel: LoggingLevel;
   transport: 'stdio' | 'http';
+  /** Refuse confirmable calls from clients that cannot be asked, instead of relying on the destructive hint. */
+  requireConfirmation: boolean;
   http: HttpOptions;
   /** `voisa-mcp sandbox` only. */
   sandboxPort: number;
@@ -109,6 +113,16 @@ export const FLAGS = {
     env: 'VOISA_SESSION_IDLE_MINUTES',
     help: 'HTTP: close a session unused this long (default 30)',
   },
+  'redis-url': {
+    type: 'string',
+    env: 'VOISA_REDIS_URL',
+    help: 'HTTP: share state with other instances through Redis (redis://host:6379)',
+  },
+  'require-confirmation': {
+    type: 'boolean',
+    env: 'VOISA_REQUIRE_CONFIRMATION',
+    help: 'Refuse make_call and deletes from clients that cannot ask the user (env: 1/true)',
+  },
   help: { type: 'boolean', env: undefined, help: 'Show help' },
   version: { type: 'boolean', env: undefined, help: 'Show the version' },
 } as const;
@@ -121,6 +135,8 @@ export const OTHER_ENV = {
   VOISA_MAX_RETRIES: 'Retries of safe requests, never of make_call or creates (default 2)',
   VOISA_RATE_LIMIT_PER_MIN: 'Client-side request budget per minute (default 100; 0 = off)',
   VOISA_WEBHOOK_SECRET: 'HTTP: secret that VOISA webhook deliveries are signed with',
+  VOISA_SERVER_SECRET:
+    'Secret the confirmation state is sealed with (>= 32 bytes); required with --redis-url, else generated per process',
   VOISA_CONFIG_DIR: 'Where `login` stores the key (default ~/.config/voisa-mcp)',
 } as const;
 
@@ -229,6 +245,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       `--log-level must be one of debug, info, notice, warning, error; got "${logLevel}"`,
     );
 
+  const redisUrl = flag('redis-url');
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+    throw new ConfigError('--redis-url must be a redis:// or rediss:// URL');
+
   const portValue = flag('port');
   return {
     command,
@@ -238,6 +258,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     filter: { toolsets, tools, readOnly: bool('read-only') },
     logLevel,
     transport: bool('http') ? 'http' : 'stdio',
+    requireConfirmation: bool('require-confirmation'),
     http: {
       host: flag('host') ?? '127.0.0.1',
       port: portValue ? port(portValue, '--port') : 3000,
@@ -248,6 +269,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       maxSessions: positive(flag('max-sessions'), '--max-sessions', 500),
       sessionIdleMs: positive(flag('session-idle-minutes'), '--session-idle-minutes', 30) * 60_000,
       webhookSecret: envValue(env, 'VOISA_WEBHOOK_SECRET'),
+      redisUrl,
     },
     sandboxPort: portValue ? port(portValue, '--port') : 4010,
   };

@@ -5,7 +5,9 @@
 import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
 import { type LogFn, stderrLogger } from './log.js';
-import { createServer } from './server.js';
+import { createStateSealer } from './security/request-state.js';
+import { resolveServerSecret } from './security/secret.js';
+import { createServer, warmUp } from './server.js';
 import { serveStdio } from './transports/stdio.js';
 import { VoisaClient, type VoisaLogger } from './voisa/index.js';
 
@@ -61,14 +63,19 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     const { serveHttp } = await import('./transports/http.js');
     await serveHttp(config, { api, serverKey: apiKey, log });
   } else {
-    const server = createServer({ api, filter: config.filter, log });
-    cleanups.unshift(() => server.close());
+    const secret = resolveServerSecret(env, { shared: false }).secret;
+    const confirm = {
+      sealer: createStateSealer(secret),
+      principal: apiKey,
+      require: config.requireConfirmation,
+    };
+    const factory = () => createServer({ api, filter: config.filter, log, confirm });
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     log('info', `serving over stdio${config.sandbox ? ' on the embedded sandbox' : ''}`);
-    await Promise.race([serveStdio(server, log), stop]);
+    await Promise.race([serveStdio(factory, log, warmUp), stop]);
   }
   await shutdown();
   return 0;

@@ -68,6 +68,11 @@ export function urisChangedBy(event: VoisaEvent): string[] {
   return uris;
 }
 
+/** Events after which `resources/list` answers differently (a new agent, a new conversation). */
+export function changesResourceList(event: VoisaEvent): boolean {
+  return event.event === 'agent.created' || event.event === 'conversation.started';
+}
+
 function stringField(data: Record<string, unknown>, name: string): string | undefined {
   const v = data[name];
   return typeof v === 'string' && v.length > 0 ? v : undefined;

@@ -1,23 +1,19 @@
-/**
- * Live updates for one MCP session: `voisa://events` (the most recent webhook
- * events), resource subscriptions answered with `notifications/resources/updated`
- * when an event names the subscribed conversation or agent, and every event as a
- * log notification. Attach before the server connects (capabilities are fixed then).
- */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
-  ErrorCode,
-  McpError,
+  type McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
   type Resource,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
-import { EVENTS_URI, type EventHub, urisChangedBy } from './hub.js';
+} from '@modelcontextprotocol/server';
+import { changesResourceList, EVENTS_URI, type EventHub, urisChangedBy } from './hub.js';
 
 export interface LiveUpdatesOptions {
   hub: EventHub;
-  /** Subscriptions and event notifications need a session to deliver to: off in stateless mode. */
-  subscriptions: boolean;
+  /**
+   * How updates reach the client: `session`: a 2025-era session's own stream (`resources/subscribe`,
+   * unsolicited notifications); `listen`: 2026-07-28 `subscriptions/listen` streams, fed by the serving
+   * entry's event bus (the server only declares the capability); `none`: stateless 2025-era requests.
+   */
+  delivery: 'session' | 'listen' | 'none';
   /** Per session, default 1000. */
   maxSubscriptions?: number;
 }
@@ -46,24 +42,25 @@ export function attachLiveUpdates(mcp: McpServer, opts: LiveUpdatesOptions): () 
       },
     ],
   }));
-  if (!opts.subscriptions) return () => {};
-
+  if (opts.delivery === 'none') return () => {};
   const server = mcp.server;
+  server.registerCapabilities({ resources: { subscribe: true, listChanged: true } });
+  if (opts.delivery === 'listen') return () => {};
+
   const max = opts.maxSubscriptions ?? 1000;
   const subscribed = new Set<string>();
-  server.registerCapabilities({ resources: { subscribe: true } });
-  server.setRequestHandler(SubscribeRequestSchema, (request) => {
+  server.setRequestHandler('resources/subscribe', (request) => {
     const { uri } = request.params;
     if (!subscribed.has(uri) && subscribed.size >= max) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `At most ${max} subscriptions per session; unsubscribe from some first.`,
       );
     }
     subscribed.add(uri);
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+  server.setRequestHandler('resources/unsubscribe', (request) => {
     subscribed.delete(request.params.uri);
     return {};
   });
@@ -76,6 +73,7 @@ export function attachLiveUpdates(mcp: McpServer, opts: LiveUpdatesOptions): () 
     for (const uri of urisChangedBy(event)) {
       if (subscribed.has(uri)) void server.sendResourceUpdated({ uri }).catch(() => {});
     }
+    if (changesResourceList(event)) void server.sendResourceListChanged().catch(() => {});
   });
   const previous = server.onclose;
   server.onclose = () => {

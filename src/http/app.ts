@@ -6,14 +6,27 @@
  * bound to the key that opened it; stateless requests each get a fresh server.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  createMcpHandler,
+  type EventStore,
+  InMemoryServerEventBus,
+  isInitializeRequest,
+  isLegacyRequest,
+  type McpRequestContext,
+  type McpServer,
+  PROTOCOL_VERSION_META_KEY,
+  type ServerEventBus,
+  WebStandardStreamableHTTPServerTransport,
+} from '@modelcontextprotocol/server';
 import { type Context, Hono } from 'hono';
-import { EventHub } from '../events/hub.js';
+import { changesResourceList, EventHub, urisChangedBy } from '../events/hub.js';
+import type { LiveUpdatesOptions } from '../events/live-updates.js';
 import type { LogFn } from '../log.js';
-import { createServer } from '../server.js';
+import { createStateSealer, type StateSealer } from '../security/request-state.js';
+import { createServer, warmUp } from '../server.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
 import type { ToolFilter } from '../tools/index.js';
 import type { VoisaClient, VoisaLogger } from '../voisa/index.js';
@@ -67,11 +80,21 @@ export interface HttpAppOptions {
   maxKeyRefusalsPerMinute?: number;
   filter?: ToolFilter;
   hub?: EventHub;
+  /** Where `subscriptions/listen` streams (2026-07-28) get their events; shared across instances with Redis. */
+  bus?: ServerEventBus;
+  /** Makes 2025-era session streams resumable (`Last-Event-ID`). */
+  eventStore?: EventStore;
+  /** Seals the confirmation state of `make_call` and the deletes; keyed from the server secret. */
+  sealer?: StateSealer;
+  /** Refuse confirmable calls from clients that cannot be asked (`--require-confirmation`). */
+  requireConfirmation?: boolean;
+  /** Extra fields for GET /healthz (the shared state's health). */
+  health?: () => { status: 'ok' | 'degraded'; [field: string]: unknown };
   log?: LogFn;
 }
 
 export interface HttpApp {
-  app: Hono<{ Bindings: HttpBindings }>;
+  app: Hono<HttpEnv>;
   sessions: SessionRegistry;
   hub: EventHub;
   /** The per-key VOISA clients (only keys VOISA accepted get one). */
@@ -82,6 +105,8 @@ export interface HttpApp {
   beginShutdown(): void;
   /** Expires idle sessions and unused clients. */
   sweep(): void;
+  /** Pays the per-process first-request costs (schemas, the SDK's first dispatch) before serving. */
+  warmUp(): Promise<void>;
   /** Closes every session and the per-key clients. */
   close(): Promise<void>;
 }
@@ -93,7 +118,8 @@ export interface HttpApp {
 export const DEFAULT_BODY_LIMIT = MAX_MESSAGE_BYTES;
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-type Ctx = Context<{ Bindings: HttpBindings }>;
+export type HttpEnv = { Bindings: HttpBindings; Variables: { notInFlight?: () => void } };
+type Ctx = Context<HttpEnv>;
 
 /** The address of the peer whose request is running (set by the `*` middleware; read by checkKey). */
 const peer = new AsyncLocalStorage<string>();
@@ -129,21 +155,57 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   let closing = false;
   let inFlight = 0;
 
-  const buildServer = (api: VoisaClient, subscriptions: boolean): McpServer =>
-    createServer({ api, filter: o.filter, files, log, events: { hub, subscriptions } });
+  const sealer = o.sealer ?? createStateSealer(randomBytes(32));
+  const buildServer = (
+    api: VoisaClient,
+    delivery: LiveUpdatesOptions['delivery'],
+    principal: string,
+  ): McpServer =>
+    createServer({
+      api,
+      filter: o.filter,
+      files,
+      log,
+      events: { hub, delivery },
+      confirm: { sealer, principal, require: o.requireConfirmation },
+    });
 
-  const app = new Hono<{ Bindings: HttpBindings }>();
+  // 2026-07-28 traffic: a server from the factory per request, no session; change notifications reach
+  // `subscriptions/listen` streams through the bus. 2025-era traffic keeps its sessions (handleMcp).
+  const bus = o.bus ?? new InMemoryServerEventBus();
+  const modern = createMcpHandler(
+    (ctx: McpRequestContext) => {
+      const caller = ctx.authInfo?.extra as { api: VoisaClient; key: string } | undefined;
+      if (!caller) throw new Error('no caller on a 2026-07-28 request');
+      return buildServer(caller.api, 'listen', caller.key);
+    },
+    {
+      legacy: 'reject',
+      bus,
+      maxRequestBodySize: bodyLimit,
+      onerror: (err) => log('debug', `2026-07-28 request: ${err.message}`),
+    },
+  );
+  const stopBusFeed = hub.subscribe((event) => {
+    for (const uri of urisChangedBy(event)) bus.publish({ kind: 'resource_updated', uri });
+    if (changesResourceList(event)) bus.publish({ kind: 'resources_list_changed' });
+  });
 
-  app.get('/healthz', (c) =>
-    c.json(
+  const app = new Hono<HttpEnv>();
+
+  // Degraded (shared state unreachable) still answers 200: calls that do not need it keep working.
+  app.get('/healthz', (c) => {
+    const shared = o.health?.();
+    return c.json(
       {
-        status: closing ? 'closing' : 'ok',
+        status: closing ? 'closing' : (shared?.status ?? 'ok'),
         mode: o.stateless ? 'stateless' : 'stateful',
         sessions: sessions.size,
+        ...(shared ? { shared } : {}),
       },
       closing ? 503 : 200,
-    ),
-  );
+    );
+  });
 
   // Refuse new work while shutting down, and a Host that is not ours (DNS rebinding).
   // The rest of the request runs knowing the peer's address (see checkKey).
@@ -170,7 +232,16 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     const isPost = c.req.method === 'POST';
     if (isPost) {
       inFlight++;
-      whenDone(c, () => inFlight--);
+      let counted = true;
+      // A 2026-07-28 subscriptions/listen stream is open until the client leaves: not a call to wait for.
+      c.set('notInFlight', () => {
+        if (counted) inFlight--;
+        counted = false;
+      });
+      whenDone(c, () => {
+        if (counted) inFlight--;
+        counted = false;
+      });
     }
     try {
       return await handleMcp(c, isPost);
@@ -209,7 +280,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     checkKey,
     acquireClient: (key, hash) => pool.acquire(key, hash),
     releaseClient: (hash) => pool.release(hash),
-    buildServer: (api) => buildServer(api, true),
+    buildServer: (api, key) => buildServer(api, 'session', key),
     log,
   });
 
@@ -228,6 +299,12 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       const read = await readJsonRpcBody(c.req.raw, bodyLimit, c.req.header('mcp-protocol-version'));
       if (!read.ok) return read.response;
       body = read.body;
+    }
+
+    if (!(await isLegacyRequest(c.req.raw, body, { maxRequestBodySize: bodyLimit }))) {
+      const refused = await checkKey(key.hash, key.key);
+      if (refused) return refused;
+      return serveModern(c, key.key, key.hash, body);
     }
 
     if (o.stateless) {
@@ -320,7 +397,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
     const id = newSessionId(hash);
     const api = pool.acquire(key, hash);
-    const server = buildServer(api, true);
+    const server = buildServer(api, 'session', key);
     let released = false;
     const release = () => {
       if (released) return;
@@ -329,6 +406,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     };
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
+      eventStore: o.eventStore,
       onsessioninitialized: () => {
         sessions.add(session);
         log('info', `session ${id.slice(0, 8)}… opened; ${sessions.size} live`);
@@ -356,9 +434,20 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
   }
 
+  async function serveModern(c: Ctx, key: string, hash: string, body: unknown): Promise<Response> {
+    if ((body as { method?: unknown } | undefined)?.method === 'subscriptions/listen')
+      c.get('notInFlight')?.();
+    const api = pool.acquire(key, hash);
+    whenDone(c, () => pool.release(hash));
+    return modern.fetch(c.req.raw, {
+      parsedBody: body,
+      authInfo: { token: hash, clientId: 'voisa-key', scopes: [], extra: { api, key } },
+    });
+  }
+
   async function serveStateless(c: Ctx, key: string, hash: string, body: unknown): Promise<Response> {
     const api = pool.acquire(key, hash);
-    const server = buildServer(api, false);
+    const server = buildServer(api, 'none', key);
     const transport = new WebStandardStreamableHTTPServerTransport({ maxRequestBodySize: bodyLimit });
     await server.connect(transport);
     whenDone(c, () => {
@@ -377,6 +466,30 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     beginShutdown: () => {
       closing = true;
     },
+    async warmUp() {
+      warmUp();
+      const probe = new Request('http://localhost/mcp', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/list',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'tools/list',
+          params: {
+            _meta: { [PROTOCOL_VERSION_META_KEY]: '2026-07-28', [CLIENT_CAPABILITIES_META_KEY]: {} },
+          },
+        }),
+      });
+      const answer = await modern.fetch(probe, {
+        authInfo: { token: '', clientId: 'warm-up', scopes: [], extra: { api: o.api, key: '' } },
+      });
+      await answer.text();
+    },
     sweep: () => {
       sessions.sweep();
       pool.sweep();
@@ -386,6 +499,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     },
     async close() {
       closing = true;
+      stopBusFeed();
+      await modern.close().catch(() => {});
       refusals.flush(Date.now(), true);
       unsigned.flush(Date.now(), true);
       await sessions.closeAll('shutdown');

@@ -17,19 +17,17 @@
  * streams, because the SDK's `SSEServerTransport` picks its own session id
  * (ours is bound to the key, see auth.ts) and needs Node's raw request objects.
  */
-import type { HttpBindings } from '@hono/node-server';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+
+import type { JSONRPCMessage, McpServer, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
 import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
-  type JSONRPCMessage,
-  type MessageExtraInfo,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
 import type { LogFn } from '../log.js';
 import type { VoisaClient } from '../voisa/index.js';
+import type { HttpEnv } from './app.js';
 import { type KeyResolution, newSessionId, sessionIdMatchesKey } from './auth.js';
 import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND, unauthorized } from './responses.js';
 import type { Session, SessionRegistry } from './sessions.js';
@@ -136,7 +134,7 @@ export interface LegacySseDeps {
   acquireClient(key: string, hash: string): VoisaClient;
   releaseClient(hash: string): void;
   /** A server with subscriptions, like a /mcp session's. */
-  buildServer(api: VoisaClient): McpServer;
+  buildServer(api: VoisaClient, key: string): McpServer;
   log: LogFn;
 }
 
@@ -146,7 +144,7 @@ export interface LegacySse {
 }
 
 /** Adds `GET /sse` and `POST /messages` to the app (after its Host, shutdown and Origin/CORS middleware). */
-export function mountLegacySse(app: Hono<{ Bindings: HttpBindings }>, d: LegacySseDeps): LegacySse {
+export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse {
   const live = new Set<LegacySseTransport>();
 
   app.get('/sse', async (c) => {
@@ -205,7 +203,7 @@ export function mountLegacySse(app: Hono<{ Bindings: HttpBindings }>, d: LegacyS
   async function open(key: string, hash: string): Promise<Response> {
     const id = newSessionId(hash);
     const transport = new LegacySseTransport(id, `${MESSAGES_PATH}?sessionId=${encodeURIComponent(id)}`);
-    const server = d.buildServer(d.acquireClient(key, hash));
+    const server = d.buildServer(d.acquireClient(key, hash), key);
     const session: Session = { id, keyHash: hash, server, transport, open: 0, lastActive: Date.now() };
     // The open stream counts as activity, as a /mcp GET stream does.
     const streamDone = d.sessions.begin(session);

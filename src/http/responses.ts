@@ -3,7 +3,7 @@
  * check that a POSTed body is JSON-RPC at all, and request bodies read under a limit.
  */
 import { RequestError } from '@hono/node-server';
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestId } from '@modelcontextprotocol/server';
 import { INVALID_REQUEST, isObject, messageProblem } from '../transports/jsonrpc.js';
 
 /** JSON-RPC error codes of this server's own HTTP answers (implementation-defined range). */

@@ -35,6 +35,7 @@ export interface RunningHttpServer {
 export async function startHttpServer(o: StartHttpOptions): Promise<RunningHttpServer> {
   const loopbackOnly = isLoopbackHost(o.host);
   const app = createHttpApp({ ...o, loopbackOnly });
+  await app.warmUp().catch(() => {}); // an optimisation only: serving works without it
   const listener = getRequestListener(app.app.fetch, {
     // A request the adapter cannot parse (malformed Host…) is the client's error: 400.
     errorHandler: adapterErrorResponse,

@@ -4,8 +4,7 @@
  * period with no open request (an open GET stream counts as activity), and
  * their number is capped.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { McpServer, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { LegacySseTransport } from './legacy-sse.js';
 
 export interface Session {

@@ -1,6 +1,7 @@
 /** `agent_report`: analytics and recent calls of one agent, turned into a report with changes to make. */
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+import type { McpServer } from '@modelcontextprotocol/server';
+import { completable } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { IdCompleters } from '../resources/complete.js';
 import { guarded } from '../resources/errors.js';
@@ -22,17 +23,16 @@ export function registerAgentReportPrompt(mcp: McpServer, deps: ApiDeps, ids: Id
     {
       title: 'Agent report',
       description: "Report on an agent's calls over a period, with concrete changes to make.",
-      argsSchema: {
+      argsSchema: z.object({
         agent_id: completable(Id.describe('Agent id, e.g. agt_123'), (v) => ids.agentIds(v ?? '')),
-        period: completable(
-          z.enum(PERIODS).optional().describe('day, week, month (default) or year'),
-          startingWith(PERIODS),
-        ),
-      },
+        period: completable(z.enum(PERIODS), startingWith(PERIODS))
+          .optional()
+          .describe('day, week, month (default) or year'),
+      }),
     },
-    ({ agent_id, period = 'month' }, extra) =>
+    ({ agent_id, period = 'month' }, ctx) =>
       guarded(agentUri(agent_id), async () => {
-        const data = await gather(deps, agent_id, period, extra);
+        const data = await gather(deps, agent_id, period, ctx);
         return {
           description: `Report on agent ${agent_id} (${period})`,
           messages: [

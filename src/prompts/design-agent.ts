@@ -1,6 +1,7 @@
 /** `design_agent`: from a business description to a tested agent. */
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+import type { McpServer } from '@modelcontextprotocol/server';
+import { completable } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { idCompleter } from '../resources/complete.js';
 import type { ApiDeps } from '../resources/request.js';
@@ -36,21 +37,19 @@ export function registerDesignAgentPrompt(mcp: McpServer, deps: ApiDeps): void {
       title: 'Design a phone agent',
       description:
         'Create a VOISA agent for a business: voice, first message, prompt, turn detection, privacy, knowledge base, test chat.',
-      argsSchema: {
+      argsSchema: z.object({
         business_description: z
           .string()
           .min(1)
           .max(5000)
           .describe('What the business does and what callers need'),
-        industry: completable(
-          z.string().max(100).optional().describe('e.g. restaurant, healthcare'),
-          startingWith(INDUSTRIES),
-        ),
-        language: completable(
-          z.string().max(35).optional().describe('Caller language, e.g. de-DE'),
-          languageCompleter(deps),
-        ),
-      },
+        industry: completable(z.string().max(100), startingWith(INDUSTRIES))
+          .optional()
+          .describe('e.g. restaurant, healthcare'),
+        language: completable(z.string().max(35), languageCompleter(deps))
+          .optional()
+          .describe('Caller language, e.g. de-DE'),
+      }),
     },
     ({ business_description, industry, language }) => ({
       description: 'Design, create and test a VOISA agent',

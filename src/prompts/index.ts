@@ -1,5 +1,5 @@
 /** The workflow prompts: design an agent, review a call, report on an agent. */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { type IdCompleters, idCompleters } from '../resources/complete.js';
 import type { ApiDeps } from '../resources/request.js';
 import { registerAgentReportPrompt } from './agent-report.js';

@@ -1,7 +1,7 @@
 /** `review_conversation`: outcome, sentiment, missed intents and prompt fixes for one call. */
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { PromptMessage } from '@modelcontextprotocol/sdk/types.js';
+
+import type { McpServer, PromptMessage } from '@modelcontextprotocol/server';
+import { completable } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { IdCompleters } from '../resources/complete.js';
 import { conversationView } from '../resources/conversations.js';
@@ -20,16 +20,16 @@ export function registerReviewConversationPrompt(mcp: McpServer, deps: ApiDeps, 
     {
       title: 'Review a call',
       description: "Review one call's transcript: outcome, sentiment, missed intents, prompt improvements.",
-      argsSchema: {
+      argsSchema: z.object({
         conversation_id: completable(
           z.string().min(1).max(100).describe('Conversation id, e.g. conv_123'),
           (v) => ids.conversationIds(v ?? ''),
         ),
-      },
+      }),
     },
-    ({ conversation_id }, extra) =>
+    ({ conversation_id }, ctx) =>
       guarded(transcriptUri(conversation_id), async () => {
-        const options = optionsFor(deps, extra);
+        const options = optionsFor(deps, ctx);
         const details = await deps.api.conversations.get(conversation_id, options);
         const messages: PromptMessage[] = [
           embedded(conversationUri(details.id), JSON_MIME, JSON.stringify(conversationView(details))),

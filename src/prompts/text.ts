@@ -1,5 +1,5 @@
 /** Small helpers for building prompt messages. */
-import type { PromptMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { PromptMessage } from '@modelcontextprotocol/server';
 
 export function userText(text: string): PromptMessage {
   return { role: 'user', content: { type: 'text', text } };

@@ -1,7 +1,9 @@
 /** `voisa://agents/{agent_id}`: the agent with its full config, as JSON. */
-import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Resource } from '@modelcontextprotocol/sdk/types.js';
+
+import type { McpServer, Resource } from '@modelcontextprotocol/server';
+import { ResourceTemplate } from '@modelcontextprotocol/server';
 import type { AgentSummary } from '../voisa/index.js';
+import { CACHE } from './cache.js';
 import type { Completer } from './complete.js';
 import { guarded } from './errors.js';
 import { type ApiDeps, optionsFor } from './request.js';
@@ -18,10 +20,11 @@ export function registerAgentResource(mcp: McpServer, deps: ApiDeps, complete: C
       description:
         'A VOISA agent with its full config (voice, prompt, turn detection, privacy), knowledge base and tools.',
       mimeType: JSON_MIME,
+      cacheHint: CACHE.agent,
     },
-    (uri, vars, extra) =>
+    (uri, vars, ctx) =>
       guarded(uri.href, async () => {
-        const agent = await deps.api.agents.get(variable(vars, 'agent_id'), optionsFor(deps, extra));
+        const agent = await deps.api.agents.get(variable(vars, 'agent_id'), optionsFor(deps, ctx));
         return { contents: [{ uri: uri.href, mimeType: JSON_MIME, text: JSON.stringify(agent) }] };
       }),
   );

@@ -1,5 +1,8 @@
 /** `voisa://conversations/{conversation_id}/audio`: the recording as a blob, streamed with a size cap. */
-import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+import type { McpServer } from '@modelcontextprotocol/server';
+import { ResourceTemplate } from '@modelcontextprotocol/server';
+import { CACHE } from './cache.js';
 import type { Completer } from './complete.js';
 import { guarded } from './errors.js';
 import { type ApiDeps, optionsFor } from './request.js';
@@ -21,13 +24,14 @@ export function registerAudioResource(
       title: 'Recording',
       description: `A call recording (audio/mpeg), up to ${Math.round(maxBytes / 1024 / 1024)} MiB; for larger ones use get_conversation_audio with save_to.`,
       mimeType: 'audio/mpeg',
+      cacheHint: CACHE.finished,
     },
-    (uri, vars, extra) =>
+    (uri, vars, ctx) =>
       guarded(uri.href, async () => {
         const id = variable(vars, 'conversation_id');
         // Streams from the API and cancels the download past maxBytes (ResponseTooLargeError).
         const { contentType, data } = await deps.api.conversations.audioBuffer(id, {
-          ...optionsFor(deps, extra),
+          ...optionsFor(deps, ctx),
           maxBytes,
         });
         const type = contentType.split(';')[0]?.trim() ?? '';

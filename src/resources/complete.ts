@@ -60,7 +60,19 @@ export interface IdCompleters {
 }
 
 /** Agents: up to 5 pages; conversations: the 3 most recent pages. */
+/** One cache per VOISA client, so that servers built per request (2026-07-28) share it. */
+const completersOf = new WeakMap<VoisaClient, IdCompleters>();
+
 export function idCompleters(api: VoisaClient): IdCompleters {
+  let completers = completersOf.get(api);
+  if (!completers) {
+    completers = newIdCompleters(api);
+    completersOf.set(api, completers);
+  }
+  return completers;
+}
+
+function newIdCompleters(api: VoisaClient): IdCompleters {
   return {
     agentIds: idCompleter(async (page, limit) => {
       const r = await api.agents.list({ page, limit });

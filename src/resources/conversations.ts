@@ -3,9 +3,11 @@
  * and summary, as JSON. The transcript is its own resource (see transcripts.ts),
  * so this one carries no caller speech beyond the summary.
  */
-import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Resource } from '@modelcontextprotocol/sdk/types.js';
+
+import type { McpServer, Resource } from '@modelcontextprotocol/server';
+import { ResourceTemplate } from '@modelcontextprotocol/server';
 import type { ConversationDetails, ConversationSummary } from '../voisa/index.js';
+import { conversationCache, withCache } from './cache.js';
 import type { Completer } from './complete.js';
 import { guarded } from './errors.js';
 import { type ApiDeps, optionsFor } from './request.js';
@@ -22,15 +24,16 @@ export function registerConversationResource(mcp: McpServer, deps: ApiDeps, comp
       description: 'One call: agent, status, duration, sentiment, summary, tools used, data collected.',
       mimeType: JSON_MIME,
     },
-    (uri, vars, extra) =>
+    (uri, vars, ctx) =>
       guarded(uri.href, async () => {
         const details = await deps.api.conversations.get(
           variable(vars, 'conversation_id'),
-          optionsFor(deps, extra),
+          optionsFor(deps, ctx),
         );
-        return {
+        const result = {
           contents: [{ uri: uri.href, mimeType: JSON_MIME, text: JSON.stringify(conversationView(details)) }],
         };
+        return withCache(result, ctx, conversationCache(details.status));
       }),
   );
 }

@@ -1,14 +1,17 @@
 /** Failed reads become MCP errors that name the URI and the VOISA code; nothing else escapes. */
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { describeError } from '../tools/result.js';
 import { ApiAbortError, ApiError, NotFoundError, ResponseTooLargeError } from '../voisa/index.js';
 
-/** JSON-RPC code the MCP spec gives to "Resource not found". */
-export const RESOURCE_NOT_FOUND = -32002;
+/**
+ * JSON-RPC code of "Resource not found": -32602 (invalid params) on every protocol revision. The
+ * 2026-07-28 specification requires it and 2025 clients accept it; the SDK maps the older -32002 to it.
+ */
+export const RESOURCE_NOT_FOUND = ProtocolErrorCode.InvalidParams;
 
 /** The McpError for anything a resource read (or a prompt built on one) threw. */
-export function toMcpError(err: unknown, uri: string): McpError {
-  if (err instanceof McpError) return err;
+export function toMcpError(err: unknown, uri: string): ProtocolError {
+  if (err instanceof ProtocolError) return err;
   const text = describeError(err, 'resources/read');
   const data: Record<string, unknown> = { uri };
   if (err instanceof ApiError) {
@@ -16,19 +19,19 @@ export function toMcpError(err: unknown, uri: string): McpError {
     data.status = err.status;
   }
   if (err instanceof NotFoundError) {
-    return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri} — ${text}`, data);
+    return new ProtocolError(RESOURCE_NOT_FOUND, `Resource not found: ${uri} — ${text}`, data);
   }
   if (err instanceof ResponseTooLargeError) {
     const hint = 'use get_conversation_audio with save_to for large recordings';
-    return new McpError(ErrorCode.InvalidRequest, `${uri}: ${text} — ${hint}`, {
+    return new ProtocolError(ProtocolErrorCode.InvalidRequest, `${uri}: ${text} — ${hint}`, {
       ...data,
       limitBytes: err.limitBytes,
     });
   }
   if (err instanceof ApiAbortError) {
-    return new McpError(ErrorCode.RequestTimeout, `${uri}: ${text}`, data);
+    return new ProtocolError(ProtocolErrorCode.InternalError, `${uri}: ${text}`, { ...data, timedOut: true });
   }
-  return new McpError(ErrorCode.InternalError, `${uri}: ${text}`, data);
+  return new ProtocolError(ProtocolErrorCode.InternalError, `${uri}: ${text}`, data);
 }
 
 /** Runs a read and converts whatever it throws. */

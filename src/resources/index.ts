@@ -2,8 +2,7 @@
  * The MCP resources: agent configs, conversations, transcripts, recordings and
  * the voice catalogue. They depend only on the injected VOISA client.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Resource } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer, Resource } from '@modelcontextprotocol/server';
 import { registerAgentResource } from './agents.js';
 import { DEFAULT_AUDIO_RESOURCE_BYTES, registerAudioResource } from './audio.js';
 import { type IdCompleters, idCompleters } from './complete.js';

@@ -1,21 +1,5 @@
-/**
- * `resources/list`, paged with an opaque cursor.
- *
- * McpServer's own handler calls every template's `list` callback and
- * concatenates the results in one answer, with no cursor: for an account with
- * thousands of calls that is thousands of API pages in one request. So this
- * handler replaces it: each answer is one API page of one kind (agents, then
- * conversations) and the cursor encodes (kind, API page). At most 50 entries a
- * page: 48 agents plus the static resources (voices, events) on the first page, or 16
- * conversations with their transcript and recording.
- */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import {
-  ErrorCode,
-  ListResourcesRequestSchema,
-  McpError,
-  type Resource,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer, Resource } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { agentEntry } from './agents.js';
 import { conversationEntries } from './conversations.js';
@@ -39,8 +23,8 @@ export function decodeCursor(cursor: string): Cursor {
   try {
     return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw new McpError(
-      ErrorCode.InvalidParams,
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
       'Invalid cursor: pass nextCursor from the previous resources/list',
     );
   }
@@ -51,9 +35,9 @@ function hasMore(page: number, rows: number, limit: number, pages: number | unde
 }
 
 export function registerResourceList(mcp: McpServer, deps: ApiDeps, staticEntries: Resource[] = []): void {
-  mcp.server.setRequestHandler(ListResourcesRequestSchema, async (request, extra) => {
+  mcp.server.setRequestHandler('resources/list', async (request, ctx) => {
     const at = request.params?.cursor ? decodeCursor(request.params.cursor) : { k: 'agents' as const, p: 1 };
-    const options = optionsFor(deps, extra);
+    const options = optionsFor(deps, ctx);
     const resources: Resource[] = [];
     let more: boolean;
     try {

@@ -1,9 +1,8 @@
 /** What resources and prompts need from the server: the client, per-request options, progress. */
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerContext } from '@modelcontextprotocol/server';
 import type { RequestOptions, VoisaClient } from '../voisa/index.js';
 
-export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type Extra = ServerContext;
 
 export interface ApiDeps {
   /** The VOISA client of this session. */
@@ -13,7 +12,7 @@ export interface ApiDeps {
 }
 
 export function optionsFor(deps: ApiDeps, extra: Extra): RequestOptions {
-  return deps.requestOptions?.(extra) ?? { signal: extra.signal };
+  return deps.requestOptions?.(extra) ?? { signal: extra.mcpReq.signal };
 }
 
 export type Progress = (done: number, total?: number, message?: string) => void;
@@ -24,13 +23,13 @@ export type Progress = (done: number, total?: number, message?: string) => void;
  * them strictly increasing).
  */
 export function progressFor(extra: Extra): Progress {
-  const progressToken = extra._meta?.progressToken;
+  const progressToken = extra.mcpReq._meta?.progressToken;
   let last = Number.NEGATIVE_INFINITY;
   return (done, total, message) => {
     if (progressToken === undefined || done <= last) return;
     last = done;
-    void extra
-      .sendNotification({
+    void extra.mcpReq
+      .notify({
         method: 'notifications/progress',
         params: { progressToken, progress: done, total, message },
       })

@@ -2,8 +2,9 @@
  * The resource URIs. They are public interface: the HTTP transport matches them
  * to send `notifications/resources/updated`, so keep them exactly.
  */
-import type { Variables } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+
+import type { Variables } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 export const AGENT_TEMPLATE = 'voisa://agents/{agent_id}';
 export const CONVERSATION_TEMPLATE = 'voisa://conversations/{conversation_id}';
@@ -26,5 +27,5 @@ export function variable(vars: Variables, name: string): string {
   } catch {
     // fall through
   }
-  throw new McpError(ErrorCode.InvalidParams, `Invalid ${name} in resource URI`);
+  throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid ${name} in resource URI`);
 }

@@ -1,6 +1,6 @@
 /** `voisa://voices`: the voice catalogue, as JSON. */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Resource } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer, Resource } from '@modelcontextprotocol/server';
+import { CACHE } from './cache.js';
 import { guarded } from './errors.js';
 import { type ApiDeps, optionsFor } from './request.js';
 import { VOICES_URI } from './uris.js';
@@ -15,9 +15,9 @@ const META = {
 export const VOICES_ENTRY: Resource = { uri: VOICES_URI, name: 'voices', ...META };
 
 export function registerVoicesResource(mcp: McpServer, deps: ApiDeps): void {
-  mcp.registerResource('voices', VOICES_URI, META, (uri, extra) =>
+  mcp.registerResource('voices', VOICES_URI, { ...META, cacheHint: CACHE.voices }, (uri, ctx) =>
     guarded(uri.href, async () => {
-      const voices = await deps.api.voices.list(optionsFor(deps, extra));
+      const voices = await deps.api.voices.list(optionsFor(deps, ctx));
       return { contents: [{ uri: uri.href, mimeType: META.mimeType, text: JSON.stringify(voices) }] };
     }),
   );

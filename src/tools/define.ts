@@ -4,7 +4,7 @@
  * registers the whole catalogue in one loop (see ../server.ts); nothing here
  * knows about HTTP or the transport.
  */
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { RequestOptions, VoisaClient } from '../voisa/index.js';
 import type { FileAccess } from './files.js';

@@ -9,7 +9,7 @@
  *   responses are parsed leniently, so a deeper schema would only add tokens and
  *   turn a harmless upstream change into a client-side validation failure.
  */
-import type { Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool, ToolAnnotations } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { AnyTool } from './define.js';
 

@@ -3,7 +3,7 @@
  * plus the same data as compact JSON text; a thrown error becomes an `isError`
  * result that names the VOISA code, the HTTP status, the field and a next step.
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import {
   ApiAbortError,
   ApiConnectionError,

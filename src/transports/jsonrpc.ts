@@ -8,11 +8,9 @@
  * a raw zod dump. Here each gets the JSON-RPC error that names the problem, with
  * the request's id when it has a valid one.
  */
-import {
-  ClientRequestSchema,
-  JSONRPCMessageSchema,
-  type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+
+import { ClientRequestSchema, JSONRPCMessageSchema } from '@modelcontextprotocol/core';
+import type { RequestId } from '@modelcontextprotocol/server';
 
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;

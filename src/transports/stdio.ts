@@ -16,9 +16,8 @@
  * Nothing else is written to stdout.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server';
+import { serveStdio as serveStdioEntry } from '@modelcontextprotocol/server/stdio';
 import type { LogFn } from '../log.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
 import { INVALID_REQUEST, isObject, messageProblem, PARSE_ERROR, validId } from './jsonrpc.js';
@@ -47,6 +46,11 @@ export interface StdioTransportOptions {
   /** The longest line accepted, in bytes (without the newline). */
   maxMessageBytes?: number;
   log?: LogFn;
+  /**
+   * Runs once, just after the first message is written (the answer to the opening request), so
+   * per-process preparation happens while the client reads it instead of delaying it.
+   */
+  afterFirstWrite?: () => void;
 }
 
 export class StdioTransport implements Transport {
@@ -58,18 +62,25 @@ export class StdioTransport implements Transport {
   private readonly output: Writable;
   private readonly max: number;
   private readonly log: LogFn;
+  private afterFirstWrite: (() => void) | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Set while skipping a line over the limit: its first and last bytes, and its length so far. */
   private skipping: { head: string; tail: Buffer; bytes: number } | null = null;
   private started = false;
   private closed = false;
+  private markClosed!: () => void;
+  /** Settles when the transport has closed, whoever owns its `onclose`. */
+  readonly whenClosed = new Promise<void>((resolve) => {
+    this.markClosed = resolve;
+  });
 
   constructor(o: StdioTransportOptions = {}) {
     this.input = o.input ?? process.stdin;
     this.output = o.output ?? process.stdout;
     this.max = o.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.log = o.log ?? (() => {});
+    this.afterFirstWrite = o.afterFirstWrite;
   }
 
   async start(): Promise<void> {
@@ -87,6 +98,7 @@ export class StdioTransport implements Transport {
     if (this.input.listenerCount('data') === 0) this.input.pause();
     this.pending = [];
     this.skipping = null;
+    this.markClosed();
     this.onclose?.();
   }
 
@@ -95,6 +107,17 @@ export class StdioTransport implements Transport {
   }
 
   private write(message: unknown): Promise<void> {
+    if (this.afterFirstWrite) {
+      const run = this.afterFirstWrite;
+      this.afterFirstWrite = undefined;
+      setImmediate(() => {
+        try {
+          run();
+        } catch (err) {
+          this.log('debug', `stdio warm-up failed: ${(err as Error).message}`);
+        }
+      });
+    }
     return new Promise((resolve) => {
       if (this.output.write(`${JSON.stringify(message)}\n`)) resolve();
       else this.output.once('drain', resolve);
@@ -204,14 +227,23 @@ export class StdioTransport implements Transport {
   }
 }
 
-/** Connects the server to stdio; resolves when the client closes stdin or the transport closes. */
-export async function serveStdio(server: McpServer, log?: LogFn): Promise<void> {
-  const transport = new StdioTransport({ log });
+/**
+ * Serves stdio from a server factory through the SDK's era-aware entry: the opening exchange picks the
+ * connection's protocol generation (a 2025-era `initialize`, or a 2026-07-28 request with its `_meta`
+ * envelope) and one server from the factory is pinned for the connection. Resolves when the client
+ * closes stdin or the transport closes.
+ */
+export async function serveStdio(factory: () => McpServer, log?: LogFn, warmUp?: () => void): Promise<void> {
+  const transport = new StdioTransport({ log, afterFirstWrite: warmUp });
   const closed = new Promise<void>((resolve) => {
-    transport.onclose = () => resolve();
+    void transport.whenClosed.then(resolve);
     process.stdin.once('end', () => resolve());
     process.stdin.once('close', () => resolve());
   });
-  await server.connect(transport);
+  const handle = serveStdioEntry(() => factory(), {
+    transport,
+    onerror: (err) => log?.('debug', `stdio: ${err.message}`),
+  });
   await closed;
+  await handle.close().catch(() => {});
 }

@@ -72,7 +72,7 @@ describe.skipIf(!built)('inspector CLI against dist/cli.js --sandbox', () => {
   it('resources/read of a missing agent fails with the URI and the VOISA code', async () => {
     const r = await inspect('--method', 'resources/read', '--uri', 'voisa://agents/agt_missing');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('-32002');
+    expect(r.stderr).toContain('-32602');
     expect(r.stderr).toContain('voisa://agents/agt_missing');
     expect(r.stderr).toContain('AGENT_NOT_FOUND');
   });

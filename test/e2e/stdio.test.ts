@@ -103,7 +103,14 @@ describe.skipIf(!built)('voisa-mcp over stdio (built binary)', () => {
       let err = '';
       child.stdout.on('data', (d) => {
         out += d;
-        if (out.split('\n').filter(Boolean).length >= 5) child.stdin.end();
+        // Done once ids 1 to 5 are answered (log notifications and the parse error come in between).
+        const answered = new Set(
+          out
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l).id),
+        );
+        if ([1, 2, 3, 4, 5].every((id) => answered.has(id))) child.stdin.end();
       });
       child.stderr.on('data', (d) => (err += d));
       child.on('close', () => resolve({ stdout: out, stderr: err }));

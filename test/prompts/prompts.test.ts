@@ -128,7 +128,7 @@ describe('review_conversation', () => {
     const err = await mcp.client
       .getPrompt({ name: 'review_conversation', arguments: { conversation_id: 'conv_nope' } })
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: -32002, data: { code: 'RESOURCE_NOT_FOUND' } });
+    expect(err).toMatchObject({ code: -32602, data: { code: 'RESOURCE_NOT_FOUND' } });
     expect((err as Error).message).toContain('voisa://conversations/conv_nope/transcript');
   });
 
@@ -200,7 +200,7 @@ describe('agent_report', () => {
       .getPrompt({ name: 'agent_report', arguments: { agent_id: 'agt_nope' } })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({
-      code: -32002,
+      code: -32602,
       data: { uri: 'voisa://agents/agt_nope', code: 'AGENT_NOT_FOUND' },
     });
   });

@@ -1,7 +1,7 @@
 /** resources/read of every template and the voice catalogue; missing ids and failures as MCP errors. */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerResources } from '../../src/resources/index.js';
 import { formatTranscript } from '../../src/resources/transcripts.js';
@@ -92,9 +92,9 @@ describe('resources/read', () => {
     ['voisa://conversations/conv_missing', 'RESOURCE_NOT_FOUND'],
     ['voisa://conversations/conv_missing/transcript', 'RESOURCE_NOT_FOUND'],
     ['voisa://conversations/conv_missing/audio', 'RESOURCE_NOT_FOUND'],
-  ])('answers a missing %s with "Resource not found" (-32002) naming %s', async (uri, code) => {
+  ])('answers a missing %s with "Resource not found" (-32602) naming %s', async (uri, code) => {
     const err = await mcp.client.readResource({ uri }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: -32002, data: { uri, code, status: 404 } });
+    expect(err).toMatchObject({ code: -32602, data: { uri, code, status: 404 } });
     expect((err as Error).message).toContain(uri);
     expect((err as Error).message).toContain(`${code} (404)`);
     // The server is still fine afterwards.
@@ -103,7 +103,7 @@ describe('resources/read', () => {
 
   it('decodes percent-encoded ids', async () => {
     const err = await mcp.client.readResource({ uri: 'voisa://agents/agt%20x%2Fy' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: -32002 });
+    expect(err).toMatchObject({ code: -32602 });
     expect(sandbox().requests().at(-1)?.path).toBe('/api/agents/agt%20x%2Fy');
   });
 
