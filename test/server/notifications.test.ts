@@ -97,6 +97,8 @@ describe('log notifications', () => {
       seen.push(n.params);
     });
     try {
+      // Asked for explicitly: a 2026-07-28 request without a log level gets no log notifications.
+      await limited.client.setLoggingLevel('info');
       await Promise.all(
         Array.from({ length: 12 }, () => limited.client.callTool({ name: 'verify_api_key', arguments: {} })),
       );

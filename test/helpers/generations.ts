@@ -1,0 +1,176 @@
+/**
+ * One scenario, two protocol generations: a 2026-07-28 client (`@modelcontextprotocol/client` 2.x,
+ * pinned to the modern revision: stateless requests, `server/discover`, `input_required`,
+ * `subscriptions/listen`) and a 2025-11-25 client (`@modelcontextprotocol/sdk` 1.32: `initialize`,
+ * sessions, server-to-client elicitation, `resources/subscribe`), behind one small common face so a
+ * test can run the same steps against both.
+ */
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernHttp,
+} from '@modelcontextprotocol/client';
+import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+
+export type Generation = '2026-07-28' | '2025-11-25';
+export const GENERATIONS: Generation[] = ['2026-07-28', '2025-11-25'];
+
+export interface Answer {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, unknown>;
+}
+
+export interface GenerationOptions {
+  /** Answer to confirmation questions; the client then declares the elicitation capability. */
+  elicit?: (message: string) => Answer;
+  /** Bearer key for HTTP. */
+  key?: string;
+}
+
+export interface Where {
+  /** `http://…/mcp` */
+  url?: string;
+  /** A command to spawn for stdio. */
+  stdio?: { command: string; args: string[]; env?: Record<string, string>; cwd?: string };
+}
+
+/** What both clients can do, in the shape the tests need. */
+export interface AnyClient {
+  generation: Generation;
+  /** The protocol version the connection runs. */
+  protocolVersion(): string | undefined;
+  listTools(): Promise<{ name: string; annotations?: Record<string, unknown> }[]>;
+  callTool(name: string, args: Record<string, unknown>): Promise<CallResult>;
+  readResource(uri: string): Promise<{ contents: { uri: string; text?: string; blob?: string }[] }>;
+  /** Asks for updates of these URIs (listen stream or resources/subscribe); `updates` collects them. */
+  watch(uris: string[]): Promise<void>;
+  updates: string[];
+  /** Log notifications received. */
+  logs: unknown[];
+  /** Elicitation questions the client was asked. */
+  asked: string[];
+  close(): Promise<void>;
+}
+
+export interface CallResult {
+  isError?: boolean;
+  content: { type: string; text?: string }[];
+  structuredContent?: unknown;
+}
+
+export async function connectGeneration(
+  generation: Generation,
+  where: Where,
+  opts: GenerationOptions = {},
+): Promise<AnyClient> {
+  return generation === '2026-07-28' ? connectModern(where, opts) : connectLegacy(where, opts);
+}
+
+async function connectModern(where: Where, opts: GenerationOptions): Promise<AnyClient> {
+  const asked: string[] = [];
+  const updates: string[] = [];
+  const logs: unknown[] = [];
+  const client = new ModernClient(
+    { name: 'voisa-test-2026', version: '1.0.0' },
+    {
+      capabilities: opts.elicit ? { elicitation: { form: {} } } : {},
+      versionNegotiation: { mode: { pin: '2026-07-28' } },
+    },
+  );
+  if (opts.elicit) {
+    const answer = opts.elicit;
+    client.setRequestHandler('elicitation/create', async (request) => {
+      const message = (request.params as { message: string }).message;
+      asked.push(message);
+      return answer(message) as never;
+    });
+  }
+  client.setNotificationHandler('notifications/resources/updated', async (n) => {
+    updates.push(n.params.uri);
+  });
+  client.setNotificationHandler('notifications/message', async (n) => {
+    logs.push(n.params.data);
+  });
+  const transport = where.url
+    ? new ModernHttp(new URL(where.url), {
+        requestInit: opts.key ? { headers: { authorization: `Bearer ${opts.key}` } } : {},
+      })
+    : new ModernStdio({ ...where.stdio!, stderr: 'ignore' });
+  await client.connect(transport);
+  const subscriptions: { close(): Promise<void> }[] = [];
+  return {
+    generation: '2026-07-28',
+    protocolVersion: () => client.getNegotiatedProtocolVersion?.(),
+    listTools: async () => (await client.listTools()).tools,
+    callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as CallResult,
+    readResource: async (uri) => (await client.readResource({ uri })) as never,
+    async watch(uris) {
+      subscriptions.push(await client.listen({ resourceSubscriptions: uris, resourcesListChanged: true }));
+    },
+    updates,
+    logs,
+    asked,
+    async close() {
+      for (const s of subscriptions) await s.close().catch(() => {});
+      await client.close();
+    },
+  };
+}
+
+async function connectLegacy(where: Where, opts: GenerationOptions): Promise<AnyClient> {
+  const asked: string[] = [];
+  const updates: string[] = [];
+  const logs: unknown[] = [];
+  const client = new LegacyClient(
+    { name: 'voisa-test-2025', version: '1.0.0' },
+    { capabilities: opts.elicit ? { elicitation: { form: {} } } : {} },
+  );
+  if (opts.elicit) {
+    const answer = opts.elicit;
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request.params.message);
+      return answer(request.params.message) as never;
+    });
+  }
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    updates.push(n.params.uri);
+  });
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.push(n.params.data);
+  });
+  const transport = where.url
+    ? new LegacyHttp(new URL(where.url), {
+        requestInit: opts.key ? { headers: { authorization: `Bearer ${opts.key}` } } : {},
+      })
+    : new LegacyStdio({ ...where.stdio!, stderr: 'ignore' });
+  // The client tells its transport the version initialize settled on; remember it on either transport.
+  let negotiated: string | undefined;
+  const versioned = transport as { setProtocolVersion?: (version: string) => void };
+  const setVersion = versioned.setProtocolVersion?.bind(transport);
+  versioned.setProtocolVersion = (version: string) => {
+    negotiated = version;
+    setVersion?.(version);
+  };
+  await client.connect(transport);
+  return {
+    generation: '2025-11-25',
+    protocolVersion: () => negotiated,
+    listTools: async () => (await client.listTools()).tools,
+    callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as CallResult,
+    readResource: async (uri) => (await client.readResource({ uri })) as never,
+    async watch(uris) {
+      for (const uri of uris) await client.subscribeResource({ uri });
+    },
+    updates,
+    logs,
+    asked,
+    close: () => client.close(),
+  };
+}
