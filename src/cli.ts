@@ -41,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
     default: {
       // stdout belongs to the stdio transport: a stray console.log must not corrupt it.
       if (config.transport === 'stdio') console.log = console.info = console.debug = console.error;
+      // A log reader that went away (stderr closed: EPIPE) loses the logs, nothing more. Without this,
+      // the failed write is an uncaught error whose report is another failed write, and so on forever.
+      process.stderr.on('error', () => {});
       process.on('uncaughtException', (err) =>
         process.stderr.write(`[voisa-mcp] error: uncaught ${err.message}\n`),
       );

@@ -30,6 +30,8 @@ export interface HttpOptions {
   webhookSecret?: string;
   /** Shared state for several instances; in memory when unset. */
   redisUrl?: string;
+  /** Ends session ids, so a balancer can route a session to its instance. */
+  instanceId?: string;
 }
 
 export interface Config {
@@ -117,6 +119,11 @@ export const FLAGS = {
     type: 'string',
     env: 'VOISA_REDIS_URL',
     help: 'HTTP: share state with other instances through Redis (redis://host:6379)',
+  },
+  'instance-id': {
+    type: 'string',
+    env: 'VOISA_INSTANCE_ID',
+    help: "HTTP: this instance's name in session ids, for balancer affinity (e.g. 8081)",
   },
   'require-confirmation': {
     type: 'boolean',
@@ -249,6 +256,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError('--redis-url must be a redis:// or rediss:// URL');
 
+  const instanceId = flag('instance-id');
+  if (instanceId !== undefined && !/^[a-z0-9-]{1,32}$/.test(instanceId))
+    throw new ConfigError('--instance-id must be 1 to 32 of a-z, 0-9 and -');
+
   const portValue = flag('port');
   return {
     command,
@@ -270,6 +281,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       sessionIdleMs: positive(flag('session-idle-minutes'), '--session-idle-minutes', 30) * 60_000,
       webhookSecret: envValue(env, 'VOISA_WEBHOOK_SECRET'),
       redisUrl,
+      instanceId,
     },
     sandboxPort: portValue ? port(portValue, '--port') : 4010,
   };

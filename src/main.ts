@@ -2,9 +2,12 @@
  * `voisa-mcp` serving: builds the client (key from env, the login file, or the
  * embedded sandbox), the server, and the transport. Nothing here writes to stdout.
  */
+import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
 import { type LogFn, stderrLogger } from './log.js';
+import type { SharedState } from './scale/index.js';
+import { redactRedisUrl } from './scale/redis.js';
 import { createStateSealer } from './security/request-state.js';
 import { resolveServerSecret } from './security/secret.js';
 import { createServer, warmUp } from './server.js';
@@ -53,19 +56,42 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     return 1;
   }
 
-  const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log) });
-  cleanups.push(() => api.close());
   const shutdown = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   };
 
   if (config.transport === 'http') {
+    // The secret and the shared state first: the VOISA client takes its request budget from them.
+    let secret: Buffer;
+    let shared: SharedState;
+    try {
+      secret = resolveServerSecret(env, { shared: Boolean(config.http.redisUrl) }).secret;
+      const { createSharedState } = await import('./scale/index.js');
+      shared = await createSharedState({ redisUrl: config.http.redisUrl, secret, log });
+    } catch (err) {
+      process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
+      await shutdown();
+      return 1;
+    }
+    cleanups.push(() => shared.close());
+    if (shared.mode === 'redis')
+      log('info', `sharing state through Redis at ${redactRedisUrl(config.http.redisUrl!)}`);
+    const api = new VoisaClient({
+      ...config.client,
+      baseUrl,
+      apiKey,
+      logger: clientLogger(log),
+      budgetFor: shared.budgetFor,
+    });
+    cleanups.push(() => api.close());
     const { serveHttp } = await import('./transports/http.js');
-    await serveHttp(config, { api, serverKey: apiKey, log });
+    await serveHttp(config, { api, serverKey: apiKey, log, shared, secret });
   } else {
-    const secret = resolveServerSecret(env, { shared: false }).secret;
+    const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log) });
+    cleanups.push(() => api.close());
+    // One process, one client: a confirmation never leaves this process, so its own secret will do.
     const confirm = {
-      sealer: createStateSealer(secret),
+      sealer: createStateSealer(randomBytes(32)),
       principal: apiKey,
       require: config.requireConfirmation,
     };

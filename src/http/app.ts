@@ -11,20 +11,18 @@ import type { HttpBindings } from '@hono/node-server';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   createMcpHandler,
-  type EventStore,
-  InMemoryServerEventBus,
   isInitializeRequest,
   isLegacyRequest,
   type McpRequestContext,
   type McpServer,
   PROTOCOL_VERSION_META_KEY,
-  type ServerEventBus,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { type Context, Hono } from 'hono';
-import { changesResourceList, EventHub, urisChangedBy } from '../events/hub.js';
+import { changesResourceList, EventHub, urisChangedBy, type VoisaEvent } from '../events/hub.js';
 import type { LiveUpdatesOptions } from '../events/live-updates.js';
 import type { LogFn } from '../log.js';
+import { memoryState, type SharedState } from '../scale/index.js';
 import { createStateSealer, type StateSealer } from '../security/request-state.js';
 import { createServer, warmUp } from '../server.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
@@ -80,16 +78,17 @@ export interface HttpAppOptions {
   maxKeyRefusalsPerMinute?: number;
   filter?: ToolFilter;
   hub?: EventHub;
-  /** Where `subscriptions/listen` streams (2026-07-28) get their events; shared across instances with Redis. */
-  bus?: ServerEventBus;
-  /** Makes 2025-era session streams resumable (`Last-Event-ID`). */
-  eventStore?: EventStore;
+  /**
+   * What instances share (listen events, webhook fan-out and replay ledger, key verdicts, resumable
+   * streams): in this process by default, in Redis with `--redis-url`.
+   */
+  shared?: SharedState;
+  /** Names this instance in its session ids, for a balancer's affinity (`--instance-id`). */
+  instanceId?: string;
   /** Seals the confirmation state of `make_call` and the deletes; keyed from the server secret. */
   sealer?: StateSealer;
   /** Refuse confirmable calls from clients that cannot be asked (`--require-confirmation`). */
   requireConfirmation?: boolean;
-  /** Extra fields for GET /healthz (the shared state's health). */
-  health?: () => { status: 'ok' | 'degraded'; [field: string]: unknown };
   log?: LogFn;
 }
 
@@ -133,7 +132,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   const pool = new ClientPool(o.api, serverKeyHash, undefined, o.maxClients);
   // A key is checked with a throwaway client that logs nothing: a refused key costs
   // one upstream call (then the negative cache), never a pooled client or a log line.
-  const verifier = new KeyVerifier((key) => o.api.withApiKey(key, { logger: SILENT }));
+  const shared = o.shared ?? memoryState();
+  const verifier = new KeyVerifier((key) => o.api.withApiKey(key, { logger: SILENT }), {}, shared.verdicts);
   const limiter = new RefusalLimiter(o.maxKeyRefusalsPerMinute);
   const refusals = new RefusalTally((line) => log('warning', line));
   const unsigned = new RefusalTally((line) => log('warning', line), {
@@ -148,7 +148,18 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     allowedHosts: o.allowedHosts ?? [],
     allowedOrigins: o.allowedOrigins ?? [],
   });
-  const receiver = o.webhookSecret ? new WebhookReceiver({ secret: o.webhookSecret, hub }) : undefined;
+  const bus = shared.bus;
+  const fanOut = shared.events(hub);
+  // An accepted webhook goes once to every instance's hub (2025-era sessions, voisa://events) and once
+  // onto the listen bus (2026-07-28 streams on any instance).
+  const accepted = (event: VoisaEvent) => {
+    fanOut.publish(event);
+    for (const uri of urisChangedBy(event)) bus.publish({ kind: 'resource_updated', uri });
+    if (changesResourceList(event)) bus.publish({ kind: 'resources_list_changed' });
+  };
+  const receiver = o.webhookSecret
+    ? new WebhookReceiver({ secret: o.webhookSecret, hub: { publish: accepted }, ledger: shared.ledger })
+    : undefined;
   const files = o.allowFileAccess
     ? { mode: 'dir' as const, dir: o.allowFileAccess }
     : { mode: 'off' as const };
@@ -172,7 +183,6 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
 
   // 2026-07-28 traffic: a server from the factory per request, no session; change notifications reach
   // `subscriptions/listen` streams through the bus. 2025-era traffic keeps its sessions (handleMcp).
-  const bus = o.bus ?? new InMemoryServerEventBus();
   const modern = createMcpHandler(
     (ctx: McpRequestContext) => {
       const caller = ctx.authInfo?.extra as { api: VoisaClient; key: string } | undefined;
@@ -186,22 +196,19 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       onerror: (err) => log('debug', `2026-07-28 request: ${err.message}`),
     },
   );
-  const stopBusFeed = hub.subscribe((event) => {
-    for (const uri of urisChangedBy(event)) bus.publish({ kind: 'resource_updated', uri });
-    if (changesResourceList(event)) bus.publish({ kind: 'resources_list_changed' });
-  });
 
   const app = new Hono<HttpEnv>();
 
   // Degraded (shared state unreachable) still answers 200: calls that do not need it keep working.
   app.get('/healthz', (c) => {
-    const shared = o.health?.();
+    const health = shared.health();
     return c.json(
       {
-        status: closing ? 'closing' : (shared?.status ?? 'ok'),
+        status: closing ? 'closing' : health.status,
         mode: o.stateless ? 'stateless' : 'stateful',
         sessions: sessions.size,
-        ...(shared ? { shared } : {}),
+        redis: health.redis,
+        ...(o.instanceId ? { instance: o.instanceId } : {}),
       },
       closing ? 503 : 200,
     );
@@ -256,7 +263,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       return json(404, { ok: false, error: 'webhook receiver disabled: set VOISA_WEBHOOK_SECRET' });
     const body = await readBody(c.req.raw, WEBHOOK_BODY_LIMIT);
     if (!body.ok) return json(413, { ok: false, error: 'payload too large' });
-    const outcome = receiver.receive(body.bytes, (name) => c.req.header(name));
+    const outcome = await receiver.receive(body.bytes, (name) => c.req.header(name));
     // Anyone can send unsigned junk: counted, not logged one line each.
     if (outcome.status === 401) unsigned.add(peer.getStore() ?? 'unknown', false);
     else
@@ -278,6 +285,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     resolveKey: (authorization) =>
       resolveKey(authorization, { key: o.serverKey, loopbackOnly: o.loopbackOnly }),
     checkKey,
+    instanceId: o.instanceId,
     acquireClient: (key, hash) => pool.acquire(key, hash),
     releaseClient: (hash) => pool.release(hash),
     buildServer: (api, key) => buildServer(api, 'session', key),
@@ -395,7 +403,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         },
       );
     }
-    const id = newSessionId(hash);
+    const id = newSessionId(hash, o.instanceId);
     const api = pool.acquire(key, hash);
     const server = buildServer(api, 'session', key);
     let released = false;
@@ -406,7 +414,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     };
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
-      eventStore: o.eventStore,
+      eventStore: shared.eventStores.forSession(id),
       onsessioninitialized: () => {
         sessions.add(session);
         log('info', `session ${id.slice(0, 8)}… opened; ${sessions.size} live`);
@@ -416,6 +424,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     const session: Session = { id, keyHash: hash, server, transport, open: 0, lastActive: Date.now() };
     transport.onclose = () => {
       sessions.forget(id, 'ended');
+      shared.eventStores.forget(id);
       release();
     };
     try {
@@ -499,7 +508,6 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     },
     async close() {
       closing = true;
-      stopBusFeed();
       await modern.close().catch(() => {});
       refusals.flush(Date.now(), true);
       unsigned.flush(Date.now(), true);

@@ -49,15 +49,21 @@ export function resolveKey(
  * A session id bound to the key that opened it: `<salt>.<tag>`, the tag being
  * HMAC(salt, key hash). A request can be checked against the id without looking
  * the session up, so another key gets the same 403 whether the session exists or not.
+ * With several instances it ends in `.<instance id>`, so a balancer can send the
+ * session's requests to the instance that holds it (deploy/nginx/voisa-mcp.conf).
  */
-export function newSessionId(keyHash: string): string {
+export function newSessionId(keyHash: string, instanceId?: string): string {
   const salt = randomBytes(16).toString('base64url');
-  return `${salt}.${sessionTag(salt, keyHash)}`;
+  return `${salt}.${sessionTag(salt, keyHash)}${instanceId ? `.${instanceId}` : ''}`;
 }
 
+/** What an instance id may be (it travels in session ids and nginx maps). */
+export const INSTANCE_ID = /^[a-z0-9-]{1,32}$/;
+
 export function sessionIdMatchesKey(sessionId: string, keyHash: string): boolean {
-  const [salt, tag, extra] = sessionId.split('.');
+  const [salt, tag, instance, extra] = sessionId.split('.');
   if (!salt || !tag || extra !== undefined) return false;
+  if (instance !== undefined && !INSTANCE_ID.test(instance)) return false;
   const expected = Buffer.from(sessionTag(salt, keyHash));
   const given = Buffer.from(tag);
   return expected.length === given.length && timingSafeEqual(expected, given);
@@ -87,6 +93,13 @@ export interface VerifierLimits {
  * `clientFor` (it shares the base client's connection pool), and only the
  * verdict, under the key's hash, is kept, in bounded caches.
  */
+/** Verdicts shared by every instance (Redis), so a key checked on one is not re-checked by the others. */
+export interface VerdictStore {
+  /** Undefined when unknown, or when the store cannot be reached. */
+  get(hash: string): Promise<Verdict | undefined>;
+  set(hash: string, verdict: Verdict, ttlMs: number): Promise<void>;
+}
+
 export class KeyVerifier {
   readonly #valid = new Map<string, number>();
   readonly #invalid = new Map<string, number>();
@@ -96,6 +109,7 @@ export class KeyVerifier {
   constructor(
     private readonly clientFor: (key: string) => VoisaClient,
     limits: Partial<VerifierLimits> = {},
+    private readonly shared?: VerdictStore,
   ) {
     this.#limits = { validMs: 60_000, invalidMs: 60_000, max: 10_000, ...limits };
   }
@@ -120,6 +134,11 @@ export class KeyVerifier {
   }
 
   async #check(hash: string, key: string): Promise<Verdict> {
+    const known = await this.shared?.get(hash);
+    if (known) {
+      this.#remember(hash, known);
+      return known;
+    }
     let verdict: Verdict;
     const api = this.clientFor(key);
     try {
@@ -133,11 +152,19 @@ export class KeyVerifier {
     } finally {
       void api.close().catch(() => {});
     }
+    const ttl = this.#remember(hash, verdict);
+    void this.shared?.set(hash, verdict, ttl);
+    return verdict;
+  }
+
+  /** Caches a verdict here; returns how long it is trusted. */
+  #remember(hash: string, verdict: Verdict): number {
     const cache = verdict === 'valid' ? this.#valid : this.#invalid;
+    const ttl = verdict === 'valid' ? this.#limits.validMs : this.#limits.invalidMs;
     cache.delete(hash);
     if (cache.size >= this.#limits.max) cache.delete(cache.keys().next().value as string); // oldest
-    cache.set(hash, Date.now() + (verdict === 'valid' ? this.#limits.validMs : this.#limits.invalidMs));
-    return verdict;
+    cache.set(hash, Date.now() + ttl);
+    return ttl;
   }
 }
 

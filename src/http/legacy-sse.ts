@@ -135,6 +135,8 @@ export interface LegacySseDeps {
   releaseClient(hash: string): void;
   /** A server with subscriptions, like a /mcp session's. */
   buildServer(api: VoisaClient, key: string): McpServer;
+  /** Ends every session id, for the balancer (see auth.ts newSessionId). */
+  instanceId?: string;
   log: LogFn;
 }
 
@@ -201,7 +203,7 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
   });
 
   async function open(key: string, hash: string): Promise<Response> {
-    const id = newSessionId(hash);
+    const id = newSessionId(hash, d.instanceId);
     const transport = new LegacySseTransport(id, `${MESSAGES_PATH}?sessionId=${encodeURIComponent(id)}`);
     const server = d.buildServer(d.acquireClient(key, hash), key);
     const session: Session = { id, keyHash: hash, server, transport, open: 0, lastActive: Date.now() };

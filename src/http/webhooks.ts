@@ -4,6 +4,9 @@
  * the event's shape and age, rejects an event id it has already accepted, then
  * publishes the event on the hub. Pure of HTTP: takes the raw body and headers.
  *
+ * With several instances (Redis), an id is also claimed in a shared ledger (`SET NX` with the same
+ * expiry), so a delivery accepted by one instance is refused by all the others.
+ *
  * Replays are refused by time, not by count: an event is accepted only while its
  * `timestamp` is inside the window (up to 10 min old, at most 60 s ahead), and its
  * id is remembered for exactly as long, so every replay the timestamp check would
@@ -13,9 +16,18 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { EventHub, VoisaEvent } from '../events/hub.js';
 
+/** Remembers accepted event ids across instances (Redis `SET NX`), so a replay to another instance is refused too. */
+export interface DeliveryLedger {
+  /** `seen` when any instance accepted this id within `ttlMs`; `unavailable` when the ledger cannot be asked. */
+  firstSeen(id: string, ttlMs: number): Promise<'new' | 'seen' | 'unavailable'>;
+}
+
 export interface WebhookReceiverOptions {
   secret: string;
-  hub: EventHub;
+  /** Where an accepted event goes (the hub, or the fan-out to every instance's hub). */
+  hub: Pick<EventHub, 'publish'>;
+  /** Shared replay check; this instance's own memory is always checked first. */
+  ledger?: DeliveryLedger;
   /** Events dated longer ago than this are refused; an accepted id is remembered until its event is that old. Default 10 min. */
   replayWindowMs?: number;
   /** Events dated further ahead than this (clock skew) are refused. Default 60 s. */
@@ -62,7 +74,7 @@ export class WebhookReceiver {
     return this.#seen.size;
   }
 
-  receive(raw: Uint8Array, header: (name: string) => string | undefined): WebhookOutcome {
+  async receive(raw: Uint8Array, header: (name: string) => string | undefined): Promise<WebhookOutcome> {
     if (!this.#signatureOk(raw, header('x-voisa-signature'))) {
       return { status: 401, body: { ok: false, error: 'missing or invalid x-voisa-signature' } };
     }
@@ -95,6 +107,9 @@ export class WebhookReceiver {
       };
     }
     this.#seen.set(event.id, at + this.#windowMs);
+    // Another instance may have taken it already; if the ledger cannot say, this instance's memory decides.
+    if ((await this.opts.ledger?.firstSeen(event.id, at + this.#windowMs - now)) === 'seen')
+      return { status: 409, body: { ok: false, error: 'replayed event', id: event.id } };
     this.opts.hub.publish({ ...event, received_at: new Date(now).toISOString() });
     return { status: 200, body: { ok: true, id: event.id } };
   }

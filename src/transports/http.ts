@@ -9,6 +9,8 @@ import type { Config } from '../config.js';
 import { isLoopbackHost } from '../http/auth.js';
 import { type RunningHttpServer, startHttpServer } from '../http/server.js';
 import type { LogFn } from '../log.js';
+import type { SharedState } from '../scale/index.js';
+import { createStateSealer } from '../security/request-state.js';
 import { type VoisaClient, WEBHOOK_EVENTS } from '../voisa/index.js';
 
 export { createHttpApp, type HttpApp, type HttpAppOptions } from '../http/app.js';
@@ -19,6 +21,10 @@ export interface ServeHttpDeps {
   /** The server's own key (env, login file, or the sandbox's demo key). */
   serverKey?: string;
   log: LogFn;
+  /** What instances share (in memory, or Redis). */
+  shared?: SharedState;
+  /** VOISA_SERVER_SECRET (or this process's own): seals confirmations. */
+  secret?: Buffer;
 }
 
 /** How long in-flight calls may take to finish once a stop signal arrives. */
@@ -43,6 +49,10 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
     webhookSecret,
     filter: config.filter,
     log: deps.log,
+    shared: deps.shared,
+    instanceId: http.instanceId,
+    sealer: deps.secret ? createStateSealer(deps.secret) : undefined,
+    requireConfirmation: config.requireConfirmation,
   });
   const { log } = deps;
   log(

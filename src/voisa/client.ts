@@ -105,7 +105,11 @@ export class VoisaClient {
     this.#ownsPool = poolToAdopt === undefined;
     this.#pool = poolToAdopt ?? new SharedPool(resolved.origin);
     poolToAdopt = undefined;
-    const bucket = resolved.rateLimitPerMin > 0 ? new TokenBucket(resolved.rateLimitPerMin) : undefined;
+    const perMinute = resolved.rateLimitPerMin;
+    const bucket =
+      perMinute > 0
+        ? (config.budgetFor?.(config.apiKey, perMinute) ?? new TokenBucket(perMinute))
+        : undefined;
     const pool = this.#pool;
     const http = new HttpTransport(resolved, (kind) => pool.get(kind), bucket);
 

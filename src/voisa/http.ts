@@ -18,11 +18,11 @@ import {
   VoisaError,
 } from './errors.js';
 import type { MultipartBody } from './multipart.js';
-import type { TokenBucket } from './rate-limit.js';
+
 import { redactorFor } from './redact.js';
 import { parseRetryAfter, retryDelayMs, sleep } from './retry.js';
 import { Envelope } from './schemas/common.js';
-import type { AudioStream, ClientEvent, RequestOptions } from './types.js';
+import type { AudioStream, ClientEvent, RequestBudget, RequestOptions } from './types.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -85,14 +85,14 @@ export class HttpTransport {
   readonly #apiKey: string | undefined;
   readonly #config: ResolvedConfig;
   readonly #pool: (kind: PoolKind) => Promise<Pool>;
-  readonly #bucket: TokenBucket | undefined;
+  readonly #bucket: RequestBudget | undefined;
   /** Removes the configured key and anything key-shaped; holds the key in its closure only. */
   readonly #redact: (text: string) => string;
 
   constructor(
     config: ResolvedConfig,
     pool: (kind: PoolKind) => Promise<Pool>,
-    bucket: TokenBucket | undefined,
+    bucket: RequestBudget | undefined,
   ) {
     this.#apiKey = config.apiKey;
     this.#redact = redactorFor(config.apiKey);

@@ -53,6 +53,24 @@ export interface VoisaClientConfig {
   logger?: VoisaLogger;
   /** Default `voisa-mcp/<version>`. */
   userAgent?: string;
+  /**
+   * The client-side request budget for this key, when it must be shared (several instances of a
+   * server spending one key's rate limit together). Default: a token bucket in this process.
+   */
+  budgetFor?: (apiKey: string | undefined, perMinute: number) => RequestBudget;
+}
+
+/** What the client takes a token from before each request (see rate-limit.ts). */
+export interface RequestBudget {
+  /**
+   * Reserves a request and waits until it may go; a wait over `maxWaitMs` is not started
+   * (`waited: false`, and how long it would have been), so the call can fail at once.
+   */
+  take(
+    signal: AbortSignal | undefined,
+    onWait: (waitMs: number) => void,
+    maxWaitMs?: number,
+  ): Promise<{ waited: boolean; waitMs: number }>;
 }
 
 /** A file sent in a multipart body. */

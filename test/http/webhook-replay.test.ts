@@ -41,51 +41,51 @@ function setup(o: { maxRemembered?: number } = {}) {
 }
 
 describe('webhook replay protection', () => {
-  it('refuses a replay of the first event after 10,001 newer ones inside the window', () => {
+  it('refuses a replay of the first event after 10,001 newer ones inside the window', async () => {
     const t = setup();
     const first = t.event();
-    expect(t.deliver(first).status).toBe(200);
+    expect((await t.deliver(first)).status).toBe(200);
     for (let i = 0; i < 10_001; i++) {
       if (i % 1000 === 0) t.advance(100); // still well inside the 10-minute window
-      expect(t.deliver(t.event()).status).toBe(200);
+      expect((await t.deliver(t.event())).status).toBe(200);
     }
-    const replay = t.deliver(first);
+    const replay = await t.deliver(first);
     expect(replay.status).toBe(409);
     expect(replay.body.error).toMatch(/replayed/);
   });
 
-  it('refuses an event older than the window, and one dated beyond the clock skew', () => {
+  it('refuses an event older than the window, and one dated beyond the clock skew', async () => {
     const t = setup();
-    expect(t.deliver(t.event(t.now() - 11 * MINUTE)).status).toBe(400);
-    expect(t.deliver(t.event(t.now() + 5 * MINUTE)).status).toBe(400);
-    expect(t.deliver(t.event(t.now() + 30_000)).status).toBe(200); // small skew is fine
-    expect(t.deliver(t.event(t.now() - 9 * MINUTE)).status).toBe(200);
+    expect((await t.deliver(t.event(t.now() - 11 * MINUTE))).status).toBe(400);
+    expect((await t.deliver(t.event(t.now() + 5 * MINUTE))).status).toBe(400);
+    expect((await t.deliver(t.event(t.now() + 30_000))).status).toBe(200); // small skew is fine
+    expect((await t.deliver(t.event(t.now() - 9 * MINUTE))).status).toBe(200);
   });
 
-  it('remembers an id only while its event is inside the window; after that its timestamp refuses it', () => {
+  it('remembers an id only while its event is inside the window; after that its timestamp refuses it', async () => {
     const t = setup();
     const e = t.event();
-    expect(t.deliver(e).status).toBe(200);
+    expect((await t.deliver(e)).status).toBe(200);
     t.advance(9 * MINUTE);
-    expect(t.deliver(e).status).toBe(409);
+    expect((await t.deliver(e)).status).toBe(409);
     t.advance(2 * MINUTE + 1000);
-    expect(t.deliver(t.event()).status).toBe(200); // prunes
+    expect((await t.deliver(t.event())).status).toBe(200); // prunes
     expect(t.receiver.remembered).toBe(1); // e is forgotten...
-    expect(t.deliver(e).status).toBe(400); // ...and its replay is still refused, as stale
+    expect((await t.deliver(e)).status).toBe(400); // ...and its replay is still refused, as stale
   });
 
-  it('at the hard cap refuses new events with 503 and Retry-After rather than forgetting ids', () => {
+  it('at the hard cap refuses new events with 503 and Retry-After rather than forgetting ids', async () => {
     const t = setup({ maxRemembered: 3 });
     const first = t.event();
-    expect(t.deliver(first).status).toBe(200);
+    expect((await t.deliver(first)).status).toBe(200);
     t.advance(MINUTE);
-    expect(t.deliver(t.event()).status).toBe(200);
-    expect(t.deliver(t.event()).status).toBe(200);
-    const full = t.deliver(t.event());
+    expect((await t.deliver(t.event())).status).toBe(200);
+    expect((await t.deliver(t.event())).status).toBe(200);
+    const full = await t.deliver(t.event());
     expect(full.status).toBe(503);
     expect(Number(full.headers?.['retry-after'])).toBe(9 * 60); // when the first leaves the window
-    expect(t.deliver(first).status).toBe(409);
+    expect((await t.deliver(first)).status).toBe(409);
     t.advance(9 * MINUTE + 1000); // the first event has left the window: room again
-    expect(t.deliver(t.event()).status).toBe(200);
+    expect((await t.deliver(t.event())).status).toBe(200);
   });
 });

@@ -1,0 +1,96 @@
+/**
+ * The state several instances of `voisa-mcp --http` share, behind one face: in memory by default
+ * (nothing to install, one instance), in Redis with `--redis-url`.
+ *
+ * - `bus`: the `subscriptions/listen` events (2026-07-28): raised on any instance, delivered by all;
+ * - `events`: accepted webhook events, fanned out to every instance's hub once (2025-era sessions,
+ *   `voisa://events`);
+ * - `ledger`: accepted webhook ids, so a replay to another instance is refused;
+ * - `verdicts`: API keys already checked with VOISA;
+ * - `budgetFor`: the client-side request budget of each VOISA key;
+ * - `eventStores`: resumable 2025-era session streams.
+ */
+import { InMemoryServerEventBus, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
+import type { EventHub, VoisaEvent } from '../events/hub.js';
+import type { VerdictStore } from '../http/auth.js';
+import type { DeliveryLedger } from '../http/webhooks.js';
+import type { LogFn } from '../log.js';
+import type { RequestBudget } from '../voisa/types.js';
+import { sharedBudgets } from './budget.js';
+import { type EventFanOut, RedisChannel, RedisServerEventBus, redisEventFanOut } from './channel.js';
+import { MemoryEventStores, RedisEventStores, type SessionEventStores } from './event-store.js';
+import { connectRedis, type RedisLink } from './redis.js';
+import { redisLedger, redisVerdicts } from './stores.js';
+
+export interface SharedHealth {
+  status: 'ok' | 'degraded';
+  redis: 'ok' | 'degraded' | 'off';
+}
+
+export interface SharedState {
+  mode: 'memory' | 'redis';
+  bus: ServerEventBus;
+  /** Connects the local hub: what any instance publishes here reaches it. */
+  events(hub: EventHub): EventFanOut;
+  ledger?: DeliveryLedger;
+  verdicts?: VerdictStore;
+  budgetFor?: (apiKey: string | undefined, perMinute: number) => RequestBudget;
+  eventStores: SessionEventStores;
+  health(): SharedHealth;
+  close(): Promise<void>;
+}
+
+export interface SharedStateOptions {
+  redisUrl?: string;
+  /** From VOISA_SERVER_SECRET: names shared keys by keyed hashes. */
+  secret: Buffer;
+  log?: LogFn;
+  keyPrefix?: string;
+  connectTimeoutMs?: number;
+}
+
+export async function createSharedState(o: SharedStateOptions): Promise<SharedState> {
+  if (!o.redisUrl) return memoryState();
+  const link = await connectRedis(o.redisUrl, {
+    log: o.log,
+    keyPrefix: o.keyPrefix,
+    connectTimeoutMs: o.connectTimeoutMs,
+  });
+  return redisState(link, o.secret);
+}
+
+/** The default: one instance, everything in this process. */
+export function memoryState(): SharedState {
+  return {
+    mode: 'memory',
+    bus: new InMemoryServerEventBus(),
+    events: (hub) => ({ publish: (e) => hub.publish(e), subscribe: () => () => {} }),
+    eventStores: new MemoryEventStores(),
+    health: () => ({ status: 'ok', redis: 'off' }),
+    close: async () => {},
+  };
+}
+
+function redisState(link: RedisLink, secret: Buffer): SharedState {
+  const bus = new RedisServerEventBus(new RedisChannel<ServerEvent>(link, 'bus'));
+  const fanOut = redisEventFanOut(new RedisChannel<VoisaEvent>(link, 'events'));
+  return {
+    mode: 'redis',
+    bus,
+    events(hub) {
+      fanOut.subscribe((event) => hub.publish(event));
+      return fanOut;
+    },
+    ledger: redisLedger(link),
+    verdicts: redisVerdicts(link, secret),
+    budgetFor: sharedBudgets(link, secret),
+    eventStores: new RedisEventStores(link),
+    health: () => {
+      const redis = link.status();
+      return { status: redis, redis };
+    },
+    close: () => link.close(),
+  };
+}
+
+export { RedisUnavailableError, redactRedisUrl } from './redis.js';

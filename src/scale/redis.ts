@@ -1,0 +1,134 @@
+/**
+ * The connection to Redis when instances share state (`--redis-url`).
+ *
+ * Start-up fails with a clear error when Redis cannot be reached. Once running, ioredis reconnects by
+ * itself, and commands fail fast while Redis is away (no offline queue): every user of the link has
+ * a local fallback, the health endpoint says `degraded`, and nothing crashes. ioredis is loaded only
+ * here, lazily, so the default in-memory run never pays for it.
+ */
+import type { Redis, RedisOptions } from 'ioredis';
+import type { LogFn } from '../log.js';
+
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+}
+
+export type LinkStatus = 'ok' | 'degraded';
+
+export interface RedisLink {
+  /** For commands. */
+  readonly command: Redis;
+  /** A second connection, in subscriber mode. */
+  readonly subscriber: Redis;
+  /** Prefix of every key and channel. */
+  readonly prefix: string;
+  status(): LinkStatus;
+  /** Reports that Redis failed a command (a fallback was used); logged once per outage. */
+  failed(what: string, err: unknown): void;
+  close(): Promise<void>;
+}
+
+export interface RedisLinkOptions {
+  log?: LogFn;
+  connectTimeoutMs?: number;
+  /** Default `voisa-mcp:`. */
+  keyPrefix?: string;
+}
+
+/** The URL without its password, for messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return 'the configured Redis URL';
+  }
+}
+
+export async function connectRedis(url: string, opts: RedisLinkOptions = {}): Promise<RedisLink> {
+  // ioredis is CommonJS: its named export may sit on `default` once bundled.
+  const mod = (await import('ioredis')) as unknown as {
+    Redis?: typeof import('ioredis').Redis;
+    default?: { Redis?: typeof import('ioredis').Redis };
+  };
+  const Redis = (mod.Redis ?? mod.default?.Redis) as typeof import('ioredis').Redis;
+  const log = opts.log ?? (() => {});
+  const shown = redactRedisUrl(url);
+  const timeout = opts.connectTimeoutMs ?? 3000;
+  const options: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+    connectTimeout: timeout,
+    // Keep trying, at most every 2 s: Redis coming back is noticed without a restart.
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+  };
+  const command = new Redis(url, options);
+  const subscriber = new Redis(url, { ...options, enableOfflineQueue: true, commandTimeout: undefined });
+  let lastError = '';
+  const remember = (err: Error) => {
+    lastError = (err as NodeJS.ErrnoException).code ?? err.message;
+  };
+  command.on('error', remember);
+  subscriber.on('error', remember);
+
+  try {
+    await withTimeout(Promise.all([command.connect(), subscriber.connect()]), timeout);
+    await withTimeout(command.ping(), timeout);
+  } catch (err) {
+    command.disconnect();
+    subscriber.disconnect();
+    const why = lastError || (err as Error).message;
+    throw new RedisUnavailableError(
+      `cannot reach Redis at ${shown} (${why}): start redis-server or fix --redis-url / VOISA_REDIS_URL`,
+    );
+  }
+
+  let outage = false;
+  let closing = false;
+  const down = (what: string) => {
+    if (outage || closing) return;
+    outage = true;
+    log('warning', `Redis unreachable (${what}): using per-instance fallbacks until it is back`);
+  };
+  const up = () => {
+    if (!outage) return;
+    outage = false;
+    log('info', 'Redis is back: state is shared again');
+  };
+  command.on('error', () => down(lastError));
+  command.on('end', () => down('connection closed'));
+  command.on('ready', up);
+
+  return {
+    command,
+    subscriber,
+    prefix: opts.keyPrefix ?? 'voisa-mcp:',
+    status: () => (outage || command.status !== 'ready' ? 'degraded' : 'ok'),
+    failed: (what, err) => down(`${what}: ${(err as Error)?.message ?? err}`),
+    async close() {
+      closing = true;
+      await Promise.allSettled([command.quit(), subscriber.quit()]);
+      command.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
