@@ -1,0 +1,150 @@
+/**
+ * The shared state of src/scale against a real redis-server, with two links standing for two
+ * instances: events reach every instance exactly once, the ledger and the verdicts are shared, two
+ * instances spend one key's budget together, a stream stored by one is replayed by the other (and
+ * never into another session), and Redis going away degrades to local fallbacks without a throw.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventHub } from '../../src/events/hub.js';
+import { createSharedState, type SharedState } from '../../src/scale/index.js';
+import { missing, REDIS_BIN, type RunningRedis, startRedis } from '../helpers/services.js';
+import { waitFor } from '../http/helpers.js';
+
+const SECRET = randomBytes(32);
+const skip = missing(REDIS_BIN, 'redis-server');
+
+describe.skipIf(skip)('shared state in Redis', () => {
+  let redis: RunningRedis;
+  let a: SharedState;
+  let b: SharedState;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    a = await createSharedState({ redisUrl: redis.url, secret: SECRET });
+    b = await createSharedState({ redisUrl: redis.url, secret: SECRET });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await redis?.stop();
+  });
+
+  it('refuses to start against a closed port, naming the URL without its password', async () => {
+    const err = await createSharedState({
+      redisUrl: 'redis://user:hunter2@127.0.0.1:1',
+      secret: SECRET,
+      connectTimeoutMs: 1000,
+    }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(
+      /cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1 .*--redis-url/,
+    );
+    expect((err as Error).message).not.toContain('hunter2');
+  });
+
+  it('delivers a listen event published on one instance to the listeners of both, once each', async () => {
+    const seenA: string[] = [];
+    const seenB: string[] = [];
+    const offA = a.bus.subscribe((e) => seenA.push(e.kind === 'resource_updated' ? e.uri : e.kind));
+    const offB = b.bus.subscribe((e) => seenB.push(e.kind === 'resource_updated' ? e.uri : e.kind));
+    a.bus.publish({ kind: 'resource_updated', uri: 'voisa://conversations/c1' });
+    await waitFor(() => seenA.length === 1 && seenB.length === 1, 3000, 'delivery on both');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seenA).toEqual(['voisa://conversations/c1']);
+    expect(seenB).toEqual(['voisa://conversations/c1']);
+    offA();
+    offB();
+  });
+
+  it("fans a webhook event out to every instance's hub once", async () => {
+    const hubA = new EventHub();
+    const hubB = new EventHub();
+    const fanA = a.events(hubA);
+    b.events(hubB);
+    fanA.publish({ id: 'evt_1', event: 'agent.updated', timestamp: new Date().toISOString(), data: {} });
+    await waitFor(() => hubA.recent().length === 1 && hubB.recent().length === 1, 3000, 'both hubs');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hubA.recent().map((e) => e.id)).toEqual(['evt_1']);
+    expect(hubB.recent().map((e) => e.id)).toEqual(['evt_1']);
+  });
+
+  it('shares the webhook ledger and the key verdicts', async () => {
+    expect(await a.ledger!.firstSeen('evt_ledger', 60_000)).toBe('new');
+    expect(await b.ledger!.firstSeen('evt_ledger', 60_000)).toBe('seen');
+    expect(await a.ledger!.firstSeen('evt_ledger', 60_000)).toBe('seen');
+    expect(await b.verdicts!.get('hash1')).toBeUndefined();
+    await a.verdicts!.set('hash1', 'invalid', 60_000);
+    expect(await b.verdicts!.get('hash1')).toBe('invalid');
+  });
+
+  it("spends one key's budget across instances: together they get one bucket, not two", async () => {
+    // 60 a minute: a bucket of 6, then one a second.
+    const onA = a.budgetFor!('vsa_key_shared', 60);
+    const onB = b.budgetFor!('vsa_key_shared', 60);
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await (i % 2 ? onA : onB).take(undefined, () => {}, 0));
+    expect(results.every((r) => r.waited && r.waitMs === 0)).toBe(true);
+    const seventh = await onB.take(undefined, () => {}, 0);
+    expect(seventh.waited).toBe(false);
+    expect(seventh.waitMs).toBeGreaterThan(0);
+    // Another key has its own bucket.
+    expect((await a.budgetFor!('vsa_key_other', 60).take(undefined, () => {}, 0)).waitMs).toBe(0);
+  });
+
+  it('replays a session stream stored on one instance from the other, and never into another session', async () => {
+    const onA = a.eventStores.forSession('sess1');
+    const first = await onA.storeEvent('_GET_stream', { jsonrpc: '2.0', method: 'n/1' });
+    await onA.storeEvent('_GET_stream', { jsonrpc: '2.0', method: 'n/2' });
+    await onA.storeEvent('_GET_stream', { jsonrpc: '2.0', method: 'n/3' });
+    const replayed: string[] = [];
+    const stream = await b.eventStores
+      .forSession('sess1')
+      .replayEventsAfter(first, {
+        send: async (_id, m) => void replayed.push((m as { method: string }).method),
+      });
+    expect(stream).toBe('_GET_stream');
+    expect(replayed).toEqual(['n/2', 'n/3']);
+    const stolen: unknown[] = [];
+    await b.eventStores
+      .forSession('sess2')
+      .replayEventsAfter(first, { send: async (_id, m) => void stolen.push(m) });
+    expect(stolen).toEqual([]);
+  });
+
+  it('keeps working on local fallbacks while Redis is away, reports degraded, and recovers', async () => {
+    redis.kill();
+    await waitFor(() => a.health().status === 'degraded', 5000, 'degraded');
+    expect(a.health()).toEqual({ status: 'degraded', redis: 'degraded' });
+    const seen: string[] = [];
+    const off = a.bus.subscribe((e) => seen.push(e.kind));
+    a.bus.publish({ kind: 'tools_list_changed' });
+    await waitFor(() => seen.length === 1, 2000, 'local delivery');
+    off();
+    expect(await a.ledger!.firstSeen('evt_down', 60_000)).toBe('unavailable');
+    expect(await a.verdicts!.get('hash1')).toBeUndefined();
+    expect((await a.budgetFor!('vsa_key_down', 60).take(undefined, () => {}, 0)).waited).toBe(true);
+    await redis.restart();
+    await waitFor(() => a.health().status === 'ok', 10_000, 'recovery');
+    expect(await a.ledger!.firstSeen('evt_after', 60_000)).toBe('new');
+  });
+});
+
+describe('shared state in memory (the default)', () => {
+  it('needs nothing, delivers locally and reports Redis off', async () => {
+    const m = await createSharedState({ secret: SECRET });
+    expect(m.mode).toBe('memory');
+    expect(m.health()).toEqual({ status: 'ok', redis: 'off' });
+    const seen: string[] = [];
+    m.bus.subscribe((e) => seen.push(e.kind));
+    m.bus.publish({ kind: 'resources_list_changed' });
+    expect(seen).toEqual(['resources_list_changed']);
+    const store = m.eventStores.forSession('s');
+    const first = await store.storeEvent('x', { jsonrpc: '2.0', method: 'a' });
+    await store.storeEvent('x', { jsonrpc: '2.0', method: 'b' });
+    const replayed: unknown[] = [];
+    await store.replayEventsAfter(first, { send: async (_i, msg) => void replayed.push(msg) });
+    expect(replayed).toEqual([{ jsonrpc: '2.0', method: 'b' }]);
+    await m.close();
+  });
+});
