@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
- * Runs the MCP conformance suite (server mode, active scenarios) against
- * `voisa-mcp --sandbox --http` on an ephemeral loopback port (needs `npm run build`).
- * Fails on any scenario failing that conformance/expected-failures.yml does not list
- * (fixture-only scenarios), and on a listed one that now passes. Bounded: 120 s.
- * Node 20: the suite imports fs.globSync (Node 22), provided by conformance/node20-fs-shim.mjs.
+ * Runs the MCP conformance suites (server mode) against `voisa-mcp --sandbox --http` on an ephemeral
+ * loopback port (needs `npm run build`), one after the other against the same server:
+ * - @modelcontextprotocol/conformance 0.1.16, the 2025 scenarios (active suite), on this Node
+ *   (on Node 20 the suite's fs.globSync comes from conformance/node20-fs-shim.mjs);
+ * - 0.2.0-alpha.12 (installed as @modelcontextprotocol/conformance-next), the scenarios the 2026-07-28
+ *   revision requires, on Node 22 from tools/node (it needs 22; the server stays on this Node).
+ * Each fails on any scenario (or check) failing that its conformance/expected-failures*.yml does not
+ * list (fixture-only ones), and on a listed one that now passes. Bounded: 180 s each.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const LIMIT_MS = 120_000;
+const LIMIT_MS = 180_000;
 
 const server = spawn(
   process.execPath,
@@ -40,34 +44,61 @@ const url = await new Promise((resolve, reject) => {
   process.exit(1);
 });
 
-const suite = spawn(
-  process.execPath,
-  [
-    '--import',
-    './conformance/node20-fs-shim.mjs',
-    'node_modules/@modelcontextprotocol/conformance/dist/index.js',
-    'server',
-    '--url',
-    url,
-    '--expected-failures',
-    'conformance/expected-failures.yml',
-  ],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-);
-let output = '';
-suite.stdout.on('data', (chunk) => {
-  output += chunk;
-});
-const timer = setTimeout(() => suite.kill('SIGKILL'), LIMIT_MS);
-const [code] = await once(suite, 'exit');
-clearTimeout(timer);
+const NODE22 = `${root}tools/node/node_modules/node22/bin/node`;
+const suites = [
+  {
+    label: '2025 scenarios (conformance 0.1.16)',
+    node: process.execPath,
+    args: [
+      '--import',
+      './conformance/node20-fs-shim.mjs',
+      'node_modules/@modelcontextprotocol/conformance/dist/index.js',
+      'server',
+      '--url',
+      url,
+      '--expected-failures',
+      'conformance/expected-failures.yml',
+    ],
+  },
+  {
+    label: '2026-07-28 requirements (conformance 0.2.0-alpha.12, Node 22)',
+    node: NODE22,
+    args: [
+      'node_modules/@modelcontextprotocol/conformance-next/dist/index.js',
+      'server',
+      '--url',
+      url,
+      '--requirements',
+      '2026-07-28',
+      '--expected-failures',
+      'conformance/expected-failures-2026.yml',
+    ],
+  },
+];
 
-// The summary, the baseline verdict, and the details of any unexpected failure. Counts are reworded
-// ("1 ok, 0 not ok"): CI reads a line "N passed, N failed" as the test run's own closing line, and
-// the expected (fixture-only) failures must not read as failed tests.
-const summary = output.slice(output.indexOf('=== SUMMARY ===')) || output;
-const reworded = summary.replace(/(\d+) passed, (\d+) failed/g, '$1 ok, $2 not ok');
-process.stdout.write(`conformance against ${url}\n${reworded}\n`);
+let code = 0;
+for (const suite of suites) {
+  if (!existsSync(suite.node)) {
+    console.error(`${suite.label}: ${suite.node} is missing; run npm ci --prefix tools/node --no-bin-links`);
+    code = 1;
+    continue;
+  }
+  const run = spawn(suite.node, suite.args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  run.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  const timer = setTimeout(() => run.kill('SIGKILL'), LIMIT_MS);
+  const [exit] = await once(run, 'exit');
+  clearTimeout(timer);
+  // The summary, the baseline verdict, and the details of any unexpected failure. Counts are reworded
+  // ("1 ok, 0 not ok"): CI reads a line "N passed, N failed" as the test run's own closing line, and
+  // the expected (fixture-only) failures must not read as failed tests.
+  const summary = output.slice(output.indexOf('=== SUMMARY ===')) || output;
+  const reworded = summary.replace(/(\d+) passed, (\d+) failed/g, '$1 ok, $2 not ok');
+  process.stdout.write(`\n### ${suite.label} against ${url}\n${reworded}\n`);
+  if (exit !== 0) code = exit ?? 1;
+}
 
 server.kill('SIGTERM');
 const stopped = await Promise.race([
@@ -79,4 +110,4 @@ if (stopped === null) {
   server.kill('SIGKILL');
   process.exit(1);
 }
-process.exit(code ?? 1);
+process.exit(code);

@@ -182,6 +182,8 @@ export function createServer(deps: ServerDeps): McpServer {
     staticEntries: deps.events ? [eventsResource(deps.events.hub.limit)] : [],
   });
   registerPrompts(mcp, shared);
+  // Our prompts never change at run time; say so (McpServer declares listChanged for any prompt).
+  server.registerCapabilities({ prompts: { listChanged: false } });
   if (deps.events) attachLiveUpdates(mcp, deps.events);
 
   return mcp;

@@ -38,6 +38,11 @@ export function validId(v: unknown): RequestId | null {
 }
 
 /** Undefined when `m` is one JSON-RPC message the server can take; otherwise what is wrong with it. */
+function claimsModernEra(m: Record<string, unknown>): boolean {
+  const meta = isObject(m.params) ? m.params._meta : undefined;
+  return isObject(meta) && 'io.modelcontextprotocol/protocolVersion' in meta;
+}
+
 export function messageProblem(m: unknown): MessageProblem | undefined {
   if (!isObject(m)) return invalid('a JSON-RPC message must be a JSON object', null);
   const id = validId(m.id);
@@ -70,7 +75,9 @@ export function messageProblem(m: unknown): MessageProblem | undefined {
       id,
     );
   }
-  if (id !== null && typeof m.method === 'string') {
+  // 2025-era params are checked here; a 2026-07-28 request (its `_meta` names its protocol version) is
+  // the SDK's to judge, since that revision removed some methods and reshaped others.
+  if (id !== null && typeof m.method === 'string' && !claimsModernEra(m)) {
     const checked = REQUEST_SCHEMAS.get(m.method as never)?.safeParse(m);
     if (checked && !checked.success) {
       const issues = checked.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
