@@ -1,185 +1,23 @@
 /**
- * Real Redis and nginx for tests, from Debian's packages, each started on a free loopback port in a temp
- * dir and stopped afterwards. Locally a missing binary skips the tests that need it (with a message
- * saying how to install it); under CI it fails them, since `.ci/run` installs both.
+ * Real Redis and nginx for tests, from Debian's packages (started by scripts/services.mjs, shared with
+ * the scale benchmark). Locally a missing binary skips the tests that need it, with a message saying
+ * how to install it; under CI it fails them, since `.ci/run` installs both.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-function which(names: string[]): string | undefined {
-  for (const name of names) {
-    if (name.startsWith('/')) {
-      if (spawnSync(name, ['-v'], { stdio: 'ignore' }).error === undefined) return name;
-      continue;
-    }
-    const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
-    if (found) return found;
-  }
-  return undefined;
-}
-
-export const REDIS_BIN = which(['redis-server', '/usr/bin/redis-server']);
-export const NGINX_BIN = which(['nginx', '/usr/sbin/nginx']);
+export {
+  freePort,
+  NGINX_BIN,
+  REDIS_BIN,
+  type RunningNginx,
+  type RunningRedis,
+  renderNginxConf,
+  startNginx,
+  startRedis,
+} from '../../scripts/services.mjs';
 
 /** For `describe.skipIf(...)`: true when the binary is missing here and this is not CI. */
 export function missing(bin: string | undefined, install: string): boolean {
   if (bin) return false;
-  if (process.env.CI) return false; // CI must run these tests: they fail below instead of skipping
+  if (process.env.CI) return false; // CI must run these tests: they fail when starting the service instead
   console.warn(`skipping: ${install} is not installed (apt-get install ${install})`);
   return true;
-}
-
-export function requireBin(bin: string | undefined, install: string): string {
-  if (!bin)
-    throw new Error(`${install} is not installed: apt-get install ${install} (CI installs it in .ci/run)`);
-  return bin;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-export interface RunningRedis {
-  url: string;
-  port: number;
-  /** SIGKILL: Redis vanishes mid-run. */
-  kill(): void;
-  /** Starts it again on the same port (empty). */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export async function startRedis(): Promise<RunningRedis> {
-  const bin = requireBin(REDIS_BIN, 'redis-server');
-  const dir = mkdtempSync(join(tmpdir(), 'voisa-redis-'));
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    child = spawn(
-      bin,
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--protected-mode',
-        'no',
-      ],
-      { stdio: 'ignore' },
-    );
-    await waitForPort(port);
-  };
-  await launch();
-  const stopChild = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGTERM');
-    await exited;
-  };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    kill: () => child?.kill('SIGKILL'),
-    async restart() {
-      await stopChild();
-      await launch();
-    },
-    async stop() {
-      await stopChild();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export interface RunningNginx {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-const SHIPPED_CONF = fileURLToPath(new URL('../../deploy/nginx/voisa-mcp.conf', import.meta.url));
-
-/**
- * The shipped `deploy/nginx/voisa-mcp.conf` with the test's ports: the three instance ports
- * 8081-8083 (upstreams and the session-id map) and `listen 8080` are the only things replaced. The
- * instances must be started with `--instance-id <their port>`, as the shipped units do.
- */
-export function renderNginxConf(instances: [number, number, number], listen: number): string {
-  return readFileSync(SHIPPED_CONF, 'utf8')
-    .replace(/808([1-3])/g, (_, n: string) => String(instances[Number(n) - 1]))
-    .replace(/listen 8080;/g, `listen 127.0.0.1:${listen};`);
-}
-
-export async function startNginx(instances: [number, number, number]): Promise<RunningNginx> {
-  const bin = requireBin(NGINX_BIN, 'nginx-light');
-  const dir = mkdtempSync(join(tmpdir(), 'voisa-nginx-'));
-  const port = await freePort();
-  const conf = `
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-${renderNginxConf(instances, port)}
-}
-`;
-  writeFileSync(join(dir, 'nginx.conf'), conf);
-  const check = spawnSync(bin, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`nginx -t failed:\n${check.stderr}`);
-  const child = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  await waitForPort(port);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGQUIT');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }

@@ -234,28 +234,22 @@ describe.skipIf(skip)('three instances behind nginx, sharing Redis', () => {
 
   it('spreads requests without a session over every instance', async () => {
     const served = new Set<string>();
-    for (let i = 0; i < 9; i++) served.add((await (await fetch(`${nginx.url}/healthz`)).json()).instance);
+    for (let i = 0; i < 9; i++) served.add((await health(nginx.url)).instance);
     expect([...served].sort()).toEqual(instances.map((i) => String(i.port)).sort());
   });
 
   it('health reports degraded while Redis is away, calls keep working, and it recovers', async () => {
     const [a] = instances;
     redis.kill();
-    await expectEventually(
-      async () => (await (await fetch(`${a!.url}/healthz`)).json()).status === 'degraded',
-    );
-    const health = await (await fetch(`${a!.url}/healthz`)).json();
-    expect(health).toMatchObject({ status: 'degraded', redis: 'degraded' });
+    await expectEventually(async () => (await health(a!.url)).status === 'degraded');
+    expect(await health(a!.url)).toMatchObject({ status: 'degraded', redis: 'degraded' });
     // Calls that do not need Redis keep working; a webhook is still accepted (this instance's memory).
     expect(
       (await modern(a!.url, 'tools/call', { name: 'list_agents', arguments: {} })).body.result.isError,
     ).toBeFalsy();
     expect(await deliver(a!.url, webhook('conv_cluster_3'))).toBe(200);
     await redis.restart();
-    await expectEventually(
-      async () => (await (await fetch(`${a!.url}/healthz`)).json()).status === 'ok',
-      10_000,
-    );
+    await expectEventually(async () => (await health(a!.url)).status === 'ok', 10_000);
     for (const i of instances) expect(i.child.exitCode).toBeNull();
   });
 
@@ -295,6 +289,10 @@ describe.skipIf(skip)('three instances behind nginx, sharing Redis', () => {
     expect(after.body.result.isError).toBeFalsy();
   });
 });
+
+async function health(url: string): Promise<{ status: string; redis: string; instance: string }> {
+  return (await fetch(`${url}/healthz`)).json() as never;
+}
 
 async function expectEventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
   const until = Date.now() + ms;

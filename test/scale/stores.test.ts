@@ -62,7 +62,8 @@ describe.skipIf(skip)('shared state in Redis', () => {
     const hubB = new EventHub();
     const fanA = a.events(hubA);
     b.events(hubB);
-    fanA.publish({ id: 'evt_1', event: 'agent.updated', timestamp: new Date().toISOString(), data: {} });
+    const now = new Date().toISOString();
+    fanA.publish({ id: 'evt_1', event: 'agent.updated', timestamp: now, received_at: now, data: {} });
     await waitFor(() => hubA.recent().length === 1 && hubB.recent().length === 1, 3000, 'both hubs');
     await new Promise((r) => setTimeout(r, 100));
     expect(hubA.recent().map((e) => e.id)).toEqual(['evt_1']);
@@ -98,11 +99,9 @@ describe.skipIf(skip)('shared state in Redis', () => {
     await onA.storeEvent('_GET_stream', { jsonrpc: '2.0', method: 'n/2' });
     await onA.storeEvent('_GET_stream', { jsonrpc: '2.0', method: 'n/3' });
     const replayed: string[] = [];
-    const stream = await b.eventStores
-      .forSession('sess1')
-      .replayEventsAfter(first, {
-        send: async (_id, m) => void replayed.push((m as { method: string }).method),
-      });
+    const stream = await b.eventStores.forSession('sess1').replayEventsAfter(first, {
+      send: async (_id, m) => void replayed.push((m as { method: string }).method),
+    });
     expect(stream).toBe('_GET_stream');
     expect(replayed).toEqual(['n/2', 'n/3']);
     const stolen: unknown[] = [];

@@ -1,0 +1,23 @@
+/** Types of scripts/services.mjs (for the TypeScript tests). */
+export const REDIS_BIN: string | undefined;
+export const NGINX_BIN: string | undefined;
+export function requireBin(bin: string | undefined, install: string): string;
+export function freePort(): Promise<number>;
+export function waitForPort(port: number, ms?: number): Promise<void>;
+export interface RunningRedis {
+  url: string;
+  port: number;
+  /** SIGKILL: Redis vanishes mid-run. */
+  kill(): void;
+  /** Starts it again on the same port (empty). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+export function startRedis(): Promise<RunningRedis>;
+export interface RunningNginx {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+export function renderNginxConf(instances: [number, number, number], listen: number): string;
+export function startNginx(instances: [number, number, number]): Promise<RunningNginx>;
