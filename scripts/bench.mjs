@@ -6,12 +6,21 @@
  *   - RSS of the bundled server after initialize
  *   - per-call overhead: list_agents through the MCP server (in-memory transport)
  *     vs the same client call made directly
- * Run `npm run build` first.   node scripts/bench.mjs [--runs N]
+ *   - a server from the factory per request (what every 2026-07-28 HTTP request costs): 500 times
+ *     `createMcpHandler(factory).fetch(tools/list)` in-process, next to a 2025-era session's first
+ *     tools/list (new server, connect, initialize, tools/list)
+ * Run `npm run build` first.   node scripts/bench.mjs [--runs N] [--builds 500]
+ *
+ * How to read it: each line names its target where there is one. "first request" is the cold one
+ * (tool schemas not yet computed); median and p99 are the steady state. When the median per request
+ * is above ~2 ms, the split below it (createServer alone vs the whole request) says where the time
+ * goes: the rest is the SDK's request handling and tools/list serialisation.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import { getEncoding } from 'js-tiktoken';
 import { startSandbox } from '../dist/sandbox/index.js';
 import { createServer } from '../dist/server.js';
@@ -19,6 +28,8 @@ import { VoisaClient } from '../dist/voisa/index.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+const buildsArg = process.argv.indexOf('--builds');
+const BUILDS = buildsArg > 0 ? Number(process.argv[buildsArg + 1]) : 500;
 const CALLS = 400;
 
 const quantile = (xs, q) => {
@@ -32,6 +43,68 @@ const hostEnv = { ...process.env, VOISA_API_KEY: sandbox.demoKey, VOISA_BASE_URL
 
 // --- tools/list tokens -------------------------------------------------------
 const api = new VoisaClient({ apiKey: sandbox.demoKey, baseUrl: sandbox.baseUrl, rateLimitPerMin: 0 });
+// --- a server from the factory per request (2026-07-28) -------------------------
+// First, before anything else computes the tool schemas, so that "first request" is the cold one.
+const TOOLS_LIST = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/list',
+  params: {
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  },
+});
+const modernRequest = () =>
+  new Request('http://localhost/mcp', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/list',
+    },
+    body: TOOLS_LIST,
+  });
+let buildMs = 0;
+const handler = createMcpHandler(() => {
+  const t = performance.now();
+  const built = createServer({ api });
+  buildMs += performance.now() - t;
+  return built;
+});
+async function modernToolsList() {
+  const t = performance.now();
+  const answer = await handler.fetch(modernRequest());
+  const text = await answer.text();
+  const elapsed = performance.now() - t;
+  if (answer.status !== 200 || !text.includes('"tools"'))
+    throw new Error(`tools/list answered ${answer.status}: ${text.slice(0, 200)}`);
+  return elapsed;
+}
+const firstModern = await modernToolsList();
+buildMs = 0;
+const perRequest = [];
+for (let i = 0; i < BUILDS; i++) perRequest.push(await modernToolsList());
+const buildShare = buildMs / BUILDS;
+
+/** A 2025-era session's first tools/list: new server, connect, initialize, tools/list. */
+async function legacyFirstToolsList() {
+  const t = performance.now();
+  const [c, s] = InMemoryTransport.createLinkedPair();
+  const srv = createServer({ api });
+  await srv.connect(s);
+  const cl = new Client({ name: 'bench', version: '0' });
+  await cl.connect(c);
+  await cl.listTools();
+  const elapsed = performance.now() - t;
+  await cl.close();
+  return elapsed;
+}
+const legacyFirst = [];
+for (let i = 0; i < 100; i++) legacyFirst.push(await legacyFirstToolsList());
+
 const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
 const server = createServer({ api });
 await server.connect(serverSide);
@@ -138,6 +211,21 @@ const m = p(viaMcp);
 console.log(`list_agents direct   p50 ${ms(d.p50)} p95 ${ms(d.p95)}  (${CALLS} calls)`);
 console.log(`list_agents via MCP  p50 ${ms(m.p50)} p95 ${ms(m.p95)}`);
 console.log(`overhead             p50 ${ms(m.p50 - d.p50)} p95 ${ms(m.p95 - d.p95)} (target p50 < 0.3 ms)`);
+
+const median = quantile(perRequest, 0.5);
+console.log(
+  `2026-07-28 tools/list, a server from the factory per request (${BUILDS} requests, in-process createMcpHandler):`,
+);
+console.log(
+  `  first request ${ms(firstModern)}; median ${ms(median)}, p99 ${ms(quantile(perRequest, 0.99))} per request`,
+);
+console.log(
+  `  of which createServer ${ms(buildShare)} on average; the rest (${ms(Math.max(0, median - buildShare))} at the median) is the SDK handling the request and serialising tools/list`,
+);
+console.log(
+  `2025-era session, new server + initialize + first tools/list (100 runs, in-memory): median ${ms(quantile(legacyFirst, 0.5))}, p99 ${ms(quantile(legacyFirst, 0.99))}`,
+);
+if (median > 2) console.log('  median above 2 ms per request: see the split above for where the time goes');
 
 await client.close();
 await api.close();
