@@ -64,6 +64,49 @@ const undiciShim = {
   },
 };
 
+/**
+ * The SDK picks its JSON Schema validator through `@modelcontextprotocol/server/_shims`, whose Node
+ * variant loads ajv (~290 KB, parsed at every start). The server validates with it only what it asks
+ * a client through push-style elicitation, which voisa-mcp does not use (its confirmations check
+ * their one boolean themselves), so the bundle takes the SDK's own lighter validator
+ * (`validators/cf-worker`, same interface) with Node's process.
+ */
+const SDK_SHIMS = `export { CfWorkerJsonSchemaValidator as DefaultJsonSchemaValidator } from '@modelcontextprotocol/server/validators/cf-worker';
+export { default as process } from 'node:process';`;
+const sdkShims = {
+  name: 'sdk-shims',
+  setup(b) {
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({
+      path: '_shims',
+      namespace: 'sdk-shims',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'sdk-shims' }, () => ({
+      contents: SDK_SHIMS,
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
+/**
+ * zod re-exports all its ~45 message locales as `z.locales` (≈260 KB minified, parsed and kept in
+ * memory at every start); its error messages use English, which zod imports on its own. The bundle
+ * keeps only `en` in that namespace.
+ */
+const zodLocales = {
+  name: 'zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 rmSync(OUTDIR, { recursive: true, force: true }); // no stale chunks from an earlier build
 const result = await build({
   entryPoints: ['src/cli.ts'],
@@ -79,7 +122,7 @@ const result = await build({
   minify: true,
   legalComments: 'none',
   metafile: true,
-  plugins: [undiciShim],
+  plugins: [undiciShim, sdkShims, zodLocales],
   logLevel: 'warning',
   logOverride: { 'empty-glob': 'silent' }, // sentiment's require('../languages/' + code): English is built in
   // src/cli.ts starts with a shebang, which esbuild keeps. CommonJS dependencies

@@ -88,7 +88,7 @@ export const FLAGS = {
   stateless: {
     type: 'boolean',
     env: undefined,
-    help: 'HTTP without sessions (every request self-contained; no legacy /sse)',
+    help: 'HTTP: 2025-era clients without sessions too (2026-07-28 is always stateless; no legacy /sse)',
   },
   'allowed-hosts': {
     type: 'string',
