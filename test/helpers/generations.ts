@@ -16,6 +16,7 @@ import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotoc
 import {
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
+  ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
@@ -54,6 +55,8 @@ export interface AnyClient {
   updates: string[];
   /** Log notifications received. */
   logs: unknown[];
+  /** How many `notifications/resources/list_changed` arrived. */
+  listChanges(): number;
   /** Elicitation questions the client was asked. */
   asked: string[];
   close(): Promise<void>;
@@ -98,6 +101,10 @@ async function connectModern(where: Where, opts: GenerationOptions): Promise<Any
   client.setNotificationHandler('notifications/message', async (n) => {
     logs.push(n.params.data);
   });
+  let listChanged = 0;
+  client.setNotificationHandler('notifications/resources/list_changed', async () => {
+    listChanged++;
+  });
   const transport = where.url
     ? new ModernHttp(new URL(where.url), {
         requestInit: opts.key ? { headers: { authorization: `Bearer ${opts.key}` } } : {},
@@ -116,6 +123,7 @@ async function connectModern(where: Where, opts: GenerationOptions): Promise<Any
     },
     updates,
     logs,
+    listChanges: () => listChanged,
     asked,
     async close() {
       for (const s of subscriptions) await s.close().catch(() => {});
@@ -145,6 +153,10 @@ async function connectLegacy(where: Where, opts: GenerationOptions): Promise<Any
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
     logs.push(n.params.data);
   });
+  let listChanged = 0;
+  client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+    listChanged++;
+  });
   const transport = where.url
     ? new LegacyHttp(new URL(where.url), {
         requestInit: opts.key ? { headers: { authorization: `Bearer ${opts.key}` } } : {},
@@ -170,6 +182,7 @@ async function connectLegacy(where: Where, opts: GenerationOptions): Promise<Any
     },
     updates,
     logs,
+    listChanges: () => listChanged,
     asked,
     close: () => client.close(),
   };
