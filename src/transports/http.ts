@@ -33,6 +33,11 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 /** Serves until a stop signal; resolves once shut down. */
 export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<void> {
   const { http } = config;
+  // From the start: a stop signal during start-up still shuts down gracefully.
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   const webhookSecret =
     http.webhookSecret ?? (config.sandbox ? randomBytes(24).toString('base64url') : undefined);
   const server = await startHttpServer({
@@ -69,10 +74,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   if (config.sandbox && webhookSecret) await pointSandboxWebhooks(deps.api, server, webhookSecret, log);
   else if (webhookSecret) log('info', `VOISA webhooks accepted at ${server.url}/webhooks/voisa`);
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stop;
   log('info', `shutting down: finishing in-flight calls (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
   await server.close(SHUTDOWN_GRACE_MS);
 }
