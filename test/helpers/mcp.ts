@@ -47,16 +47,21 @@ export type Generation = '2026-07-28' | '2025-11-25';
 export const GENERATION: Generation =
   process.env.VOISA_TEST_GENERATION === '2026-07-28' ? '2026-07-28' : '2025-11-25';
 
-export async function connect(sandbox: Sandbox, opts: ConnectOptions = {}): Promise<Connected> {
-  if (GENERATION === '2026-07-28') return connectModern(sandbox, opts);
-  const { key, clientConfig, elicit, roots, ...deps } = opts;
-  const api = new VoisaClient({
+/** A real VOISA client on the sandbox: no client-side rate limit, short retry pauses. */
+function sandboxClient(sandbox: Sandbox, key?: string, config?: Partial<VoisaClientConfig>): VoisaClient {
+  return new VoisaClient({
     apiKey: key ?? sandbox.demoKey,
     baseUrl: sandbox.baseUrl,
     rateLimitPerMin: 0,
     maxRetryDelayMs: 50,
-    ...clientConfig,
+    ...config,
   });
+}
+
+export async function connect(sandbox: Sandbox, opts: ConnectOptions = {}): Promise<Connected> {
+  if (GENERATION === '2026-07-28') return connectModern(sandbox, opts);
+  const { key, clientConfig, elicit, roots, ...deps } = opts;
+  const api = sandboxClient(sandbox, key, clientConfig);
   const server = createServer({ api, ...deps });
   const capabilities: ClientCapabilities = {};
   if (elicit) capabilities.elicitation = { form: {} };
@@ -97,13 +102,7 @@ const NO_CACHE: ResponseCacheStore = {
  */
 async function connectModern(sandbox: Sandbox, opts: ConnectOptions): Promise<Connected> {
   const { key, clientConfig, elicit, roots, ...deps } = opts;
-  const api = new VoisaClient({
-    apiKey: key ?? sandbox.demoKey,
-    baseUrl: sandbox.baseUrl,
-    rateLimitPerMin: 0,
-    maxRetryDelayMs: 50,
-    ...clientConfig,
-  });
+  const api = sandboxClient(sandbox, key, clientConfig);
   const servers: McpServer[] = [];
   const handler = createMcpHandler(
     () => {
