@@ -190,6 +190,38 @@ describe.skipIf(skip)('three instances behind nginx, sharing Redis', () => {
     }
   });
 
+  it('a key verified by one instance is not checked with VOISA again by the others', async () => {
+    const verifies = () => sandbox.requests().filter((r) => r.path === '/api/verify').length;
+    const asReadOnly = (url: string) =>
+      fetch(`${url}/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${sandbox.readOnlyKey}`,
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/list',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/list',
+          params: {
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      }).then((r) => r.status);
+    const before = verifies();
+    expect(await asReadOnly(instances[0]!.url)).toBe(200);
+    expect(verifies()).toBe(before + 1);
+    expect(await asReadOnly(instances[1]!.url)).toBe(200);
+    expect(await asReadOnly(instances[2]!.url)).toBe(200);
+    expect(verifies()).toBe(before + 1);
+  });
+
   it('a confirmation asked by instance A is answered on instance C', async () => {
     const [a, , c] = instances;
     const asked = await modern(a!.url, 'tools/call', { name: 'make_call', arguments: CALL });
