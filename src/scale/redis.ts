@@ -22,7 +22,11 @@ export interface RedisLink {
   readonly subscriber: Redis;
   /** Prefix of every key and channel. */
   readonly prefix: string;
+  /** The logger the link was given (a no-op by default). */
+  readonly log: LogFn;
   status(): LinkStatus;
+  /** Calls `fn` on every change of `status()`; returns the function that stops it. */
+  onStatus(fn: (status: LinkStatus) => void): () => void;
   /** Reports that Redis failed a command (a fallback was used); logged once per outage. */
   failed(what: string, err: unknown): void;
   close(): Promise<void>;
@@ -33,6 +37,8 @@ export interface RedisLinkOptions {
   connectTimeoutMs?: number;
   /** Default `voisa-mcp:`. */
   keyPrefix?: string;
+  /** While degraded with the connection still open, how often Redis is PINGed to notice it is back. Default 1 s. */
+  probeMs?: number;
 }
 
 /** The URL without its password, for messages. */
@@ -88,17 +94,47 @@ export async function connectRedis(url: string, opts: RedisLinkOptions = {}): Pr
 
   let outage = false;
   let closing = false;
-  const down = (what: string) => {
-    if (outage || closing) return;
-    outage = true;
-    log('warning', `Redis unreachable (${what}): using per-instance fallbacks until it is back`);
+  let probe: NodeJS.Timeout | undefined;
+  const watchers = new Set<(status: LinkStatus) => void>();
+  const status = (): LinkStatus => (outage || command.status !== 'ready' ? 'degraded' : 'ok');
+  let reported: LinkStatus = 'ok';
+  const report = () => {
+    const now = status();
+    if (now === reported || closing) return;
+    reported = now;
+    for (const fn of watchers) {
+      try {
+        fn(now);
+      } catch {
+        // a watcher's failure is its own
+      }
+    }
   };
   const up = () => {
-    if (!outage) return;
+    if (probe) clearInterval(probe);
+    probe = undefined;
+    if (outage && !closing) log('info', 'Redis is back: state is shared again');
     outage = false;
-    log('info', 'Redis is back: state is shared again');
+    report();
+  };
+  const down = (what: string) => {
+    if (closing) return;
+    if (!outage) {
+      outage = true;
+      log('warning', `Redis unreachable (${what}): using per-instance fallbacks until it is back`);
+    }
+    // A command can fail (a timeout while Redis is busy) with the connection still open: then no
+    // 'ready' event will say it is back, so ask it until it answers.
+    if (!probe && command.status === 'ready') {
+      probe = setInterval(() => {
+        if (command.status === 'ready') command.ping().then(up, () => {});
+      }, opts.probeMs ?? 1000);
+      probe.unref();
+    }
+    report();
   };
   command.on('error', () => down(lastError));
+  command.on('close', () => down('connection closed'));
   command.on('end', () => down('connection closed'));
   command.on('ready', up);
 
@@ -106,10 +142,19 @@ export async function connectRedis(url: string, opts: RedisLinkOptions = {}): Pr
     command,
     subscriber,
     prefix: opts.keyPrefix ?? 'voisa-mcp:',
-    status: () => (outage || command.status !== 'ready' ? 'degraded' : 'ok'),
+    log,
+    status,
+    onStatus(fn) {
+      watchers.add(fn);
+      return () => {
+        watchers.delete(fn);
+      };
+    },
     failed: (what, err) => down(`${what}: ${(err as Error)?.message ?? err}`),
     async close() {
       closing = true;
+      if (probe) clearInterval(probe);
+      watchers.clear();
       await Promise.allSettled([command.quit(), subscriber.quit()]);
       command.disconnect();
       subscriber.disconnect();
