@@ -28,7 +28,8 @@ if wait > max_wait then
   wait = -wait
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], 120000)
+-- Kept until it would be full again (plus a minute): expiring earlier would forget the waiters' reservations.
+redis.call('PEXPIRE', KEYS[1], math.ceil((cap - tokens) / rate) + 60000)
 return tostring(wait)
 `;
 
