@@ -30,42 +30,56 @@ function decode(eventId: EventId): { streamId: StreamId; seq: string } | undefin
   };
 }
 
-export class MemoryEventStores implements SessionEventStores {
-  readonly #sessions = new Map<
-    string,
-    Map<StreamId, { next: number; events: { seq: number; message: JSONRPCMessage }[] }>
-  >();
+/** Events kept in memory across all sessions; past it, the stream written least recently goes first. */
+export const MAX_MEMORY_EVENTS = 50_000;
 
-  constructor(private readonly maxSessions = 10_000) {}
+interface MemoryStream {
+  next: number;
+  events: { seq: number; message: JSONRPCMessage }[];
+}
+
+export class MemoryEventStores implements SessionEventStores {
+  /** By `<session id>\n<stream id>`, least recently written first. */
+  readonly #streams = new Map<string, MemoryStream>();
+  readonly #bySession = new Map<string, Set<string>>();
+  readonly #perStream: number;
+  readonly #maxEvents: number;
+  #total = 0;
+
+  constructor(limits: { perStream?: number; maxEvents?: number } = {}) {
+    this.#perStream = limits.perStream ?? EVENTS_PER_STREAM;
+    this.#maxEvents = limits.maxEvents ?? MAX_MEMORY_EVENTS;
+  }
+
+  /** Events held now, all sessions together. */
+  get size(): number {
+    return this.#total;
+  }
 
   forSession(sessionId: string): EventStore {
-    const streams = () => {
-      let s = this.#sessions.get(sessionId);
-      if (!s) {
-        if (this.#sessions.size >= this.maxSessions)
-          this.#sessions.delete(this.#sessions.keys().next().value as string);
-        s = new Map();
-        this.#sessions.set(sessionId, s);
-      }
-      return s;
-    };
+    const keyOf = (streamId: StreamId) => `${sessionId}\n${streamId}`;
     return {
       storeEvent: async (streamId, message) => {
-        const all = streams();
-        let stream = all.get(streamId);
-        if (!stream) {
-          stream = { next: 1, events: [] };
-          all.set(streamId, stream);
-        }
+        const key = keyOf(streamId);
+        const stream = this.#streams.get(key) ?? { next: 1, events: [] };
+        this.#streams.delete(key); // re-inserted last: most recently written
+        this.#streams.set(key, stream);
+        const keys = this.#bySession.get(sessionId) ?? new Set<string>();
+        this.#bySession.set(sessionId, keys.add(key));
         const seq = stream.next++;
         stream.events.push({ seq, message });
-        if (stream.events.length > EVENTS_PER_STREAM) stream.events.shift();
+        this.#total++;
+        if (stream.events.length > this.#perStream) {
+          stream.events.shift();
+          this.#total--;
+        }
+        this.#evict(key);
         return encode(streamId, String(seq));
       },
       getStreamIdForEventId: async (eventId) => decode(eventId)?.streamId,
       replayEventsAfter: async (lastEventId, { send }) => {
         const at = decode(lastEventId);
-        const stream = at && this.#sessions.get(sessionId)?.get(at.streamId);
+        const stream = at && this.#streams.get(keyOf(at.streamId));
         if (!at || !stream) return '';
         const after = Number(at.seq);
         for (const e of stream.events)
@@ -76,7 +90,27 @@ export class MemoryEventStores implements SessionEventStores {
   }
 
   forget(sessionId: string): void {
-    this.#sessions.delete(sessionId);
+    for (const key of this.#bySession.get(sessionId) ?? []) this.#drop(key);
+    this.#bySession.delete(sessionId);
+  }
+
+  /** Drops the least recently written streams until the total fits (never the one just written). */
+  #evict(keep: string): void {
+    for (const key of this.#streams.keys()) {
+      if (this.#total <= this.#maxEvents || key === keep) break;
+      this.#drop(key);
+      const session = key.slice(0, key.indexOf('\n'));
+      const keys = this.#bySession.get(session);
+      keys?.delete(key);
+      if (keys?.size === 0) this.#bySession.delete(session);
+    }
+  }
+
+  #drop(key: string): void {
+    const stream = this.#streams.get(key);
+    if (!stream) return;
+    this.#total -= stream.events.length;
+    this.#streams.delete(key);
   }
 }
 
@@ -108,9 +142,10 @@ export class RedisEventStores implements SessionEventStores {
           void link.command.pexpire(key, STREAM_TTL_MS).catch(() => {});
           return encode(streamId, id ?? '0-0');
         } catch (err) {
-          // Not resumable for this one message; the stream itself goes on.
+          // Not resumable for this one message; the stream itself goes on. The id is "now" on the
+          // Redis Stream id scale, so a resume from it replays what came after, not the whole stream.
           link.failed('event store', err);
-          return encode(streamId, '0-0');
+          return encode(streamId, `${Date.now()}-0`);
         }
       },
       getStreamIdForEventId: async (eventId) => decode(eventId)?.streamId,
