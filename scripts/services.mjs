@@ -133,9 +133,11 @@ export function renderNginxConf(instances, listen) {
   // line per instance, since nginx refuses duplicates.
   const seen = new Set();
   return conf
-    .replace(/upstream (\S+) \{[^}]*\}\n\n?/g, (block, name) =>
-      seen.has(name) ? '' : (seen.add(name), block),
-    )
+    .replace(/upstream (\S+) \{[^}]*\}\n\n?/g, (block, name) => {
+      if (seen.has(name)) return '';
+      seen.add(name);
+      return block;
+    })
     .replace(/map [^{]+\{[^}]*\}/g, (block) => {
       const lines = new Set();
       return block
