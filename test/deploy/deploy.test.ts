@@ -1,8 +1,8 @@
 /**
  * The files in deploy/ are what people run: the systemd units pass `systemd-analyze verify`, and the
- * compose file's instances, ports and nginx rewrite agree with the shipped nginx config (which
- * test/scale/cluster.test.ts runs for real). Docker itself cannot run here, so compose is checked by
- * structure.
+ * compose file's instances, ports, health checks and nginx rewrite agree with the shipped nginx config
+ * (which test/deploy/nginx.test.ts and test/scale/cluster.test.ts run for real). Docker itself cannot
+ * run here, so compose and the Dockerfile are checked by structure.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,6 +50,41 @@ describe('deploy/', () => {
     const rewritten = NGINX.replace(/127\.0\.0\.1:(808[1-3])/g, 'voisa-$1:$1');
     expect(rewritten).not.toMatch(/127\.0\.0\.1/);
     expect(COMPOSE).toContain('s/127\\.0\\.0\\.1:(808[1-3])/voisa-\\1:\\1/g');
+  });
+
+  it('compose is YAML in the plain subset it uses, and every service has a health check', () => {
+    const lines = COMPOSE.split('\n');
+    expect(lines.filter((l) => l.includes('\t'))).toEqual([]);
+    // Two-space indentation (YAML forbids tabs; an odd indent would move a key into the wrong block).
+    expect(lines.filter((l) => (l.length - l.trimStart().length) % 2 !== 0)).toEqual([]);
+    const services = COMPOSE.slice(COMPOSE.indexOf('\nservices:\n'));
+    const names = [...services.matchAll(/^ {2}([a-z0-9-]+):$/gm)].map((m) => m[1]);
+    expect(names).toEqual(['redis', ...instancePorts().map((p) => `voisa-${p}`), 'nginx']);
+    const blocks = services.split(/^ {2}(?=[a-z0-9-]+:$)/m).slice(1);
+    for (const block of blocks)
+      expect(block, block.split('\n')[0]).toMatch(/^ {4}healthcheck:\n {6}test: \[/m);
+  });
+
+  it('the image runs the built bundle with production dependencies on Node 22', () => {
+    const dockerfile = readFileSync(deploy('Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^FROM node:22-slim$/m);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(dockerfile).toContain(
+      'ENTRYPOINT ["node", "dist/bin/voisa-mcp.mjs", "--http", "--host", "0.0.0.0"]',
+    );
+    expect(dockerfile).toContain('CMD ["--port", "8080"]');
+  });
+
+  it('env.example names every variable the units and compose rely on', () => {
+    const example = readFileSync(deploy('env.example'), 'utf8');
+    for (const name of [
+      'VOISA_SERVER_SECRET',
+      'VOISA_WEBHOOK_SECRET',
+      'VOISA_ALLOWED_HOSTS',
+      'VOISA_REDIS_URL',
+    ])
+      expect(example).toMatch(new RegExp(`^${name}=`, 'm'));
+    expect(example).not.toMatch(/^VOISA_API_KEY=/m);
   });
 
   it('nginx routes sessions by the instance id their ids end in, for every instance it balances', () => {
