@@ -6,7 +6,9 @@
  * with AES-256-GCM (the client can neither read nor alter it) under a key derived from the server
  * secret, and binds the tool, a digest of its exact arguments, a keyed fingerprint of the caller's
  * VOISA key and an expiry: a state minted for one call approves nothing else, for no one else, and
- * not for long. Format: `v1.` + base64url(iv | ciphertext | tag).
+ * not for long. Format: `v1.` + base64url(12-byte IV | ciphertext | 16-byte tag) of the JSON
+ * `{ p: payload, exp, t: tool, a: sha256(canonical args), k: HMAC(fingerprint key, principal) | null }`,
+ * with a fixed AAD naming the format. The caller's key is never sealed in clear, only its keyed HMAC.
  */
 import {
   createCipheriv,
@@ -20,13 +22,24 @@ import { deriveKey } from './secret.js';
 
 export type RejectReason = 'malformed' | 'tampered' | 'expired' | 'tool' | 'arguments' | 'principal';
 
+const WHY: Record<RejectReason, string> = {
+  malformed: 'it is not a state this server issued',
+  tampered: 'it was altered, or sealed by a server with another secret',
+  expired: 'it has expired',
+  tool: 'it was issued for another tool',
+  arguments: 'it was issued for other arguments',
+  principal: 'it was issued to another caller',
+};
+
+/** A requestState that `open` refused; `reason` says why, the message what to do, nothing secret. */
 export class RequestStateRejected extends Error {
   override readonly name = 'RequestStateRejected';
   constructor(readonly reason: RejectReason) {
-    super(`requestState rejected (${reason}): ask again, calling the tool without requestState`);
+    super(`requestState rejected (${reason}): ${WHY[reason]}; ask again: call the tool without requestState`);
   }
 }
 
+/** What a state is bound to; `open` must be given the same to accept it. */
 export interface Binding {
   tool: string;
   args: unknown;
@@ -94,7 +107,10 @@ export function createStateSealer(secret: Buffer, opts: SealerOptions = {}): Sta
       const encoded = state.slice(PREFIX.length);
       if (!/^[A-Za-z0-9_-]+$/.test(encoded)) throw new RequestStateRejected('malformed');
       const raw = Buffer.from(encoded, 'base64url');
-      if (raw.length <= IV_BYTES + TAG_BYTES) throw new RequestStateRejected('malformed');
+      // Only the one encoding we emit: no stray bits, no length that no byte string encodes to.
+      if (raw.length <= IV_BYTES + TAG_BYTES || raw.toString('base64url') !== encoded) {
+        throw new RequestStateRejected('malformed');
+      }
       let plain: string;
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
@@ -107,38 +123,61 @@ export function createStateSealer(secret: Buffer, opts: SealerOptions = {}): Sta
       } catch {
         throw new RequestStateRejected('tampered');
       }
-      let body: Sealed<T>;
+      // Authentic yet not of our shape cannot happen short of a key leak; refuse it all the same.
+      let body: unknown;
       try {
-        body = JSON.parse(plain) as Sealed<T>;
+        body = JSON.parse(plain);
       } catch {
-        throw new RequestStateRejected('malformed'); // authentic but not ours: cannot happen short of a key leak
+        throw new RequestStateRejected('malformed');
       }
-      if (typeof body.exp !== 'number' || body.exp < now()) throw new RequestStateRejected('expired');
+      if (!isSealed(body)) throw new RequestStateRejected('malformed');
+      if (body.exp < now()) throw new RequestStateRejected('expired');
       if (body.t !== bind.tool) throw new RequestStateRejected('tool');
       if (!same(body.a, digest(bind.args))) throw new RequestStateRejected('arguments');
       if (!same(body.k ?? '', fingerprint(bind.principal) ?? '')) throw new RequestStateRejected('principal');
-      return body.p;
+      return body.p as T;
     },
   };
 }
 
-/** SHA-256 of the canonical JSON of a value (object keys sorted at every depth). */
+function isSealed(body: unknown): body is Sealed<unknown> {
+  if (typeof body !== 'object' || body === null) return false;
+  const b = body as Record<string, unknown>;
+  return (
+    typeof b.exp === 'number' &&
+    Number.isFinite(b.exp) &&
+    typeof b.t === 'string' &&
+    typeof b.a === 'string' &&
+    (typeof b.k === 'string' || b.k === null)
+  );
+}
+
+/** SHA-256 (base64url) of the canonical JSON of a value. */
 export function digest(value: unknown): string {
   return createHash('sha256')
     .update(canonicalJson(value) ?? 'undefined')
     .digest('base64url');
 }
 
+/**
+ * JSON with object keys sorted at every depth, so the same arguments in another key order give the same
+ * text; otherwise as JSON.stringify (`toJSON` honoured, `undefined` and function members dropped).
+ */
 export function canonicalJson(value: unknown): string | undefined {
+  if (typeof (value as { toJSON?: unknown } | null)?.toJSON === 'function') {
+    value = (value as { toJSON: () => unknown }).toJSON();
+  }
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v) ?? 'null').join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined && typeof v !== 'function')
+    .map(([k, v]) => [k, canonicalJson(v)] as const)
+    .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
+    .map(([k, v]) => `${JSON.stringify(k)}:${v}`);
   return `{${entries.join(',')}}`;
 }
 
+/** Constant-time equality of two digests (their lengths are fixed, so comparing them leaks nothing). */
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
