@@ -8,10 +8,12 @@
  *   revision requires, on Node 22 from tools/node (it needs 22; the server stays on this Node).
  * Each fails on any scenario (or check) failing that its conformance/expected-failures*.yml does not
  * list (fixture-only ones), and on a listed one that now passes. Bounded: 180 s each.
+ * The 2026-07-28 requirement set also runs scenarios it never scores (the tasks extension, pending
+ * ones); the runner leaves them out of the verdict, and their summary lines are marked as such.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -45,6 +47,17 @@ const url = await new Promise((resolve, reject) => {
 });
 
 const NODE22 = `${root}tools/node/node_modules/node22/bin/node`;
+const NEXT = 'node_modules/@modelcontextprotocol/conformance-next';
+
+/** Server scenarios a requirement set runs but never scores, with the reason it gives. */
+function notScored(revision) {
+  const file = `${root}${NEXT}/requirements/${revision}.yaml`;
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const section = text.slice(text.indexOf('\nnot_scored:'));
+  const entries = section.matchAll(/- scenario: (\S+)\s+leg: server\s+reason: (\S+)/g);
+  return new Map([...entries].map((m) => [m[1], m[2]]));
+}
+
 const suites = [
   {
     label: '2025 scenarios (conformance 0.1.16)',
@@ -64,7 +77,7 @@ const suites = [
     label: '2026-07-28 requirements (conformance 0.2.0-alpha.12, Node 22)',
     node: NODE22,
     args: [
-      'node_modules/@modelcontextprotocol/conformance-next/dist/index.js',
+      `${NEXT}/dist/index.js`,
       'server',
       '--url',
       url,
@@ -73,6 +86,7 @@ const suites = [
       '--expected-failures',
       'conformance/expected-failures-2026.yml',
     ],
+    notScored: notScored('2026-07-28'),
   },
 ];
 
@@ -95,7 +109,11 @@ for (const suite of suites) {
   // ("1 ok, 0 not ok"): CI reads a line "N passed, N failed" as the test run's own closing line, and
   // the expected (fixture-only) failures must not read as failed tests.
   const summary = output.slice(output.indexOf('=== SUMMARY ===')) || output;
-  const reworded = summary.replace(/(\d+) passed, (\d+) failed/g, '$1 ok, $2 not ok');
+  const reworded = summary
+    .replace(/(\d+) passed, (\d+) failed/g, '$1 ok, $2 not ok')
+    .replace(/^([✓✗] (\S+):.*)$/gm, (line, _, name) =>
+      suite.notScored?.has(name) ? `${line} (not scored: ${suite.notScored.get(name)})` : line,
+    );
   process.stdout.write(`\n### ${suite.label} against ${url}\n${reworded}\n`);
   if (exit !== 0) code = exit ?? 1;
 }
