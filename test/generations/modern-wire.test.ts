@@ -253,3 +253,40 @@ describe('cache hints (2026-07-28)', () => {
     expect(text).not.toContain('resultType');
   });
 });
+
+describe('--stateless (2025-era clients without sessions)', () => {
+  it('still serves 2026-07-28 requests, which never had sessions', async () => {
+    const stateless = await startStack({ stateless: true });
+    try {
+      const res = await fetch(stateless.http.mcpUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'list_agents',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: {
+            name: 'list_agents',
+            arguments: {},
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('agt_bella0001');
+      expect(res.headers.get('mcp-session-id')).toBeNull();
+    } finally {
+      await stateless.close();
+    }
+  });
+});
