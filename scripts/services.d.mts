@@ -19,5 +19,6 @@ export interface RunningNginx {
   port: number;
   stop(): Promise<void>;
 }
-export function renderNginxConf(instances: [number, number, number], listen: number): string;
-export function startNginx(instances: [number, number, number]): Promise<RunningNginx>;
+export const SHIPPED_PORTS: readonly number[];
+export function renderNginxConf(upstreams: number[], listen: number, template?: string): string;
+export function startNginx(instances: number[]): Promise<RunningNginx>;

@@ -119,37 +119,39 @@ export async function startRedis() {
 
 const SHIPPED_CONF = fileURLToPath(new URL('../deploy/nginx/voisa-mcp.conf', import.meta.url));
 
+/** The instance ports the shipped config names, in order. */
+export const SHIPPED_PORTS = [8081, 8082, 8083];
+
 /**
- * The shipped `deploy/nginx/voisa-mcp.conf` with the caller's ports: the three instance ports
- * 8081-8083 (upstreams and the session-id map) and `listen 8080` are the only things replaced. The
- * instances must be started with `--instance-id <their port>`, as the shipped units do.
- * @param {[number, number, number]} instances @param {number} listen
+ * The shipped `deploy/nginx/voisa-mcp.conf` (or `template`) with the caller's ports. Instance
+ * `SHIPPED_PORTS[i]` becomes `upstreams[i]` everywhere (upstream servers, `voisa_808N` names, the
+ * session-id maps); with fewer than three ports, the unused instances' upstream blocks and the lines
+ * naming them are dropped. `listen 8080;` becomes `listen 127.0.0.1:<listen>;`. Nothing else changes.
+ * The instances must be started with `--instance-id <their port>`, as the shipped units do.
+ * @param {number[]} upstreams @param {number} listen @param {string} [template]
  */
-export function renderNginxConf(instances, listen) {
-  const conf = readFileSync(SHIPPED_CONF, 'utf8')
-    .replace(/808([1-3])/g, (_, n) => String(instances[Number(n) - 1]))
-    .replace(/listen 8080;/g, `listen 127.0.0.1:${listen};`);
-  // Fewer than three distinct instances (a one-instance benchmark): one upstream block and one map
-  // line per instance, since nginx refuses duplicates.
-  const seen = new Set();
-  return conf
-    .replace(/upstream (\S+) \{[^}]*\}\n\n?/g, (block, name) => {
-      if (seen.has(name)) return '';
-      seen.add(name);
-      return block;
-    })
-    .replace(/map [^{]+\{[^}]*\}/g, (block) => {
-      const lines = new Set();
-      return block
-        .split('\n')
-        .filter((l) => !/^\s+"~/.test(l) || (!lines.has(l) && lines.add(l)))
-        .join('\n');
-    });
+export function renderNginxConf(upstreams, listen, template = readFileSync(SHIPPED_CONF, 'utf8')) {
+  if (upstreams.length < 1 || upstreams.length > SHIPPED_PORTS.length)
+    throw new Error(
+      `the shipped nginx config names ${SHIPPED_PORTS.length} instances; got ${upstreams.length} ports`,
+    );
+  const dropped = SHIPPED_PORTS.slice(upstreams.length).map(String);
+  let conf = template;
+  for (const port of dropped)
+    conf = conf.replace(new RegExp(`upstream voisa_${port} \\{[^}]*\\}\\n\\n?`, 'g'), '');
+  conf = conf
+    .split('\n')
+    .filter((line) => line.trimStart().startsWith('#') || !dropped.some((port) => line.includes(port)))
+    .join('\n');
+  conf = conf.replace(/(?<!\d)808([1-3])(?!\d)/g, (name, n) => String(upstreams[Number(n) - 1] ?? name));
+  const listens = conf.match(/^\s*listen 8080;/gm)?.length ?? 0;
+  if (listens !== 1) throw new Error(`expected one \`listen 8080;\` in the nginx config, found ${listens}`);
+  return conf.replace(/^(\s*)listen 8080;/m, `$1listen 127.0.0.1:${listen};`);
 }
 
 /**
  * @typedef {{ url: string, port: number, stop(): Promise<void> }} RunningNginx
- * @param {[number, number, number]} instances
+ * @param {number[]} instances one to three instance ports
  * @returns {Promise<RunningNginx>}
  */
 export async function startNginx(instances) {

@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, NGINX_BIN } from '../../scripts/services.mjs';
+import { freePort, NGINX_BIN, renderNginxConf, SHIPPED_PORTS } from '../../scripts/services.mjs';
 
 export { NGINX_BIN };
 
@@ -28,7 +28,7 @@ export const SHIPPED_NGINX_CONF = fileURLToPath(
 );
 
 /** The instance ports the shipped config names, in order; `upstreams[i]` replaces `SHIPPED_PORTS[i]`. */
-export const SHIPPED_PORTS = [8081, 8082, 8083] as const;
+export { SHIPPED_PORTS };
 
 export interface NginxOptions {
   /** Ports on 127.0.0.1 that stand in for the shipped instances 8081, 8082, 8083 (one to three). */
@@ -55,31 +55,9 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
-/**
- * The shipped include with the test's ports. Instance `SHIPPED_PORTS[i]` becomes `upstreams[i]`
- * everywhere (upstream servers, `voisa_808N` names, the session-id maps); with fewer than three ports,
- * the unused instances' upstream blocks and the lines naming them are dropped. `listen 8080;` becomes
- * `listen 127.0.0.1:<listen>;`. Nothing else changes.
- */
+/** The shipped include with the test's ports (see renderNginxConf in scripts/services.mjs). */
 export function renderVoisaConf(template: string, upstreams: number[], listen: number): string {
-  if (upstreams.length < 1 || upstreams.length > SHIPPED_PORTS.length)
-    throw new Error(
-      `the shipped nginx config names ${SHIPPED_PORTS.length} instances; got ${upstreams.length} ports`,
-    );
-  const dropped = SHIPPED_PORTS.slice(upstreams.length).map(String);
-  let conf = template;
-  for (const port of dropped)
-    conf = conf.replace(new RegExp(`upstream voisa_${port} \\{[^}]*\\}\\n\\n?`, 'g'), '');
-  conf = conf
-    .split('\n')
-    .filter((line) => line.trimStart().startsWith('#') || !dropped.some((port) => line.includes(port)))
-    .join('\n');
-  conf = conf.replace(/(?<!\d)808([1-3])(?!\d)/g, (name, n: string) =>
-    String(upstreams[Number(n) - 1] ?? name),
-  );
-  const listens = conf.match(/^\s*listen 8080;/gm)?.length ?? 0;
-  if (listens !== 1) throw new Error(`expected one \`listen 8080;\` in the nginx config, found ${listens}`);
-  return conf.replace(/^(\s*)listen 8080;/m, `$1listen 127.0.0.1:${listen};`);
+  return renderNginxConf(upstreams, listen, template);
 }
 
 /** The host name of the extra server block that answers which config generation is loaded. */
