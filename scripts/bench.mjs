@@ -22,6 +22,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { getEncoding } from 'js-tiktoken';
+import { modernRequest } from '../dist/http/app.js';
 import { startSandbox } from '../dist/sandbox/index.js';
 import { createServer } from '../dist/server.js';
 import { VoisaClient } from '../dist/voisa/index.js';
@@ -45,28 +46,6 @@ const hostEnv = { ...process.env, VOISA_API_KEY: sandbox.demoKey, VOISA_BASE_URL
 const api = new VoisaClient({ apiKey: sandbox.demoKey, baseUrl: sandbox.baseUrl, rateLimitPerMin: 0 });
 // --- a server from the factory per request (2026-07-28) -------------------------
 // First, before anything else computes the tool schemas, so that "first request" is the cold one.
-const TOOLS_LIST = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/list',
-  params: {
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientCapabilities': {},
-    },
-  },
-});
-const modernRequest = () =>
-  new Request('http://localhost/mcp', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/list',
-    },
-    body: TOOLS_LIST,
-  });
 let buildMs = 0;
 const handler = createMcpHandler(() => {
   const t = performance.now();
@@ -76,7 +55,7 @@ const handler = createMcpHandler(() => {
 });
 async function modernToolsList() {
   const t = performance.now();
-  const answer = await handler.fetch(modernRequest());
+  const answer = await handler.fetch(modernRequest('http://localhost/mcp', 'tools/list'));
   const text = await answer.text();
   const elapsed = performance.now() - t;
   if (answer.status !== 200 || !text.includes('"tools"'))

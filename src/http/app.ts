@@ -130,9 +130,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   const hub = o.hub ?? new EventHub();
   const serverKeyHash = o.serverKey ? hashKey(o.serverKey) : undefined;
   const pool = new ClientPool(o.api, serverKeyHash, undefined, o.maxClients);
+  const shared = o.shared ?? memoryState();
   // A key is checked with a throwaway client that logs nothing: a refused key costs
   // one upstream call (then the negative cache), never a pooled client or a log line.
-  const shared = o.shared ?? memoryState();
   const verifier = new KeyVerifier((key) => o.api.withApiKey(key, { logger: SILENT }), {}, shared.verdicts);
   const limiter = new RefusalLimiter(o.maxKeyRefusalsPerMinute);
   const refusals = new RefusalTally((line) => log('warning', line));
@@ -240,15 +240,13 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     if (isPost) {
       inFlight++;
       let counted = true;
+      const done = () => {
+        if (counted) inFlight--;
+        counted = false;
+      };
       // A 2026-07-28 subscriptions/listen stream is open until the client leaves: not a call to wait for.
-      c.set('notInFlight', () => {
-        if (counted) inFlight--;
-        counted = false;
-      });
-      whenDone(c, () => {
-        if (counted) inFlight--;
-        counted = false;
-      });
+      c.set('notInFlight', done);
+      whenDone(c, done);
     }
     try {
       return await handleMcp(c, isPost);
@@ -448,9 +446,14 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       c.get('notInFlight')?.();
     const api = pool.acquire(key, hash);
     whenDone(c, () => pool.release(hash));
-    return modern.fetch(c.req.raw, {
-      parsedBody: body,
-      authInfo: { token: hash, clientId: 'voisa-key', scopes: [], extra: { api, key } },
+    return serveModernWith(c.req.raw, api, key, body);
+  }
+
+  /** A 2026-07-28 request, served by a server the factory builds for this caller's client and key. */
+  function serveModernWith(request: Request, api: VoisaClient, key: string, parsedBody?: unknown) {
+    return modern.fetch(request, {
+      parsedBody,
+      authInfo: { token: '', clientId: 'voisa-key', scopes: [], extra: { api, key } },
     });
   }
 
@@ -477,26 +480,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     },
     async warmUp() {
       warmUp();
-      const probe = new Request('http://localhost/mcp', {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2026-07-28',
-          'mcp-method': 'tools/list',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'tools/list',
-          params: {
-            _meta: { [PROTOCOL_VERSION_META_KEY]: '2026-07-28', [CLIENT_CAPABILITIES_META_KEY]: {} },
-          },
-        }),
-      });
-      const answer = await modern.fetch(probe, {
-        authInfo: { token: '', clientId: 'warm-up', scopes: [], extra: { api: o.api, key: '' } },
-      });
+      const answer = await serveModernWith(modernRequest('http://localhost/mcp', 'tools/list'), o.api, '');
       await answer.text();
     },
     sweep: () => {
@@ -515,6 +499,37 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       await pool.close();
     },
   };
+}
+
+/**
+ * A 2026-07-28 request as an SDK client sends it: the `_meta` envelope (protocol version, client
+ * capabilities) in the body and the standard headers. For warm-up probes and benchmarks.
+ */
+export function modernRequest(
+  url: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Request {
+  return new Request(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...headers,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method,
+      params: {
+        ...params,
+        _meta: { [PROTOCOL_VERSION_META_KEY]: '2026-07-28', [CLIENT_CAPABILITIES_META_KEY]: {} },
+      },
+    }),
+  });
 }
 
 function isInitialize(body: unknown): boolean {
