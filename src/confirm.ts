@@ -14,6 +14,7 @@
 import {
   type CallToolResult,
   CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
   type InputRequiredResult,
   inputRequired,
   inputResponse,
@@ -45,16 +46,15 @@ const CONFIRM_SCHEMA = {
   required: ['confirm'],
 };
 
+/** The capabilities a 2026-07-28 request declares in its `_meta` envelope; undefined on 2025-era requests. */
+export function requestCapabilities(ctx: ServerContext): ClientCapabilities | undefined {
+  const envelope = ctx.mcpReq.envelope as Record<string, ClientCapabilities | undefined> | undefined;
+  return envelope?.[CLIENT_CAPABILITIES_META_KEY];
+}
+
 /** Whether the client behind this request said it can answer an elicitation (per request on 2026-07-28). */
-export function canElicit(
-  ctx: ServerContext,
-  sessionCapabilities: { elicitation?: object } | undefined,
-): boolean {
-  const envelope = ctx.mcpReq.envelope as Record<string, { elicitation?: object } | undefined> | undefined;
-  if (envelope && CLIENT_CAPABILITIES_META_KEY in envelope) {
-    return Boolean(envelope[CLIENT_CAPABILITIES_META_KEY]?.elicitation);
-  }
-  return Boolean(sessionCapabilities?.elicitation);
+export function canElicit(ctx: ServerContext, sessionCapabilities: ClientCapabilities | undefined): boolean {
+  return Boolean((requestCapabilities(ctx) ?? sessionCapabilities)?.elicitation);
 }
 
 export function confirmCall(

@@ -19,14 +19,13 @@ import type {
   ServerContext,
 } from '@modelcontextprotocol/server';
 import {
-  CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
   inputResponse,
   McpServer,
   ProtocolError,
   ProtocolErrorCode,
 } from '@modelcontextprotocol/server';
-import { type ConfirmOptions, canElicit, confirmCall } from './confirm.js';
+import { type ConfirmOptions, canElicit, confirmCall, requestCapabilities } from './confirm.js';
 import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './events/live-updates.js';
 import { registerPrompts } from './prompts/index.js';
 import { CACHE_HINTS } from './resources/cache.js';
@@ -133,8 +132,7 @@ export function createServer(deps: ServerDeps): McpServer {
     ctx: Extra,
     args: Record<string, unknown>,
   ): { kind: 'ask'; result: InputRequiredResult } | { kind: 'known'; uris: string[] } | undefined {
-    const envelope = ctx.mcpReq.envelope as Record<string, { roots?: object } | undefined> | undefined;
-    if (!envelope?.[CLIENT_CAPABILITIES_META_KEY]?.roots || !namesLocalFile(args)) return undefined;
+    if (!requestCapabilities(ctx)?.roots || !namesLocalFile(args)) return undefined;
     const answer = inputResponse(ctx.mcpReq.inputResponses, 'roots');
     if (answer.kind === 'roots') return { kind: 'known', uris: answer.roots.map((r) => r.uri) };
     return { kind: 'ask', result: inputRequired({ inputRequests: { roots: inputRequired.listRoots() } }) };
