@@ -7,7 +7,6 @@ import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
 import { type LogFn, stderrLogger } from './log.js';
 import type { SharedState } from './scale/index.js';
-import { redactRedisUrl } from './scale/redis.js';
 import { createStateSealer } from './security/request-state.js';
 import { resolveServerSecret } from './security/secret.js';
 import { createServer, warmUp } from './server.js';
@@ -74,8 +73,6 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       return 1;
     }
     cleanups.push(() => shared.close());
-    if (shared.mode === 'redis')
-      log('info', `sharing state through Redis at ${redactRedisUrl(config.http.redisUrl!)}`);
     const api = new VoisaClient({
       ...config.client,
       baseUrl,

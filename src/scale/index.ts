@@ -19,7 +19,7 @@ import type { RequestBudget } from '../voisa/types.js';
 import { sharedBudgets } from './budget.js';
 import { type EventFanOut, RedisChannel, RedisServerEventBus, redisEventFanOut } from './channel.js';
 import { MemoryEventStores, RedisEventStores, type SessionEventStores } from './event-store.js';
-import { connectRedis, type RedisLink } from './redis.js';
+import { connectRedis, type RedisLink, redactRedisUrl } from './redis.js';
 import { redisLedger, redisVerdicts } from './stores.js';
 
 export interface SharedHealth {
@@ -56,6 +56,7 @@ export async function createSharedState(o: SharedStateOptions): Promise<SharedSt
     keyPrefix: o.keyPrefix,
     connectTimeoutMs: o.connectTimeoutMs,
   });
+  o.log?.('info', `sharing state through Redis at ${redactRedisUrl(o.redisUrl)}`);
   return redisState(link, o.secret);
 }
 
