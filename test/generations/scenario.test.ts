@@ -6,10 +6,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWebhookBody } from '../../src/sandbox/index.js';
 import { WEBHOOK_EVENTS } from '../../src/voisa/index.js';
 import { type Answer, connectGeneration, GENERATIONS, type Generation } from '../helpers/generations.js';
-import { type Stack, startStack, waitFor } from '../http/helpers.js';
+import { postWebhook, type Stack, startStack, waitFor } from '../http/helpers.js';
 
 const SECRET = 'whsec_generations_0123';
 const CLI = fileURLToPath(new URL('../../dist/bin/voisa-mcp.mjs', import.meta.url));
@@ -65,18 +64,13 @@ describe.each(GENERATIONS)('a %s client over HTTP', (generation: Generation) => 
     const c = await connectGeneration(generation, { url: stack.http.mcpUrl });
     try {
       await c.watch(['voisa://agents/agt_new00001']);
-      const raw = JSON.stringify({
+      const created = {
         id: `evt_created_${generation}_${Date.now()}`,
         event: 'agent.created',
         timestamp: new Date().toISOString(),
         data: { agent_id: 'agt_new00001' },
-      });
-      const res = await fetch(`${stack.http.url}/webhooks/voisa`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-voisa-signature': signWebhookBody(raw, SECRET) },
-        body: raw,
-      });
-      expect(res.status).toBe(200);
+      };
+      expect(await postWebhook(stack.http.url, created, SECRET)).toBe(200);
       await waitFor(() => c.listChanges() > 0, 5000, 'notifications/resources/list_changed');
     } finally {
       await c.close();

@@ -13,7 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
 import type { LogFn } from '../../src/log.js';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import { type Sandbox, type SandboxOptions, signWebhookBody, startSandbox } from '../../src/sandbox/index.js';
 import { VoisaClient, type VoisaLogger } from '../../src/voisa/index.js';
 
 export interface Stack {
@@ -284,4 +284,16 @@ export function watchWebhookNotifications(client: Client): { updates: string[]; 
     if (n.params.logger === 'voisa.webhooks') logs.push(n.params.data);
   });
   return { updates, logs };
+}
+
+/** POSTs `event` to `baseUrl`'s webhook receiver, signed with `secret` as VOISA signs it; the HTTP status. */
+export async function postWebhook(baseUrl: string, event: object, secret: string): Promise<number> {
+  const raw = JSON.stringify(event);
+  const res = await fetch(`${baseUrl}/webhooks/voisa`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-voisa-signature': signWebhookBody(raw, secret) },
+    body: raw,
+  });
+  await res.text();
+  return res.status;
 }

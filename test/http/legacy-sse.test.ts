@@ -7,7 +7,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey, newSessionId } from '../../src/http/auth.js';
-import { signWebhookBody } from '../../src/sandbox/index.js';
 import {
   connectHttp,
   connectSse,
@@ -15,6 +14,7 @@ import {
   jsonOf,
   openSse,
   post,
+  postWebhook,
   postWithHost,
   type Stack,
   startStack,
@@ -68,13 +68,7 @@ describe('legacy HTTP+SSE with the SDK client', () => {
       timestamp: new Date().toISOString(),
       data: { conversation_id: 'conv_legacy1', agent_id: 'agt_bella0001' },
     };
-    const raw = JSON.stringify(event);
-    const hook = await fetch(`${stack.http.url}/webhooks/voisa`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-voisa-signature': signWebhookBody(raw, SECRET) },
-      body: raw,
-    });
-    expect(hook.status).toBe(200);
+    expect(await postWebhook(stack.http.url, event, SECRET)).toBe(200);
     await waitFor(() => updates.includes(uri), 3000, 'resources/updated');
     await waitFor(() => logs.length > 0, 3000, 'log notification');
     expect(logs).toContainEqual(expect.objectContaining({ id: event.id }));

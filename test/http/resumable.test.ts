@@ -4,8 +4,7 @@
  * --redis-url, see test/scale/stores.test.ts). Another session cannot replay it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWebhookBody } from '../../src/sandbox/index.js';
-import { type Stack, startStack, waitFor } from './helpers.js';
+import { postWebhook, type Stack, startStack, waitFor } from './helpers.js';
 
 const SECRET = 'whsec_resumable_0123';
 let stack: Stack;
@@ -84,18 +83,13 @@ async function listen(session: string, lastEventId?: string): Promise<Stream> {
 let n = 0;
 async function webhook(): Promise<string> {
   const id = `evt_resume_${++n}_${Date.now()}`;
-  const raw = JSON.stringify({
+  const event = {
     id,
     event: 'agent.updated',
     timestamp: new Date().toISOString(),
     data: { agent_id: 'agt_bella0001' },
-  });
-  const res = await fetch(`${stack.http.url}/webhooks/voisa`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-voisa-signature': signWebhookBody(raw, SECRET) },
-    body: raw,
-  });
-  expect(res.status).toBe(200);
+  };
+  expect(await postWebhook(stack.http.url, event, SECRET)).toBe(200);
   return id;
 }
 

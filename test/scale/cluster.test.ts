@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, signWebhookBody, startSandbox } from '../../src/sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import {
   freePort,
@@ -22,7 +22,7 @@ import {
   startNginx,
   startRedis,
 } from '../helpers/services.js';
-import { waitFor } from '../http/helpers.js';
+import { postWebhook, waitFor } from '../http/helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/bin/voisa-mcp.mjs', import.meta.url));
 const SERVER_SECRET = randomBytes(32).toString('base64');
@@ -77,13 +77,19 @@ async function startInstance(port: number, sandbox: Sandbox, redisUrl: string): 
 }
 
 /** A 2026-07-28 request by hand (the `_meta` envelope and the standard headers). */
-async function modern(url: string, method: string, params: Record<string, unknown>, extra: object = {}) {
+async function modern(
+  url: string,
+  method: string,
+  params: Record<string, unknown>,
+  extra: object = {},
+  key = sandbox.demoKey,
+) {
   const res = await fetch(`${url}/mcp`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${sandbox.demoKey}`,
+      authorization: `Bearer ${key}`,
       'mcp-protocol-version': '2026-07-28',
       'mcp-method': method,
       ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
@@ -120,18 +126,8 @@ function webhook(conversationId: string) {
   };
 }
 
-async function deliver(url: string, event: object): Promise<number> {
-  const raw = JSON.stringify(event);
-  const res = await fetch(`${url}/webhooks/voisa`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-voisa-signature': signWebhookBody(raw, WEBHOOK_SECRET),
-    },
-    body: raw,
-  });
-  await res.text();
-  return res.status;
+function deliver(url: string, event: object): Promise<number> {
+  return postWebhook(url, event, WEBHOOK_SECRET);
 }
 
 const skip = missing(REDIS_BIN, 'redis-server') || missing(NGINX_BIN, 'nginx-light');
@@ -192,28 +188,8 @@ describe.skipIf(skip)('three instances behind nginx, sharing Redis', () => {
 
   it('a key verified by one instance is not checked with VOISA again by the others', async () => {
     const verifies = () => sandbox.requests().filter((r) => r.path === '/api/verify').length;
-    const asReadOnly = (url: string) =>
-      fetch(`${url}/mcp`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          authorization: `Bearer ${sandbox.readOnlyKey}`,
-          'mcp-protocol-version': '2026-07-28',
-          'mcp-method': 'tools/list',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tools/list',
-          params: {
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-              'io.modelcontextprotocol/clientCapabilities': {},
-            },
-          },
-        }),
-      }).then((r) => r.status);
+    const asReadOnly = async (url: string) =>
+      (await modern(url, 'tools/list', {}, {}, sandbox.readOnlyKey)).status;
     const before = verifies();
     expect(await asReadOnly(instances[0]!.url)).toBe(200);
     expect(verifies()).toBe(before + 1);
