@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
 import { isLogLevel } from './log.js';
+import { publicOrigin } from './oauth/gate.js';
 import { TOOLSETS } from './tools/define.js';
 import { TOOL_NAMES } from './tools/index.js';
 import { clientConfigFromEnv, type VoisaClientConfig } from './voisa/index.js';
@@ -32,6 +33,10 @@ export interface HttpOptions {
   redisUrl?: string;
   /** Ends session ids, so a balancer can route a session to its instance. */
   instanceId?: string;
+  /** Turns on the OAuth authorization server: the issuer and resource origin. */
+  publicUrl?: string;
+  /** OAuth access token lifetime, seconds. */
+  accessTokenTtl: number;
 }
 
 export interface Config {
@@ -125,6 +130,11 @@ export const FLAGS = {
     env: 'VOISA_INSTANCE_ID',
     help: "HTTP: this instance's name in session ids, for balancer affinity (e.g. 8081)",
   },
+  'public-url': {
+    type: 'string',
+    env: 'VOISA_PUBLIC_URL',
+    help: "HTTP: this server's public origin (https://…); turns on OAuth sign-in with a VOISA account",
+  },
   'require-confirmation': {
     type: 'boolean',
     env: 'VOISA_REQUIRE_CONFIRMATION',
@@ -144,6 +154,7 @@ export const OTHER_ENV = {
   VOISA_WEBHOOK_SECRET: 'HTTP: secret that VOISA webhook deliveries are signed with',
   VOISA_SERVER_SECRET:
     'Secret the confirmation state is sealed with (>= 32 bytes); required with --redis-url, else generated per process',
+  VOISA_OAUTH_TOKEN_TTL: 'With --public-url: OAuth access token lifetime in seconds (default 3600)',
   VOISA_CONFIG_DIR: 'Where `login` stores the key (default ~/.config/voisa-mcp)',
 } as const;
 
@@ -260,6 +271,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (instanceId !== undefined && !/^[a-z0-9-]{1,32}$/.test(instanceId))
     throw new ConfigError('--instance-id must be 1 to 32 of a-z, 0-9 and -');
 
+  const publicUrlValue = flag('public-url');
+  let publicUrl: string | undefined;
+  try {
+    publicUrl = publicUrlValue === undefined ? undefined : publicOrigin(publicUrlValue);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+
   const portValue = flag('port');
   return {
     command,
@@ -282,6 +301,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       webhookSecret: envValue(env, 'VOISA_WEBHOOK_SECRET'),
       redisUrl,
       instanceId,
+      publicUrl,
+      accessTokenTtl: positive(envValue(env, 'VOISA_OAUTH_TOKEN_TTL'), 'VOISA_OAUTH_TOKEN_TTL', 3600),
     },
     sandboxPort: portValue ? port(portValue, '--port') : 4010,
   };

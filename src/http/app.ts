@@ -22,11 +22,13 @@ import { type Context, Hono } from 'hono';
 import { changesResourceList, EventHub, urisChangedBy, type VoisaEvent } from '../events/hub.js';
 import type { LiveUpdatesOptions } from '../events/live-updates.js';
 import type { LogFn } from '../log.js';
+import type { OAuthGate } from '../oauth/gate.js';
+import { allowedTools } from '../oauth/scopes.js';
 import { memoryState, type SharedState } from '../scale/index.js';
 import { createStateSealer, type StateSealer } from '../security/request-state.js';
 import { createServer, warmUp } from '../server.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
-import type { ToolFilter } from '../tools/index.js';
+import { CATALOGUE, type ToolFilter } from '../tools/index.js';
 import type { VoisaClient, VoisaLogger } from '../voisa/index.js';
 import {
   hashKey,
@@ -89,7 +91,21 @@ export interface HttpAppOptions {
   sealer?: StateSealer;
   /** Refuse confirmable calls from clients that cannot be asked (`--require-confirmation`). */
   requireConfirmation?: boolean;
+  /** The OAuth authorization server (`--public-url`): its routes, and access tokens accepted at /mcp. */
+  oauth?: OAuthGate;
   log?: LogFn;
+}
+
+/**
+ * Who a /mcp request acts for: a VOISA key (sent, or the server's own on loopback), or the key behind
+ * an OAuth grant. `hash` keys the client pool and the key verdicts; `binding` is what a session is
+ * bound to (the key, and for a grant the tools it allows); `filter` narrows the tools to the grant.
+ */
+interface Caller {
+  key: string;
+  hash: string;
+  binding: string;
+  filter?: ToolFilter;
 }
 
 export interface HttpApp {
@@ -171,10 +187,11 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     api: VoisaClient,
     delivery: LiveUpdatesOptions['delivery'],
     principal: string,
+    filter: ToolFilter | undefined = o.filter,
   ): McpServer =>
     createServer({
       api,
-      filter: o.filter,
+      filter,
       files,
       log,
       events: { hub, delivery },
@@ -185,9 +202,11 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   // `subscriptions/listen` streams through the bus. 2025-era traffic keeps its sessions (handleMcp).
   const modern = createMcpHandler(
     (ctx: McpRequestContext) => {
-      const caller = ctx.authInfo?.extra as { api: VoisaClient; key: string } | undefined;
+      const caller = ctx.authInfo?.extra as
+        | { api: VoisaClient; key: string; filter?: ToolFilter }
+        | undefined;
       if (!caller) throw new Error('no caller on a 2026-07-28 request');
-      return buildServer(caller.api, 'listen', caller.key);
+      return buildServer(caller.api, 'listen', caller.key, caller.filter);
     },
     {
       legacy: 'reject',
@@ -234,6 +253,10 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) c.res.headers.set(k, v);
     });
   }
+
+  // With --public-url: the protected-resource and authorization-server metadata, the OAuth endpoints
+  // and the sign-in pages (src/oauth).
+  o.oauth?.mount(app);
 
   app.on(['POST', 'GET', 'DELETE'], '/mcp', async (c) => {
     const isPost = c.req.method === 'POST';
@@ -297,8 +320,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   });
 
   async function handleMcp(c: Ctx, isPost: boolean): Promise<Response> {
-    const key = resolveKey(c.req.header('authorization'), { key: o.serverKey, loopbackOnly: o.loopbackOnly });
-    if (!key.ok) return unauthorized(key.message);
+    const caller = await identify(c.req.header('authorization'));
+    if (caller instanceof Response) return caller;
 
     let body: unknown;
     if (isPost) {
@@ -308,9 +331,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
 
     if (!(await isLegacyRequest(c.req.raw, body, { maxRequestBodySize: bodyLimit }))) {
-      const refused = await checkKey(key.hash, key.key);
+      const refused = await checkKey(caller.hash, caller.key);
       if (refused) return refused;
-      return serveModern(c, key.key, key.hash, body);
+      return serveModern(c, caller, body);
     }
 
     if (o.stateless) {
@@ -318,15 +341,19 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         return rpcError(405, SERVER_ERROR, 'Method not allowed: this server is stateless (POST only)', {
           allow: 'POST',
         });
-      const refused = await checkKey(key.hash, key.key);
+      const refused = await checkKey(caller.hash, caller.key);
       if (refused) return refused;
-      return serveStateless(c, key.key, key.hash, body);
+      return serveStateless(c, caller, body);
     }
 
     const sessionId = c.req.header('mcp-session-id');
     if (sessionId) {
-      if (!sessionIdMatchesKey(sessionId, key.hash)) {
-        return rpcError(403, SERVER_ERROR, 'Forbidden: this session id was not opened with this API key');
+      if (!sessionIdMatchesKey(sessionId, caller.binding)) {
+        return rpcError(
+          403,
+          SERVER_ERROR,
+          'Forbidden: this session id was not opened with this API key or grant',
+        );
       }
       const session = sessions.get(sessionId);
       if (!session || !(session.transport instanceof WebStandardStreamableHTTPServerTransport))
@@ -341,9 +368,51 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     if (!isPost || !isInitialize(body)) {
       return rpcError(400, SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required (initialize first)');
     }
-    const refused = await checkKey(key.hash, key.key);
+    const refused = await checkKey(caller.hash, caller.key);
     if (refused) return refused;
-    return openSession(c.req.raw, key.key, key.hash, body);
+    return openSession(c.req.raw, caller, body);
+  }
+
+  /**
+   * The caller of a /mcp request, or the 401 that says how to authenticate. With OAuth on, a bearer
+   * token of this server's authorization server acts with the VOISA key its grant holds, limited to
+   * the tools its scopes (and the key's own permissions) allow; anything else is taken as a VOISA key.
+   */
+  async function identify(authorization: string | undefined): Promise<Caller | Response> {
+    const challenge = o.oauth?.challenge ?? '';
+    const key = resolveKey(authorization, { key: o.serverKey, loopbackOnly: o.loopbackOnly });
+    if (!key.ok) {
+      const how = o.oauth
+        ? `Authorization: Bearer is required: sign in with OAuth (${o.oauth.issuer}/.well-known/oauth-protected-resource/mcp names the authorization server), or send a VOISA API key.`
+        : key.message;
+      return unauthorized(authorization?.trim() ? key.message : how, false, challenge);
+    }
+    if (!o.oauth || key.fromServer) return { key: key.key, hash: key.hash, binding: key.hash };
+    let check: Awaited<ReturnType<OAuthGate['checkToken']>>;
+    try {
+      check = await o.oauth.checkToken(key.key);
+    } catch (err) {
+      log('warning', `could not check an OAuth access token: ${(err as Error).message}`);
+      return rpcError(
+        503,
+        SERVER_ERROR,
+        'Could not check the access token (token store unreachable); retry shortly',
+        {
+          'retry-after': '5',
+        },
+      );
+    }
+    if (check.kind === 'not-ours') return { key: key.key, hash: key.hash, binding: key.hash };
+    if (check.kind === 'invalid')
+      return unauthorized(`invalid_token: ${check.reason}. Sign in again.`, true, challenge);
+    const granted = allowedTools(CATALOGUE, check.scopes, check.account.permissions);
+    const hash = hashKey(check.account.key);
+    return {
+      key: check.account.key,
+      hash,
+      binding: hashKey(`${hash}\n${[...granted].sort().join(',')}`),
+      filter: { ...o.filter, granted },
+    };
   }
 
   /**
@@ -390,7 +459,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
   }
 
-  async function openSession(request: Request, key: string, hash: string, body: unknown): Promise<Response> {
+  async function openSession(request: Request, caller: Caller, body: unknown): Promise<Response> {
+    const { key, hash } = caller;
     if (sessions.full()) {
       return rpcError(
         503,
@@ -401,9 +471,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         },
       );
     }
-    const id = newSessionId(hash, o.instanceId);
+    const id = newSessionId(caller.binding, o.instanceId);
     const api = pool.acquire(key, hash);
-    const server = buildServer(api, 'session', key);
+    const server = buildServer(api, 'session', key, caller.filter);
     let released = false;
     const release = () => {
       if (released) return;
@@ -419,7 +489,14 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       },
       maxRequestBodySize: bodyLimit,
     });
-    const session: Session = { id, keyHash: hash, server, transport, open: 0, lastActive: Date.now() };
+    const session: Session = {
+      id,
+      keyHash: caller.binding,
+      server,
+      transport,
+      open: 0,
+      lastActive: Date.now(),
+    };
     transport.onclose = () => {
       sessions.forget(id, 'ended');
       shared.eventStores.forget(id);
@@ -441,25 +518,32 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
   }
 
-  async function serveModern(c: Ctx, key: string, hash: string, body: unknown): Promise<Response> {
+  async function serveModern(c: Ctx, caller: Caller, body: unknown): Promise<Response> {
     if ((body as { method?: unknown } | undefined)?.method === 'subscriptions/listen')
       c.get('notInFlight')?.();
-    const api = pool.acquire(key, hash);
-    whenDone(c, () => pool.release(hash));
-    return serveModernWith(c.req.raw, api, key, body);
+    const api = pool.acquire(caller.key, caller.hash);
+    whenDone(c, () => pool.release(caller.hash));
+    return serveModernWith(c.req.raw, api, caller.key, body, caller.filter);
   }
 
   /** A 2026-07-28 request, served by a server the factory builds for this caller's client and key. */
-  function serveModernWith(request: Request, api: VoisaClient, key: string, parsedBody?: unknown) {
+  function serveModernWith(
+    request: Request,
+    api: VoisaClient,
+    key: string,
+    parsedBody?: unknown,
+    filter?: ToolFilter,
+  ) {
     return modern.fetch(request, {
       parsedBody,
-      authInfo: { token: '', clientId: 'voisa-key', scopes: [], extra: { api, key } },
+      authInfo: { token: '', clientId: 'voisa-key', scopes: [], extra: { api, key, filter } },
     });
   }
 
-  async function serveStateless(c: Ctx, key: string, hash: string, body: unknown): Promise<Response> {
+  async function serveStateless(c: Ctx, caller: Caller, body: unknown): Promise<Response> {
+    const { key, hash } = caller;
     const api = pool.acquire(key, hash);
-    const server = buildServer(api, 'none', key);
+    const server = buildServer(api, 'none', key, caller.filter);
     const transport = new WebStandardStreamableHTTPServerTransport({ maxRequestBodySize: bodyLimit });
     await server.connect(transport);
     whenDone(c, () => {

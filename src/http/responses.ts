@@ -29,11 +29,9 @@ export function rpcError(
 }
 
 /** 401 with the `WWW-Authenticate` challenge; `invalidToken` when a key was sent and refused. */
-export function unauthorized(message: string, invalidToken = false): Response {
+export function unauthorized(message: string, invalidToken = false, challenge = ''): Response {
   return rpcError(401, SERVER_ERROR, message, {
-    'www-authenticate': invalidToken
-      ? 'Bearer realm="voisa-mcp", error="invalid_token"'
-      : 'Bearer realm="voisa-mcp"',
+    'www-authenticate': `Bearer realm="voisa-mcp"${invalidToken ? ', error="invalid_token"' : ''}${challenge ? `, ${challenge}` : ''}`,
   });
 }
 

@@ -36,6 +36,8 @@ export interface SharedState {
   verdicts?: VerdictStore;
   budgetFor?: (apiKey: string | undefined, perMinute: number) => RequestBudget;
   eventStores: SessionEventStores;
+  /** The Redis link itself, for state kept by other parts (the OAuth store); none in memory mode. */
+  redis?: RedisLink;
   health(): SharedHealth;
   close(): Promise<void>;
 }
@@ -86,6 +88,7 @@ function redisState(link: RedisLink, secret: Buffer): SharedState {
     verdicts: redisVerdicts(link, secret),
     budgetFor: sharedBudgets(link, secret),
     eventStores: new RedisEventStores(link),
+    redis: link,
     health: () => {
       const redis = link.status();
       return { status: redis, redis };

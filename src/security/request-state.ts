@@ -10,14 +10,8 @@
  * `{ p: payload, exp, t: tool, a: sha256(canonical args), k: HMAC(fingerprint key, principal) | null }`,
  * with a fixed AAD naming the format. The caller's key is never sealed in clear, only its keyed HMAC.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createBox } from './box.js';
 import { deriveKey } from './secret.js';
 
 export type RejectReason = 'malformed' | 'tampered' | 'expired' | 'tool' | 'arguments' | 'principal';
@@ -59,10 +53,6 @@ export interface SealerOptions {
   now?: () => number;
 }
 
-const PREFIX = 'v1.';
-const AAD = Buffer.from('voisa-mcp request-state v1');
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 /** Far above any state we mint (a few hundred bytes); refused before any decoding. */
 export const MAX_STATE_CHARS = 8 * 1024;
 
@@ -84,6 +74,8 @@ export function createStateSealer(secret: Buffer, opts: SealerOptions = {}): Sta
       ? null
       : createHmac('sha256', fingerprintKey).update(principal).digest('base64url');
 
+  const box = createBox(key, 'voisa-mcp request-state v1', MAX_STATE_CHARS);
+
   return {
     seal<T>(payload: T, bind: Binding): string {
       const body: Sealed<T> = {
@@ -93,36 +85,13 @@ export function createStateSealer(secret: Buffer, opts: SealerOptions = {}): Sta
         a: digest(bind.args),
         k: fingerprint(bind.principal),
       };
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      cipher.setAAD(AAD);
-      const encrypted = Buffer.concat([cipher.update(JSON.stringify(body), 'utf8'), cipher.final()]);
-      return PREFIX + Buffer.concat([iv, encrypted, cipher.getAuthTag()]).toString('base64url');
+      return box.seal(JSON.stringify(body));
     },
 
     open<T>(state: unknown, bind: Binding): T {
-      if (typeof state !== 'string' || state.length > MAX_STATE_CHARS || !state.startsWith(PREFIX)) {
-        throw new RequestStateRejected('malformed');
-      }
-      const encoded = state.slice(PREFIX.length);
-      if (!/^[A-Za-z0-9_-]+$/.test(encoded)) throw new RequestStateRejected('malformed');
-      const raw = Buffer.from(encoded, 'base64url');
-      // Only the one encoding we emit: no stray bits, no length that no byte string encodes to.
-      if (raw.length <= IV_BYTES + TAG_BYTES || raw.toString('base64url') !== encoded) {
-        throw new RequestStateRejected('malformed');
-      }
-      let plain: string;
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
-        decipher.setAAD(AAD);
-        decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-        plain = Buffer.concat([
-          decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
-          decipher.final(),
-        ]).toString('utf8');
-      } catch {
-        throw new RequestStateRejected('tampered');
-      }
+      const opened = box.open(state);
+      if (!opened.ok) throw new RequestStateRejected(opened.reason);
+      const plain = opened.plain;
       // Authentic yet not of our shape cannot happen short of a key leak; refuse it all the same.
       let body: unknown;
       try {

@@ -28,6 +28,8 @@ export interface ToolFilter {
   toolsets?: readonly string[];
   tools?: readonly string[];
   readOnly?: boolean;
+  /** What an OAuth grant allows (see oauth/scopes.ts): only these names, and none when empty. */
+  granted?: ReadonlySet<string>;
 }
 
 export class UnknownNameError extends Error {
@@ -49,7 +51,8 @@ export function selectTools(filter: ToolFilter = {}, catalogue: readonly AnyTool
     (t) =>
       (!filter.toolsets?.length || filter.toolsets.includes(t.toolset as Toolset)) &&
       (!filter.tools?.length || filter.tools.includes(t.name)) &&
-      (!filter.readOnly || t.annotations.readOnlyHint === true),
+      (!filter.readOnly || t.annotations.readOnlyHint === true) &&
+      (!filter.granted || filter.granted.has(t.name)),
   );
 }
 

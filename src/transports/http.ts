@@ -40,13 +40,18 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   });
   const webhookSecret =
     http.webhookSecret ?? (config.sandbox ? randomBytes(24).toString('base64url') : undefined);
+  const oauth = http.publicUrl ? await startOAuth(http.publicUrl, http.accessTokenTtl, deps) : undefined;
   const server = await startHttpServer({
     host: http.host,
     port: http.port,
     api: deps.api,
-    serverKey: deps.serverKey,
+    // A server with a public URL is public: it never lends its own key, even on loopback behind a proxy.
+    serverKey: oauth ? undefined : deps.serverKey,
     stateless: http.stateless,
-    allowedHosts: http.allowedHosts,
+    allowedHosts:
+      oauth && http.allowedHosts.length
+        ? [...http.allowedHosts, new URL(oauth.issuer).host]
+        : http.allowedHosts,
     allowedOrigins: http.allowedOrigins,
     allowFileAccess: http.allowFileAccess,
     maxSessions: http.maxSessions,
@@ -58,6 +63,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
     instanceId: http.instanceId,
     sealer: deps.secret ? createStateSealer(deps.secret) : undefined,
     requireConfirmation: config.requireConfirmation,
+    oauth,
   });
   const { log } = deps;
   log(
@@ -66,6 +72,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
       ? `serving MCP over streamable HTTP at ${server.mcpUrl} (stateless)`
       : `serving MCP over streamable HTTP at ${server.mcpUrl} (sessions; legacy HTTP+SSE at ${server.url}/sse)`,
   );
+  if (oauth) log(oauth.describe().includes('in memory') ? 'warning' : 'info', oauth.describe());
   if (!isLoopbackHost(http.host)) {
     log('info', 'not on loopback: every request must carry its own Authorization: Bearer <VOISA API key>');
     if (!http.allowedHosts.length)
@@ -96,4 +103,20 @@ async function pointSandboxWebhooks(
   } catch (err) {
     log('warning', `could not point the sandbox webhooks at ${url}: ${(err as Error).message}`);
   }
+}
+
+/** The OAuth authorization server (`--public-url`), loaded only when asked for. */
+async function startOAuth(publicUrl: string, accessTokenTtl: number, deps: ServeHttpDeps) {
+  const [{ createAuthorizationServer }, { oauthKv }] = await Promise.all([
+    import('../oauth/server.js'),
+    import('../oauth/store.js'),
+  ]);
+  return createAuthorizationServer({
+    publicUrl,
+    secret: deps.secret ?? randomBytes(32),
+    api: deps.api,
+    kv: oauthKv(deps.shared?.redis),
+    log: deps.log,
+    accessTokenTtl,
+  });
 }

@@ -33,6 +33,8 @@ export interface GenerationOptions {
   elicit?: (message: string) => Answer;
   /** Bearer key for HTTP. */
   key?: string;
+  /** An OAuth client provider for HTTP (the SDK's own OAuth flow); both SDKs take the same shape. */
+  authProvider?: object;
 }
 
 export interface Where {
@@ -108,6 +110,7 @@ async function connectModern(where: Where, opts: GenerationOptions): Promise<Any
   const transport = where.url
     ? new ModernHttp(new URL(where.url), {
         requestInit: opts.key ? { headers: { authorization: `Bearer ${opts.key}` } } : {},
+        authProvider: opts.authProvider as never,
       })
     : new ModernStdio({ ...where.stdio!, stderr: 'ignore' });
   await client.connect(transport);
@@ -160,6 +163,7 @@ async function connectLegacy(where: Where, opts: GenerationOptions): Promise<Any
   const transport = where.url
     ? new LegacyHttp(new URL(where.url), {
         requestInit: opts.key ? { headers: { authorization: `Bearer ${opts.key}` } } : {},
+        authProvider: opts.authProvider as never,
       })
     : new LegacyStdio({ ...where.stdio!, stderr: 'ignore' });
   // The client tells its transport the version initialize settled on; remember it on either transport.

@@ -1,0 +1,52 @@
+/**
+ * What the HTTP app needs of the authorization server (`--public-url`), without loading it: the
+ * routes it serves, and the check of a bearer token at /mcp. The implementation (oidc-provider)
+ * is imported only when OAuth is on; see server.ts.
+ */
+import type { Hono } from 'hono';
+import type { HttpEnv } from '../http/app.js';
+import { isLoopbackHost } from '../http/auth.js';
+import type { VoisaAccount } from './account.js';
+
+export type TokenCheck =
+  | { kind: 'valid'; account: VoisaAccount; scopes: string[]; clientId: string }
+  | { kind: 'invalid'; reason: string }
+  /** Not an access token of this server (a VOISA API key, say): the caller decides. */
+  | { kind: 'not-ours' };
+
+export interface OAuthGate {
+  /** The issuer: the public URL's origin. */
+  issuer: string;
+  /** The resource identifier tokens are bound to: `<issuer>/mcp`. */
+  resource: string;
+  /** Attributes for `WWW-Authenticate: Bearer …` (resource_metadata, scope). */
+  challenge: string;
+  /** Adds the well-known documents, the OAuth endpoints and the sign-in pages. */
+  mount(app: Hono<HttpEnv>): void;
+  checkToken(token: string): Promise<TokenCheck>;
+  /** Says what the state lives in (for the start-up log). */
+  describe(): string;
+}
+
+/** Checks `--public-url`: https, or http on loopback; no credentials, query or fragment. Returns the origin. */
+export function publicOrigin(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new PublicUrlError(`--public-url is not a URL: ${raw}`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+    throw new PublicUrlError(
+      '--public-url must be https (or http on a loopback address, for trying it locally)',
+    );
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== ''))
+    throw new PublicUrlError(
+      '--public-url must be an origin such as https://mcp.example.com (no path, query or credentials): MCP is then at /mcp',
+    );
+  return url.origin;
+}
+
+export class PublicUrlError extends Error {
+  override readonly name = 'PublicUrlError';
+}
