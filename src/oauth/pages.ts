@@ -52,7 +52,8 @@ export const PAGE_HEADERS: Record<string, string> = {
   'content-security-policy': `default-src 'none'; style-src '${STYLE_HASH}'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'`,
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the forms' own posts.
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
@@ -102,7 +103,7 @@ ${errorBox(p.error)}
 <input type="hidden" name="csrf" value="${escapeHtml(p.csrf)}">
 <button class="secondary" type="submit">Cancel</button>
 </form>
-<p class="muted">Your password goes to VOISA once, to get an API key; voisa-mcp keeps neither the password nor the key in clear.</p>`,
+<p class="muted">Your password goes to VOISA once, to get an API key. voisa-mcp never stores the password, and stores the key only encrypted.</p>`,
   );
 }
 

@@ -3,7 +3,7 @@
  * `--public-url` at its own loopback address), an SDK OAuth client provider that remembers what the
  * SDK hands it, and a cookie-keeping user agent that signs in and consents through the real pages.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../../scripts/services.mjs';
@@ -24,14 +24,20 @@ export interface OAuthStack {
   http: RunningHttpServer;
   gate: OAuthGate;
   kv: OAuthKv;
-  /** http://127.0.0.1:port, the issuer. */
+  /** The public URL: the issuer (this stack's own address unless told otherwise). */
   issuer: string;
+  /** Where this stack really listens: http://127.0.0.1:port */
+  url: string;
   mcpUrl: string;
   logs: string[];
   close(): Promise<void>;
 }
 
 export interface OAuthStackOptions {
+  /** Default: this stack's own loopback address. */
+  publicUrl?: string;
+  /** Default: a free one. */
+  port?: number;
   accessTokenTtl?: number;
   /** Share another stack's OAuth state (as instances sharing Redis do). */
   kv?: OAuthKv;
@@ -48,8 +54,8 @@ export async function startOAuthStack(o: OAuthStackOptions = {}): Promise<OAuthS
   const log: LogFn = (level, message, data) =>
     logs.push(`${level} ${message} ${data ? JSON.stringify(data) : ''}`);
   const api = new VoisaClient({ baseUrl: sandbox.baseUrl, rateLimitPerMin: 0, maxRetryDelayMs: 50 });
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  const port = o.port ?? (await freePort());
+  const issuer = o.publicUrl ?? `http://127.0.0.1:${port}`;
   const kv = o.kv ?? oauthKv(o.redis);
   const gate = await createAuthorizationServer({
     publicUrl: issuer,
@@ -67,7 +73,8 @@ export async function startOAuthStack(o: OAuthStackOptions = {}): Promise<OAuthS
     gate,
     kv,
     issuer,
-    mcpUrl: `${issuer}/mcp`,
+    url: http.url,
+    mcpUrl: `${http.url}/mcp`,
     logs,
     async close() {
       await http.close(200);
@@ -323,4 +330,88 @@ export async function toolNamesWith(
   }
   const body = (await res.json()) as { result?: { tools: { name: string }[] } };
   return { status: 200, names: body.result?.tools.map((t) => t.name), challenge };
+}
+
+// Raw protocol steps, for the attacks: registration, PKCE, the authorize URL, the code and its redemption.
+
+export const form = (fields: Record<string, string>) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(fields).toString(),
+});
+
+export async function register(
+  s: OAuthStack,
+  name = 'Attack test',
+  redirect = REDIRECT_URI,
+): Promise<string> {
+  const res = await fetch(`${s.url}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: name,
+      redirect_uris: [redirect],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }),
+  });
+  if (res.status !== 201) throw new Error(`registration refused: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { client_id: string }).client_id;
+}
+
+export function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export function authorizeUrl(
+  s: OAuthStack,
+  clientId: string,
+  challenge: string,
+  extra: Record<string, string> = {},
+): URL {
+  const url = new URL(`${s.issuer}/oauth/authorize`);
+  for (const [k, v] of Object.entries({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: REDIRECT_URI,
+    scope: 'voisa:read voisa:write voisa:calls',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 'st',
+    resource: s.mcpUrl,
+    ...extra,
+  }))
+    url.searchParams.set(k, v);
+  return url;
+}
+
+/** Registration, sign-in and consent: a code, and what it takes to redeem it. */
+export async function freshCode(s: OAuthStack) {
+  const clientId = await register(s);
+  const { verifier, challenge } = pkce();
+  const landed = await authorize(new UserAgent(), authorizeUrl(s, clientId, challenge), s.issuer);
+  return { clientId, verifier, code: landed.searchParams.get('code') as string };
+}
+
+export function redeem(s: OAuthStack, clientId: string, code: string, verifier: string) {
+  return fetch(
+    `${s.url}/oauth/token`,
+    form({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      client_id: clientId,
+      redirect_uri: REDIRECT_URI,
+      resource: s.mcpUrl,
+    }),
+  );
+}
+
+export async function tokens(s: OAuthStack) {
+  const { clientId, verifier, code } = await freshCode(s);
+  const res = await redeem(s, clientId, code, verifier);
+  if (res.status !== 200) throw new Error(`code refused: ${res.status} ${await res.text()}`);
+  return { clientId, ...((await res.json()) as { access_token: string; refresh_token: string }) };
 }
