@@ -153,7 +153,7 @@ export const OTHER_ENV = {
   VOISA_RATE_LIMIT_PER_MIN: 'Client-side request budget per minute (default 100; 0 = off)',
   VOISA_WEBHOOK_SECRET: 'HTTP: secret that VOISA webhook deliveries are signed with',
   VOISA_SERVER_SECRET:
-    'Secret the confirmation state is sealed with (>= 32 bytes); required with --redis-url, else generated per process',
+    'Secret that confirmations and OAuth sign-ins are sealed with (>= 32 bytes); required with --redis-url, else generated per process',
   VOISA_OAUTH_TOKEN_TTL: 'With --public-url: OAuth access token lifetime in seconds (default 3600)',
   VOISA_CONFIG_DIR: 'Where `login` stores the key (default ~/.config/voisa-mcp)',
 } as const;

@@ -32,6 +32,8 @@ import { consentPage, errorPage, PAGE_HEADERS, signInPage } from './pages.js';
 import { isScope, SCOPE_NAMES, type Scope } from './scopes.js';
 import type { OAuthKv } from './store.js';
 
+export { oauthKv } from './store.js';
+
 export interface AuthorizationServerOptions {
   /** The public URL (`--public-url`): https, or http on a loopback address. Its origin is the issuer. */
   publicUrl: string;

@@ -107,10 +107,7 @@ async function pointSandboxWebhooks(
 
 /** The OAuth authorization server (`--public-url`), loaded only when asked for. */
 async function startOAuth(publicUrl: string, accessTokenTtl: number, deps: ServeHttpDeps) {
-  const [{ createAuthorizationServer }, { oauthKv }] = await Promise.all([
-    import('../oauth/server.js'),
-    import('../oauth/store.js'),
-  ]);
+  const { createAuthorizationServer, oauthKv } = await import('../oauth/server.js');
   return createAuthorizationServer({
     publicUrl,
     secret: deps.secret ?? randomBytes(32),

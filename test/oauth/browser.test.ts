@@ -58,7 +58,7 @@ describe.skipIf(noChromium())('OAuth sign-in in Chromium', () => {
 
     await page.goto(authorizationUrl.href);
     await expect.poll(() => page.title()).toContain('Sign in to VOISA');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('email');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('email');
     expect(await seriousViolations(page)).toEqual([]);
     await page.keyboard.type(DEMO_ACCOUNT.email);
     await page.keyboard.press('Tab');
