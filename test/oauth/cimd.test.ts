@@ -55,7 +55,7 @@ describe('client ID metadata documents', () => {
       { stdio: 'ignore' },
     );
     const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    https = createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
+    https = createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (_req, res) => {
       fetched++;
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60' }).end(
         JSON.stringify({
