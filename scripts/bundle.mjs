@@ -120,6 +120,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   minify: true,
+  // oidc-provider keys its storage and token lifetimes by model class names (Session, AccessToken…).
+  keepNames: true,
   legalComments: 'none',
   metafile: true,
   plugins: [undiciShim, sdkShims, zodLocales],

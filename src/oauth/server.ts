@@ -224,7 +224,11 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
           ),
         );
       return details;
-    } catch {
+    } catch (err) {
+      log(
+        'debug',
+        `OAuth interaction not found: ${(err as Error).message} ${(err as { error_description?: string }).error_description ?? ''}`,
+      );
       return page(
         400,
         errorPage(
