@@ -1,4 +1,4 @@
-/** `design_agent`: from a business description to a tested agent. */
+/** `design_agent`: from a business description to a tested agent (a chat, then a call it follows to the end). */
 
 import type { McpServer } from '@modelcontextprotocol/server';
 import { completable } from '@modelcontextprotocol/server';
@@ -36,7 +36,7 @@ export function registerDesignAgentPrompt(mcp: McpServer, deps: ApiDeps): void {
     {
       title: 'Design a phone agent',
       description:
-        'Create a VOISA agent for a business: voice, first message, prompt, turn detection, privacy, knowledge base, test chat.',
+        'Create a VOISA agent for a business: voice, first message, prompt, turn detection, privacy, knowledge base, test chat and call.',
       argsSchema: z.object({
         business_description: z
           .string()
@@ -72,5 +72,6 @@ Industry: ${industry ?? 'infer it from the description'}. Language: ${lang}.
 3. Turn detection: mode (silence, vad or semantic), timeout (seconds of silence ending a turn, usually 1-3), end_call_on_silence. Privacy: retention_days, zero_retention, delete_audio; strict settings for health, legal or finance callers.
 4. Show me the full config and wait for my approval, then call create_agent.
 5. Seed the knowledge base with add_kb_text (hours, prices, policies, FAQs) or add_kb_url. Ask me for facts you do not know; never invent them.
-6. The new agent trains for a few seconds (RESOURCE_LOCKED meanwhile). Then test it with chat_with_agent: 3-5 realistic caller messages, including one off-topic and one edge case. Report wrong or weak answers and propose fixes with update_agent or more knowledge-base content.`;
+6. The new agent trains for a few seconds (RESOURCE_LOCKED meanwhile). Then test it with chat_with_agent: 3-5 realistic caller messages, including one off-topic and one edge case. Report wrong or weak answers and propose fixes with update_agent or more knowledge-base content.
+7. Offer a test phone call. Only with a number I give you and my go-ahead, call make_call, then wait_for_call with its call_id; while it answers ended=false, wait retry_after_seconds and call wait_for_call again. Once it has ended, read the transcript (its resource link, or get_conversation) and review the call as in step 6.`;
 }

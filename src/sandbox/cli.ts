@@ -21,14 +21,16 @@ export async function runSandboxCli(argv: string[], opts: SandboxCliOptions = {}
       'call-ms': { type: 'string' },
       'rate-limit': { type: 'string' },
       'external-webhooks': { type: 'boolean' },
+      'reference-shape': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
     out.write(
-      'Usage: voisa-mcp sandbox [--port 4010] [--host 127.0.0.1] [--training-ms N] [--call-ms N] [--rate-limit N] [--external-webhooks]\n' +
-        '  Webhooks are delivered to loopback URLs only, unless --external-webhooks is given.\n',
+      'Usage: voisa-mcp sandbox [--port 4010] [--host 127.0.0.1] [--training-ms N] [--call-ms N] [--rate-limit N] [--external-webhooks] [--reference-shape]\n' +
+        '  Webhooks are delivered to loopback URLs only, unless --external-webhooks is given.\n' +
+        '  --reference-shape: make-call answers only {call_id, status}, as the API reference shows.\n',
     );
     return;
   }
@@ -45,6 +47,7 @@ export async function runSandboxCli(argv: string[], opts: SandboxCliOptions = {}
     callMs: num(values['call-ms'], 'call-ms'),
     rateLimitPerMin: num(values['rate-limit'], 'rate-limit'),
     externalWebhooks: values['external-webhooks'] === true,
+    referenceShape: values['reference-shape'] === true,
   });
   out.write(
     [

@@ -11,6 +11,8 @@ export interface SandboxEnv {
   webhooks: WebhookDispatcher;
   trainingMs: number;
   callMs: number;
+  /** make-call and webhook payloads without the sandbox's extra fields (see SandboxOptions). */
+  referenceShape: boolean;
   /** e.g. http://127.0.0.1:4010/v1 */
   baseUrl: string;
   /** Runs `fn` after `ms` on an unref'd timer that close() clears. */

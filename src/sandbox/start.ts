@@ -40,6 +40,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     webhooks,
     trainingMs: o.trainingMs ?? 3000,
     callMs: o.callMs ?? 4000,
+    referenceShape: o.referenceShape ?? false,
     baseUrl: '',
     schedule(fn, ms) {
       const t = setTimeout(() => {

@@ -17,6 +17,11 @@ export interface SandboxOptions {
   webhooks?: { url: string; events: string[]; secret?: string }[];
   /** Seeded demo data, default true. */
   seed?: boolean;
+  /**
+   * Answer exactly as the API reference shows where the sandbox otherwise adds fields:
+   * make-call returns only `{call_id, status}`, webhook payloads carry no `call_id`. Default false.
+   */
+  referenceShape?: boolean;
 }
 
 export interface Sandbox {

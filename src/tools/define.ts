@@ -22,6 +22,14 @@ export const TOOLSETS = [
 ] as const;
 export type Toolset = (typeof TOOLSETS)[number];
 
+/**
+ * MCP Apps views (built by scripts/build-views.mjs, served by ../resources/views.ts): a tool that
+ * names one gets `_meta.ui.resourceUri` in tools/list; its results are the same with or without it.
+ */
+export const VIEWS = ['call', 'analytics', 'agent'] as const;
+export type View = (typeof VIEWS)[number];
+export const viewUri = (view: View): string => `ui://voisa/${view}`;
+
 /** MCP content blocks a handler may add beside its structured result (e.g. an audio clip). */
 export type ExtraContent =
   | { type: 'audio'; data: string; mimeType: string }
@@ -36,6 +44,21 @@ export class WithContent<T> {
   ) {}
 }
 
+/** One webhook event as the server received it (`{event, timestamp, data}`). */
+export interface ReceivedEvent {
+  event: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** The webhook events this server receives (HTTP with a webhook secret); structurally the event hub. */
+export interface ToolEvents {
+  /** Recent events, newest first. */
+  recent(): readonly ReceivedEvent[];
+  /** Calls `listener` for each new event; returns the function that stops it. */
+  subscribe(listener: (event: ReceivedEvent) => void): () => void;
+}
+
 export interface ToolContext {
   /** The VOISA client for this session (its key). */
   api: VoisaClient;
@@ -43,6 +66,10 @@ export interface ToolContext {
   req: RequestOptions;
   /** Local file access under the session's rules (roots, working directory, or none). */
   files: FileAccess;
+  /** `notifications/progress` for this request; a no-op without a progress token. Values only increase. */
+  progress: (done: number, total?: number, message?: string) => void;
+  /** Webhook events, when this server receives them. */
+  events?: ToolEvents;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodType = z.ZodType> {
@@ -54,6 +81,8 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   input: I;
   /** The client's response schema; the server publishes a compact JSON Schema derived from it. */
   output: O;
+  /** The MCP Apps view that renders this tool's results in hosts that support Apps. */
+  view?: View;
   /** The result carries text written by callers or third parties (transcripts, chat replies, KB content). */
   untrusted?: boolean;
   /**

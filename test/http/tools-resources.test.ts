@@ -41,6 +41,7 @@ const ARGS: Record<string, (conversationId: string) => Record<string, unknown>> 
   get_analytics: () => ({ agent_id: 'agt_bella0001', period: 'week' }),
   analyze_sentiment: () => ({ texts: ['Great service!'] }),
   make_call: () => ({ agent_id: 'agt_bella0001', phone_number: '+49123456789' }),
+  wait_for_call: (id) => ({ conversation_id: id }),
   list_voices: () => ({}),
   create_voice: () => ({
     name: 'Clinic',

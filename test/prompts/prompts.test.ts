@@ -48,7 +48,7 @@ describe('prompts/list', () => {
 });
 
 describe('design_agent', () => {
-  it('guides voice, first message, prompt, turn detection, privacy, knowledge base and a test chat', async () => {
+  it('guides voice, first message, prompt, turn detection, privacy, knowledge base, a test chat and a test call', async () => {
     sandbox().clearRequests();
     const r = await mcp.client.getPrompt({
       name: 'design_agent',
@@ -72,9 +72,17 @@ describe('design_agent', () => {
       'create_agent',
       'add_kb_text',
       'chat_with_agent',
+      'make_call',
+      'wait_for_call',
+      'ended=false',
+      'retry_after_seconds',
+      'transcript',
     ]) {
       expect(text).toContain(word);
     }
+    // The call loop: place, wait until it has ended, then read the transcript.
+    expect(text.indexOf('make_call')).toBeLessThan(text.indexOf('wait_for_call'));
+    expect(text.indexOf('wait_for_call')).toBeLessThan(text.lastIndexOf('transcript'));
     expect(sandbox().requests()).toEqual([]); // no API call needed
   });
 

@@ -223,6 +223,34 @@ describe('webhooks and calls', () => {
     }
   });
 
+  it('referenceShape: make-call answers only call_id and status; webhooks carry no call_id', async () => {
+    const s2 = await startSandbox({
+      referenceShape: true,
+      callMs: 50,
+      webhooks: [{ url: receiverUrl, events: ['conversation.started', 'conversation.ended'] }],
+    });
+    try {
+      const made = await api(s2, 'POST', '/api/make-call', {
+        agent_id: SEED_AGENTS.restaurant,
+        phone_number: '+49170111222',
+      });
+      expect(made.status).toBe(201);
+      expect(made.json.data).toEqual({ call_id: expect.stringMatching(/^call_/), status: 'initiated' });
+      const started = await waitFor(() =>
+        events('conversation.started').find((e) => e.body.data.phone_number === '+49170111222'),
+      );
+      const ended = await waitFor(() =>
+        events('conversation.ended').find(
+          (e) => e.body.data.conversation_id === started.body.data.conversation_id,
+        ),
+      );
+      expect(started.body.data).not.toHaveProperty('call_id');
+      expect(ended.body.data).not.toHaveProperty('call_id');
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('survives unreachable webhook URLs', async () => {
     const s = sandbox();
     await api(s, 'POST', '/api/webhooks', { url: 'http://127.0.0.1:1/nowhere', events: ['agent.created'] });

@@ -27,6 +27,7 @@ describe('runSandboxCli', () => {
     let text = '';
     await runSandboxCli(['--help'], { out: { write: (s: string) => (text += s) } });
     expect(text).toContain('Usage: voisa-mcp sandbox');
+    expect(text).toContain('--reference-shape');
     await expect(runSandboxCli(['--port', 'abc'])).rejects.toThrow(/--port/);
   });
 });

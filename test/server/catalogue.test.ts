@@ -31,6 +31,7 @@ const DESIGN_NAMES = [
   'get_analytics',
   'analyze_sentiment',
   'make_call',
+  'wait_for_call',
   'list_voices',
   'create_voice',
   'configure_webhook',
@@ -44,7 +45,7 @@ beforeAll(async () => {
 afterAll(() => mcp.close());
 
 describe('the catalogue', () => {
-  it('has exactly the 24 names of the design, in order', () => {
+  it('has exactly the 24 names of the design plus wait_for_call, in order', () => {
     expect(CATALOGUE.map((t) => t.name)).toEqual(DESIGN_NAMES);
   });
 
@@ -77,6 +78,7 @@ describe('the catalogue', () => {
         'list_mcp_server_tools',
         'get_analytics',
         'analyze_sentiment',
+        'wait_for_call',
         'list_voices',
       ].sort(),
     );
@@ -96,7 +98,7 @@ describe('the catalogue', () => {
 describe('tools/list', () => {
   it('publishes input and output schemas with no top-level union', async () => {
     const { tools } = await mcp.client.listTools();
-    expect(tools).toHaveLength(24);
+    expect(tools).toHaveLength(25);
     for (const t of tools) {
       expect(t.inputSchema.type, t.name).toBe('object');
       expect(t.outputSchema?.type, t.name).toBe('object');

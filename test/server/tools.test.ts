@@ -256,6 +256,15 @@ const cases: Record<string, () => Case> = {
     },
     check: (d) => expect(d).toMatchObject({ call_id: expect.any(String), status: 'initiated' }),
   }),
+  wait_for_call: () => ({
+    args: { conversation_id: conversationId },
+    request: { method: 'GET', path: `/api/conversations/${conversationId}` },
+    check: (d, r) => {
+      expect(d).toMatchObject({ conversation_id: conversationId, ended: true, status: expect.any(String) });
+      expect(r.content[0]).toEqual({ type: 'text', text: UNTRUSTED_NOTE });
+      expect(r.content.filter((c) => c.type === 'resource_link')).toHaveLength(2);
+    },
+  }),
   list_voices: () => ({
     args: {},
     request: { method: 'GET', path: '/api/voices/list' },

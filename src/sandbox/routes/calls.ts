@@ -57,13 +57,18 @@ function finishCall(env: SandboxEnv, conv: ConversationRecord, agent: AgentRecor
   }
   const data = {
     conversation_id: conv.id,
-    call_id: conv.call_id,
+    ...callIdOf(env, conv),
     agent_id: agent.id,
     duration: conv.duration,
     status: conv.status,
   };
   if (failed) env.webhooks.emit('conversation.failed', { ...data, reason: 'no_answer' });
   env.webhooks.emit('conversation.ended', data);
+}
+
+/** `call_id` in webhook payloads is the sandbox's addition; the reference's payloads have none. */
+function callIdOf(env: SandboxEnv, conv: ConversationRecord): { call_id?: string } {
+  return env.referenceShape ? {} : { call_id: conv.call_id };
 }
 
 export const callRoutes: Route[] = [
@@ -96,15 +101,18 @@ export const callRoutes: Route[] = [
       ctx.env.store.conversations.set(conv.id, conv);
       ctx.env.webhooks.emit('conversation.started', {
         conversation_id: conv.id,
-        call_id: conv.call_id,
+        ...callIdOf(ctx.env, conv),
         agent_id: agent.id,
         phone_number: conv.phone_number,
         status: 'ongoing',
       });
       ctx.env.schedule(() => finishCall(ctx.env, conv, agent), ctx.env.callMs);
+      const data = ctx.env.referenceShape
+        ? { call_id: conv.call_id, status: 'initiated' }
+        : { call_id: conv.call_id, status: 'initiated', conversation_id: conv.id, agent_id: agent.id };
       return {
         status: 201,
-        data: { call_id: conv.call_id, status: 'initiated', conversation_id: conv.id, agent_id: agent.id },
+        data,
         message: 'Call initiated',
       };
     },
