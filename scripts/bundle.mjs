@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { zodLocales } from './esbuild-plugins.mjs';
 
 const OUTDIR = 'dist/bin';
 const BUNDLE = `${OUTDIR}/voisa-mcp.mjs`;
@@ -82,25 +83,6 @@ const sdkShims = {
     }));
     b.onLoad({ filter: /.*/, namespace: 'sdk-shims' }, () => ({
       contents: SDK_SHIMS,
-      loader: 'js',
-      resolveDir: process.cwd(),
-    }));
-  },
-};
-
-/**
- * zod re-exports all its ~45 message locales as `z.locales` (≈260 KB minified, parsed and kept in
- * memory at every start); its error messages use English, which zod imports on its own. The bundle
- * keeps only `en` in that namespace.
- */
-const zodLocales = {
-  name: 'zod-locales',
-  setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({
-      contents: "export { default as en } from 'zod/v4/locales/en.js';",
       loader: 'js',
       resolveDir: process.cwd(),
     }));

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Builds the Claude Desktop extension: stages manifest.json, the bundled
- * server (dist/bin/, from scripts/bundle.mjs) and LICENSE, then runs
+ * server (dist/bin/, from scripts/bundle.mjs) with its views (dist/views/, from
+ * scripts/build-views.mjs) and LICENSE, then runs
  * `mcpb pack`. Run `npm run build` first (`npm run pack` does).
  *
  *   node scripts/pack.mjs [out.mcpb]    default voisa-mcp.mcpb
@@ -20,6 +21,8 @@ execFileSync(process.execPath, ['scripts/gen-manifest.mjs', '--check'], { stdio:
 
 copyFileSync('manifest.json', join(stage, 'manifest.json'));
 cpSync('dist/bin', join(stage, 'server'), { recursive: true });
+// The MCP Apps views: the server finds them in server/views/ (src/resources/views.ts).
+cpSync('dist/views', join(stage, 'server', 'views'), { recursive: true });
 copyFileSync('LICENSE', join(stage, 'LICENSE'));
 
 execFileSync(bin('mcpb'), ['validate', join(stage, 'manifest.json')], {

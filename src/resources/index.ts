@@ -1,6 +1,7 @@
 /**
- * The MCP resources: agent configs, conversations, transcripts, recordings and
- * the voice catalogue. They depend only on the injected VOISA client.
+ * The MCP resources: agent configs, conversations, transcripts, recordings,
+ * the voice catalogue, and the MCP Apps views (`ui://voisa/…`). They depend only
+ * on the injected VOISA client.
  */
 import type { McpServer, Resource } from '@modelcontextprotocol/server';
 import { registerAgentResource } from './agents.js';
@@ -10,6 +11,7 @@ import { registerConversationResource } from './conversations.js';
 import { registerResourceList } from './list.js';
 import type { ApiDeps } from './request.js';
 import { registerTranscriptResource } from './transcripts.js';
+import { registerViewResources, VIEW_ENTRIES } from './views.js';
 import { registerVoicesResource } from './voices.js';
 
 export interface ResourceDeps extends ApiDeps {
@@ -28,11 +30,13 @@ export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
   registerConversationResource(mcp, deps, ids.conversationIds);
   registerTranscriptResource(mcp, deps, ids.conversationIds);
   registerAudioResource(mcp, deps, ids.conversationIds, deps.audioMaxBytes ?? DEFAULT_AUDIO_RESOURCE_BYTES);
+  registerViewResources(mcp);
   // After the registrations above, which install McpServer's unpaged handler.
-  registerResourceList(mcp, deps, deps.staticEntries ?? []);
+  registerResourceList(mcp, deps, [...VIEW_ENTRIES, ...(deps.staticEntries ?? [])]);
 }
 
 export { type IdCompleters, idCompleters } from './complete.js';
 export { RESOURCE_NOT_FOUND } from './errors.js';
 export type { ApiDeps, Extra } from './request.js';
 export * from './uris.js';
+export { VIEW_MIME_TYPE } from './views.js';

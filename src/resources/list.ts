@@ -8,7 +8,7 @@ import { type ApiDeps, optionsFor } from './request.js';
 import { VOICES_ENTRY } from './voices.js';
 
 export const MAX_LIST_PAGE = 50;
-const AGENTS_PER_PAGE = MAX_LIST_PAGE - 2; // room for the voice catalogue and voisa://events
+const AGENTS_PER_PAGE = MAX_LIST_PAGE - 5; // room for the voice catalogue, voisa://events and 3 views
 const CONVERSATIONS_PER_PAGE = Math.floor(MAX_LIST_PAGE / 3);
 
 const KINDS = ['agents', 'conversations'] as const;

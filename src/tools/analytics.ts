@@ -15,6 +15,7 @@ export const getAnalytics = defineTool({
   annotations: READ_ONLY,
   input: { agent_id: AgentId, ...AnalyticsQuery.shape },
   output: AgentAnalytics,
+  view: 'analytics',
   run: ({ agent_id, ...query }, { api, req }) => api.analytics.agent(agent_id, query, req),
 });
 

@@ -12,8 +12,7 @@ export const listConversations = defineTool({
   name: 'list_conversations',
   title: 'List conversations',
   toolset: 'conversations',
-  description:
-    'List calls with status, duration, sentiment and summary; filter by agent, status, dates; paged.',
+  description: 'Calls with status, duration, sentiment and summary; filter by agent, status, dates; paged.',
   annotations: READ_ONLY,
   input: ListConversationsQuery.shape,
   output: ConversationList,
@@ -31,6 +30,7 @@ export const getConversation = defineTool({
   input: { conversation_id: ConversationId },
   output: ConversationDetails,
   untrusted: true,
+  view: 'call',
   run: ({ conversation_id }, { api, req }) => api.conversations.get(conversation_id, req),
 });
 
@@ -52,7 +52,7 @@ export const getConversationAudio = defineTool({
   name: 'get_conversation_audio',
   title: 'Get conversation audio',
   toolset: 'conversations',
-  description: `A call's recording (audio/mpeg): inline up to ${INLINE_AUDIO_BYTES / 1024 / 1024} MiB, else a resource link; save_to saves it to a file.`,
+  description: `A call's recording (audio/mpeg): inline up to ${INLINE_AUDIO_BYTES / 1024 / 1024} MiB, else a link; save_to writes a file.`,
   annotations: READ_ONLY,
   input: {
     conversation_id: ConversationId,

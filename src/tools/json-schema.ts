@@ -5,13 +5,16 @@
  *
  * - Input schemas are complete (every field, type, bound and description).
  * - Output schemas describe the top level of the response (field names and
- *   types, nested objects as `object`) and the fields it always has; the API's
- *   responses are parsed leniently, so a deeper schema would only add tokens and
- *   turn a harmless upstream change into a client-side validation failure.
+ *   types, nested objects as `object`, arrays as `array`), with no
+ *   `required` list: the API's responses are parsed leniently, so a deeper or
+ *   stricter schema would only add tokens (a `required` list cost 162 of them
+ *   across the catalogue) and turn a harmless upstream change into a
+ *   client-side validation failure. The server's own parsing still requires
+ *   what it needs.
  */
 import type { Tool, ToolAnnotations } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import type { AnyTool } from './define.js';
+import { type AnyTool, viewUri } from './define.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -56,7 +59,7 @@ export function inputJsonSchema(tool: AnyTool): JsonSchema {
   ) as JsonSchema;
 }
 
-/** A property reduced to its type (and item type), without nested detail or descriptions. */
+/** A property reduced to its type, without nested detail or descriptions. */
 function shallow(prop: JsonSchema): JsonSchema {
   if (Array.isArray(prop.anyOf)) {
     const types = (prop.anyOf as JsonSchema[])
@@ -64,10 +67,8 @@ function shallow(prop: JsonSchema): JsonSchema {
       .filter((t): t is string => typeof t === 'string');
     return types.length ? { type: [...new Set(types)] } : {};
   }
-  if (prop.type === 'array') {
-    const items = prop.items as JsonSchema | undefined;
-    return items?.type ? { type: 'array', items: { type: items.type } } : { type: 'array' };
-  }
+  // Arrays are `array`, whatever they hold, like nested objects are `object`.
+  if (prop.type === 'array') return { type: 'array' };
   if (Array.isArray(prop.enum)) return { type: 'string' };
   return typeof prop.type === 'string' || Array.isArray(prop.type) ? { type: prop.type } : {};
 }
@@ -77,8 +78,7 @@ export function outputJsonSchema(tool: AnyTool): JsonSchema {
   const properties = Object.fromEntries(
     Object.entries((full.properties ?? {}) as Record<string, JsonSchema>).map(([k, v]) => [k, shallow(v)]),
   );
-  const required = (full.required ?? []) as string[];
-  return { type: 'object', properties, ...(required.length ? { required } : {}) };
+  return { type: 'object', properties };
 }
 
 /**
@@ -115,6 +115,8 @@ export function toolListEntry(tool: AnyTool): Tool {
       inputSchema: inputJsonSchema(tool) as Tool['inputSchema'],
       outputSchema: outputJsonSchema(tool) as Tool['outputSchema'],
       annotations: publishedAnnotations(tool),
+      // MCP Apps: the view that renders the result (the deprecated flat `ui/resourceUri` key is left out).
+      ...(tool.view ? { _meta: { ui: { resourceUri: viewUri(tool.view) } } } : {}),
     };
     published.set(tool, entry);
   }

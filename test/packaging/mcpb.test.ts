@@ -73,14 +73,23 @@ async function startFromBundle(env: Record<string, string>) {
 }
 
 describe('voisa-mcp.mcpb', () => {
-  it('holds the manifest, the bundled server and the licence, not a node_modules tree', () => {
+  it('holds the manifest, the bundled server, its views and the licence, not a node_modules tree', () => {
     const all = files(unpacked);
     expect(all.slice(0, 2)).toEqual(['LICENSE', 'manifest.json']);
     expect(all).toContain('server/voisa-mcp.mjs');
-    for (const f of all.slice(2)) expect(f).toMatch(/^server\/(voisa-mcp|chunks\/[\w-]+)\.mjs$/);
+    expect(all).toEqual(
+      expect.arrayContaining([
+        'server/views/agent.html',
+        'server/views/analytics.html',
+        'server/views/call.html',
+      ]),
+    );
+    for (const f of all.slice(2)) {
+      expect(f).toMatch(/^server\/((voisa-mcp|chunks\/[\w-]+)\.mjs|views\/(agent|analytics|call)\.html)$/);
+    }
     // A few chunks (the sandbox, HTTP, login, Redis for --redis-url, OAuth for --public-url, shared
-    // code, as esbuild splits what several dynamic imports share), not a tree.
-    expect(all.length).toBeLessThanOrEqual(26);
+    // code, as esbuild splits what several dynamic imports share) and the three views, not a tree.
+    expect(all.length).toBeLessThanOrEqual(29);
     expect(statSync(join(dir, 'voisa-mcp.mcpb')).size).toBeLessThan(1_000_000);
   });
 
@@ -95,6 +104,9 @@ describe('voisa-mcp.mcpb', () => {
       expect(tools.map((t) => t.name)).toEqual(CATALOGUE.map((t) => t.name));
       const { prompts } = await session.client.listPrompts();
       expect(prompts.map((p) => p.name)).toEqual(manifest().prompts.map((p) => p.name));
+      // The views, found beside the bundle (server/views/).
+      const view = await session.client.readResource({ uri: 'ui://voisa/call' });
+      expect(view.contents[0]).toMatchObject({ mimeType: 'text/html;profile=mcp-app' });
       const verified = await session.client.callTool({ name: 'verify_api_key', arguments: {} });
       expect(verified.isError).toBeFalsy();
       expect(sandbox.requests().at(-1)).toMatchObject({ path: '/api/verify', status: 200 });

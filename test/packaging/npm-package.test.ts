@@ -89,16 +89,21 @@ afterAll(async () => {
 });
 
 describe('the npm package', () => {
-  it('carries the bundle, the library with its types, README and LICENSE, and nothing else', () => {
+  it('carries the bundle, its views, the library with its types, README and LICENSE, and nothing else', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toEqual(
       expect.arrayContaining(['dist/bin/voisa-mcp.mjs', 'dist/index.js', 'dist/index.d.ts']),
     );
     expect(paths).toEqual(
+      expect.arrayContaining(['dist/views/agent.html', 'dist/views/analytics.html', 'dist/views/call.html']),
+    );
+    expect(paths).toEqual(
       expect.arrayContaining(['dist/sandbox/index.js', 'README.md', 'LICENSE', 'package.json']),
     );
     for (const path of paths) {
-      expect(path).toMatch(/^(dist\/.+\.(js|mjs|d\.ts)|README\.md|LICENSE|package\.json)$/);
+      expect(path).toMatch(
+        /^(dist\/.+\.(js|mjs|d\.ts)|dist\/views\/(agent|analytics|call)\.html|README\.md|LICENSE|package\.json)$/,
+      );
       expect(path).not.toMatch(
         /\.test\.|\.map$|^(src|test|scripts)\/|\.env|\.npmrc|credentials\.json|\.pem$/,
       );
