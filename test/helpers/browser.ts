@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Frame, type Page } from 'playwright-core';
 import { missing } from './services.js';
 
 export const CHROMIUM_BIN = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -60,8 +60,8 @@ export interface AxeViolation {
   nodes: number;
 }
 
-/** Runs axe-core in the page; returns its serious and critical violations. */
-export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+/** Runs axe-core in the page (or one frame of it, e.g. an embedded view); returns its serious and critical violations. */
+export async function seriousViolations(page: Page | Frame): Promise<AxeViolation[]> {
   // Evaluated through the DevTools protocol, which a page's CSP (no script at all) does not block.
   axeSource ??= readFileSync(resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js'), 'utf8');
   await page.evaluate(axeSource);
