@@ -5,7 +5,7 @@ export const verifyApiKey = defineTool({
   name: 'verify_api_key',
   title: 'Verify API key',
   toolset: 'account',
-  description: 'Check the configured VOISA API key: validity, account id and permissions.',
+  description: 'Check the VOISA API key: validity, account id, permissions.',
   annotations: { ...READ_ONLY, idempotentHint: true },
   input: {},
   output: VerifyResult,

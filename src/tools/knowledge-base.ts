@@ -17,7 +17,7 @@ export const listKbItems = defineTool({
   name: 'list_kb_items',
   title: 'List knowledge-base items',
   toolset: 'knowledge_base',
-  description: 'List knowledge-base items (documents, URLs, texts), optionally of one agent or type.',
+  description: 'Knowledge-base items (documents, URLs, texts), optionally of one agent or type.',
   annotations: READ_ONLY,
   input: ListKbQuery.shape,
   output: KbList,

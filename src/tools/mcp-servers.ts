@@ -5,7 +5,7 @@ export const listMcpServers = defineTool({
   name: 'list_mcp_servers',
   title: 'List MCP servers',
   toolset: 'mcp_servers',
-  description: 'MCP tool servers connected to the VOISA account, with status and tool counts.',
+  description: 'MCP tool servers on the VOISA account, with status and tool counts.',
   annotations: READ_ONLY,
   input: {},
   output: McpServerList,

@@ -5,7 +5,7 @@ export const configureWebhook = defineTool({
   name: 'configure_webhook',
   title: 'Configure webhook',
   toolset: 'webhooks',
-  description: 'Have VOISA POST events (conversation.*, agent.*, tool.*) to a URL, signed with the secret.',
+  description: 'Have VOISA POST the chosen events to a URL, signed with the secret.',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   input: ConfigureWebhookRequest.shape,
   output: Webhook,

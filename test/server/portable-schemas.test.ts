@@ -21,7 +21,7 @@ import {
   undescribed,
 } from '../helpers/schema-rules.js';
 
-/** o200k tokens of the whole tools/list result. */
+/** o200k tokens of the whole tools/list result (4,800 for the 24 tools of the design; wait_for_call adds ~240). */
 const TOKEN_BUDGET = 4800;
 
 const sandbox = useSandbox();
@@ -157,6 +157,9 @@ describe('tools/list input schemas', () => {
     ['configure_webhook', { url: 'https://example.com/hook', events: [] }, false],
     ['make_call', { agent_id: 'agt_1', phone_number: '+49123456789' }, true],
     ['make_call', { agent_id: 'agt_1', phone_number: '0176 1234' }, false],
+    ['wait_for_call', { call_id: 'call_1', wait_seconds: 120 }, true],
+    ['wait_for_call', { call_id: 'call_1', wait_seconds: 121 }, false],
+    ['wait_for_call', { call_id: 'call_1', wait_seconds: 1.5 }, false],
     ['create_voice', { name: 'V', audio_samples: [{ file_path: 'a.wav' }] }, true],
     ['create_voice', { name: 'V', audio_samples: [{ path: 'a.wav' }] }, false],
   ];
@@ -174,6 +177,7 @@ describe('tools/list input schemas', () => {
     ['create_agent', { name: '' }],
     ['add_kb_url', { agent_id: 'agt_1', url: 'ftp://example.com' }],
     ['list_conversations', { date_from: 'last tuesday' }],
+    ['wait_for_call', { call_id: 'call_1', agent_id: 'agt_1', phone_number: '0176 1234' }],
   ];
   it.each(serverOnly)('%s %j: valid in ajv, refused by the server', (name, args) => {
     expect(new Ajv().validate(schemaOf(name), args)).toBe(true);

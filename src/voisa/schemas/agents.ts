@@ -89,7 +89,7 @@ export const UpdateAgentRequest = z.object({
   name: z.string().min(1).max(200).optional().describe('New name'),
   description: z.string().max(2000).optional().describe('New description'),
   industry: z.string().max(100).optional().describe('New industry'),
-  status: z.enum(['active', 'inactive']).optional().describe('Take the agent off or back on the phone'),
+  status: z.enum(['active', 'inactive']).optional().describe('Off or back on the phone'),
   config: AgentConfig.optional().describe('Deep-merged into the current config'),
 });
 export type UpdateAgentRequest = z.infer<typeof UpdateAgentRequest>;
@@ -115,7 +115,7 @@ export type AgentDetails = z.infer<typeof AgentDetails>;
 
 export const ChatRequest = z.object({
   message: z.string().min(1).max(4000).describe('What the test caller says'),
-  session_id: Id.optional().describe('Reuse to continue a chat session'),
+  session_id: Id.optional().describe('Reuse to continue the chat'),
   context: z.record(z.string(), z.unknown()).optional().describe('Caller context, e.g. {"user_name":"Jo"}'),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;

@@ -4,7 +4,7 @@ import { IsoDate } from './common.js';
 export const PERIODS = ['day', 'week', 'month', 'year'] as const;
 
 export const AnalyticsQuery = z.object({
-  period: z.enum(PERIODS).optional().describe('Timeline bucket and default range (default month)'),
+  period: z.enum(PERIODS).optional().describe('Timeline bucket and range (default month)'),
   date_from: IsoDate.optional().describe('ISO date; range start'),
   date_to: IsoDate.optional().describe('ISO date; range end'),
 });
