@@ -33,7 +33,7 @@ import { idCompleters, registerResources } from './resources/index.js';
 import { progressFor } from './resources/request.js';
 import { createStateSealer } from './security/request-state.js';
 import { parseArguments } from './tools/arguments.js';
-import type { AnyTool, ToolContext } from './tools/define.js';
+import type { AnyTool, PlacedCalls, ToolContext } from './tools/define.js';
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from './tools/files.js';
 import { selectTools, type ToolFilter } from './tools/index.js';
 import { toolListEntry } from './tools/json-schema.js';
@@ -52,6 +52,11 @@ export interface ServerDeps {
   events?: LiveUpdatesOptions;
   /** How `make_call` and the deletes are confirmed; without it they run on the destructive hint alone. */
   confirm?: ConfirmOptions;
+  /**
+   * This key's placed calls, shared between instances (HTTP with `--redis-url`); without it `make_call`
+   * and `wait_for_call` keep them in this process, per client.
+   */
+  calls?: PlacedCalls;
 }
 
 export const SERVER_NAME = 'voisa-mcp';
@@ -146,7 +151,7 @@ export function createServer(deps: ServerDeps): McpServer {
       onEvent: (e) => reportEvent(e, extra),
       onUploadProgress: (sent, total) => progress(sent, total, 'bytes uploaded'),
     };
-    return { api: deps.api, req, files: fileAccess, progress, events: deps.events?.hub };
+    return { api: deps.api, req, files: fileAccess, progress, events: deps.events?.hub, calls: deps.calls };
   }
 
   function reportEvent(e: ClientEvent, extra: Extra): void {

@@ -82,7 +82,7 @@ export interface HttpAppOptions {
   hub?: EventHub;
   /**
    * What instances share (listen events, webhook fan-out and replay ledger, key verdicts, resumable
-   * streams): in this process by default, in Redis with `--redis-url`.
+   * streams, placed calls for `wait_for_call`): in this process by default, in Redis with `--redis-url`.
    */
   shared?: SharedState;
   /** Names this instance in its session ids, for a balancer's affinity (`--instance-id`). */
@@ -196,6 +196,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       log,
       events: { hub, delivery },
       confirm: { sealer, principal, require: o.requireConfirmation },
+      // The principal is the VOISA key the request acts with (sent, the server's, or an OAuth grant's).
+      calls: shared.placedCallsFor?.(principal),
     });
 
   // 2026-07-28 traffic: a server from the factory per request, no session; change notifications reach

@@ -8,6 +8,8 @@
  * - `ledger`: accepted webhook ids, so a replay to another instance is refused;
  * - `verdicts`: API keys already checked with VOISA;
  * - `budgetFor`: the client-side request budget of each VOISA key;
+ * - `placedCallsFor`: the calls `make_call` placed with each VOISA key, so `wait_for_call` follows a
+ *   call from its id on any instance (absent in memory: each process keeps its own);
  * - `eventStores`: resumable 2025-era session streams.
  */
 import { InMemoryServerEventBus, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
@@ -15,10 +17,12 @@ import type { EventHub, VoisaEvent } from '../events/hub.js';
 import type { VerdictStore } from '../http/auth.js';
 import type { DeliveryLedger } from '../http/webhooks.js';
 import type { LogFn } from '../log.js';
+import type { PlacedCalls } from '../tools/define.js';
 import type { RequestBudget } from '../voisa/types.js';
 import { sharedBudgets } from './budget.js';
 import { type EventFanOut, RedisChannel, RedisServerEventBus, redisEventFanOut } from './channel.js';
 import { MemoryEventStores, RedisEventStores, type SessionEventStores } from './event-store.js';
+import { redisPlacedCalls } from './placed-calls.js';
 import { connectRedis, type RedisLink, redactRedisUrl } from './redis.js';
 import { redisLedger, redisVerdicts } from './stores.js';
 
@@ -35,6 +39,8 @@ export interface SharedState {
   ledger?: DeliveryLedger;
   verdicts?: VerdictStore;
   budgetFor?: (apiKey: string | undefined, perMinute: number) => RequestBudget;
+  /** The placed calls of one VOISA key, for `make_call` and `wait_for_call` (ToolContext.calls). */
+  placedCallsFor?: (apiKey: string) => PlacedCalls;
   eventStores: SessionEventStores;
   /** The Redis link itself, for state kept by other parts (the OAuth store); none in memory mode. */
   redis?: RedisLink;
@@ -87,6 +93,7 @@ function redisState(link: RedisLink, secret: Buffer): SharedState {
     ledger: redisLedger(link),
     verdicts: redisVerdicts(link, secret),
     budgetFor: sharedBudgets(link, secret),
+    placedCallsFor: redisPlacedCalls(link, secret),
     eventStores: new RedisEventStores(link),
     redis: link,
     health: () => {

@@ -6,8 +6,12 @@
  * - the conversation id given, or the one make-call returned (the sandbox adds it);
  * - a webhook event this server received naming the call id, or the agent and number after the call started;
  * - the agent's newest conversations with that number, started after the call (`GET /api/conversations/list`).
- * For the last two, `make_call` remembers what it sent (agent, number, when) per API client in a small
- * bounded map; across instances or restarts the caller passes `agent_id` and `phone_number` instead.
+ * For the last two, `make_call` remembers what it sent (agent, number, when) per API key, for 6 h:
+ * shared by every instance through Redis (`--redis-url`; `ctx.calls`, keyed by hashes of the key), else
+ * in this process, per API client, in a small bounded map. A lookup's match is remembered too, so a
+ * wait on another instance goes straight to the conversation. A server restarted without Redis (or
+ * with Redis unreachable) has no memory of the call: then the caller passes `agent_id` and
+ * `phone_number` as hints, or the conversation id.
  *
  * Then the conversation is polled (1 s, 2 s, then every 3 s, or at once when a webhook names it)
  * until it ends or the wait is over. Cancellation stops it at once; an upstream fault mid-wait is
@@ -25,7 +29,7 @@ import {
   type RequestOptions,
   VoisaError,
 } from '../voisa/index.js';
-import type { ExtraContent, ReceivedEvent, ToolContext } from './define.js';
+import type { ExtraContent, PlacedCall, PlacedCalls, ReceivedEvent, ToolContext } from './define.js';
 import { InputError } from './input.js';
 
 export const DEFAULT_WAIT_SECONDS = 45;
@@ -41,49 +45,88 @@ const LIST_LIMIT = 20;
 /** A poll may outlast the wait by at most this much. */
 const POLL_GRACE_MS = 5000;
 
-/** What `make_call` sent, kept so the call can be followed from its id alone. */
-export interface PlacedCall {
-  call_id: string;
-  agent_id: string;
-  phone_number: string;
-  /** Epoch ms just before make-call was sent. */
-  started_at: number;
-  conversation_id?: string;
-}
+export type { PlacedCall, PlacedCalls } from './define.js';
 
-const MAX_REMEMBERED = 500;
-const REMEMBER_MS = 6 * 3600_000;
+/** Calls remembered per key in memory. */
+export const MAX_REMEMBERED = 500;
+/** How long a placed call is remembered (in memory and in Redis). */
+export const REMEMBER_MS = 6 * 3600_000;
 
 /**
- * Placed calls per API client (so per VOISA key: one key's call ids tell nothing to another), oldest
- * first, at most MAX_REMEMBERED each and for REMEMBER_MS. They go with the client (over HTTP, a key's
- * client unused for a few minutes), and are not shared between instances: then the caller's hints do.
+ * One key's placed calls in this process, oldest first, at most MAX_REMEMBERED and for REMEMBER_MS.
+ * Callers get copies: a change is kept only through `remember`.
  */
-const placedCalls = new WeakMap<object, Map<string, PlacedCall>>();
+export class MemoryPlacedCalls implements PlacedCalls {
+  readonly #calls = new Map<string, PlacedCall>();
 
-function callsOf(owner: object): Map<string, PlacedCall> {
-  let calls = placedCalls.get(owner);
-  if (!calls) {
-    calls = new Map();
-    placedCalls.set(owner, calls);
+  async remember(call: PlacedCall): Promise<void> {
+    this.keep(call);
   }
-  const expired = Date.now() - REMEMBER_MS;
-  for (const [id, call] of calls) {
-    if (call.started_at >= expired && calls.size <= MAX_REMEMBERED) break;
-    calls.delete(id);
+
+  async recall(callId: string): Promise<PlacedCall | undefined> {
+    return this.get(callId);
+  }
+
+  async sameLine(agentId: string, phoneNumber: string): Promise<PlacedCall[]> {
+    return this.#live().flatMap((c) =>
+      c.agent_id === agentId && c.phone_number === phoneNumber ? [{ ...c }] : [],
+    );
+  }
+
+  /** `remember`, at once. An update keeps the call's place (its start did not change). */
+  keep(call: PlacedCall): void {
+    const known = this.#calls.has(call.call_id);
+    this.#calls.set(call.call_id, { ...call });
+    if (!known) this.#sweep();
+  }
+
+  /** `recall`, at once. */
+  get(callId: string): PlacedCall | undefined {
+    this.#sweep();
+    const call = this.#calls.get(callId);
+    return call && { ...call };
+  }
+
+  #live(): PlacedCall[] {
+    this.#sweep();
+    return [...this.#calls.values()];
+  }
+
+  #sweep(): void {
+    const expired = Date.now() - REMEMBER_MS;
+    for (const [id, call] of this.#calls) {
+      if (call.started_at >= expired && this.#calls.size <= MAX_REMEMBERED) break;
+      this.#calls.delete(id);
+    }
+  }
+}
+
+/**
+ * Without a shared store (stdio, one instance): placed calls per API client, so per VOISA key. They go
+ * with the client (over HTTP, a key's client unused for a few minutes).
+ */
+const perClient = new WeakMap<object, MemoryPlacedCalls>();
+
+/** The placed calls of this context's key: the shared store when there is one, else this process's. */
+export function placedCallsOf(ctx: Pick<ToolContext, 'api' | 'calls'>): PlacedCalls {
+  if (ctx.calls) return ctx.calls;
+  let calls = perClient.get(ctx.api);
+  if (!calls) {
+    calls = new MemoryPlacedCalls();
+    perClient.set(ctx.api, calls);
   }
   return calls;
 }
 
-export function rememberCall(owner: object, call: PlacedCall): void {
-  const calls = callsOf(owner);
-  calls.delete(call.call_id);
-  calls.set(call.call_id, call);
-  if (calls.size > MAX_REMEMBERED) calls.delete(calls.keys().next().value as string);
+/** Remembers a call; a store's fault is its own to report (the call is followed without it). */
+async function keep(calls: PlacedCalls, call: PlacedCall): Promise<PlacedCall> {
+  await calls.remember(call).catch(() => {});
+  return call;
 }
 
-export function recallCall(owner: object, callId: string): PlacedCall | undefined {
-  return callsOf(owner).get(callId);
+function withConversation(call: PlacedCall, conversationId: string | undefined): PlacedCall {
+  const { conversation_id: _, ...rest } = call;
+  return conversationId ? { ...rest, conversation_id: conversationId } : rest;
 }
 
 export interface WaitArgs {
@@ -128,7 +171,17 @@ export async function followCall(
   if (!args.call_id && !args.conversation_id) {
     throw new InputError('call_id', 'give the call_id make_call returned, or conversation_id');
   }
-  const placed = args.call_id ? recallCall(api, args.call_id) : undefined;
+  const calls = placedCallsOf(ctx);
+  let placed: PlacedCall | undefined;
+  let unreachable = false;
+  if (args.call_id) {
+    try {
+      placed = await calls.recall(args.call_id);
+    } catch {
+      // The shared store is away (it reported it): the hints or the conversation id will do.
+      unreachable = true;
+    }
+  }
   const agentId = args.agent_id ?? placed?.agent_id;
   const phone = args.phone_number ?? placed?.phone_number;
   let conversationId = args.conversation_id ?? placed?.conversation_id;
@@ -136,14 +189,16 @@ export async function followCall(
   if (!conversationId && (!agentId || !phone)) {
     throw new InputError(
       agentId ? 'phone_number' : 'call_id',
-      `call ${args.call_id} was not placed through this server (or it restarted): also give agent_id and phone_number as sent to make_call, or the conversation_id`,
+      unreachable
+        ? `call ${args.call_id} cannot be looked up now: the placed calls shared between instances (Redis) are unreachable; also give agent_id and phone_number as sent to make_call, or the conversation_id`
+        : `call ${args.call_id} was not placed through this server with this API key (or the server restarted without Redis): also give agent_id and phone_number as sent to make_call, or the conversation_id`,
     );
   }
   const waitSeconds = args.wait_seconds ?? DEFAULT_WAIT_SECONDS;
   const startedWaiting = Date.now();
   const deadline = startedWaiting + waitSeconds * 1000;
   const sought: Sought = {
-    owner: api,
+    others: [],
     callId: args.call_id,
     agentId: agentId ?? '',
     phone: phone ?? '',
@@ -174,6 +229,7 @@ export async function followCall(
         // A summary from the list is as good as the conversation itself for this poll.
         let listed = false;
         if (!conversationId) {
+          sought.others = await otherCallsTo(calls, sought);
           const found =
             (events && fromEvents(events.recent(), sought)) ?? (await fromList(ctx, sought, opts));
           if (typeof found === 'object') {
@@ -182,7 +238,7 @@ export async function followCall(
           }
           conversationId = typeof found === 'object' ? found.id : found;
           source = 'lookup';
-          if (conversationId && placed) placed.conversation_id = conversationId;
+          if (conversationId && placed) placed = await keep(calls, withConversation(placed, conversationId));
         }
         if (conversationId && !listed) conversation = await api.conversations.get(conversationId, opts);
         fault = undefined;
@@ -193,7 +249,8 @@ export async function followCall(
         // A lookup's candidate another key owns is not this call: look again. Anything the caller gave: say so.
         else if (source === 'lookup' && conversationId && err instanceof NotFoundError) {
           sought.rejected.add(conversationId);
-          if (placed?.conversation_id === conversationId) placed.conversation_id = undefined;
+          if (placed?.conversation_id === conversationId)
+            placed = await keep(calls, withConversation(placed, undefined));
           conversationId = undefined;
           conversation = undefined;
         } else throw err;
@@ -242,11 +299,12 @@ function concerns(
 
 /** What a lookup knows of the call it looks for. */
 interface Sought {
-  owner: object;
+  /** The key's other remembered calls to the same agent and number. */
+  others: PlacedCall[];
   callId?: string;
   agentId: string;
   phone: string;
-  /** When make_call sent it, if this process placed it. */
+  /** When make_call sent it, if it is remembered. */
   startedAt?: number;
   /** Conversations that started before this are not the call's. */
   since: number;
@@ -256,13 +314,13 @@ interface Sought {
 
 /**
  * The call's conversation among candidates (this agent and number, started since): the newest calls
- * have the newest conversations, so with N calls this process placed to the same agent and number
+ * have the newest conversations, so with N remembered calls of this key to the same agent and number
  * still unmatched (this one at rank k, by start), the N newest candidates are theirs in order. Clocks
  * may differ (VOISA's and ours), but the order of the calls does not. Conversations already matched
  * to another call are not candidates.
  */
 function choose(candidates: { id: string; at: number }[], call: Sought): string | undefined {
-  const others = [...callsOf(call.owner).values()].filter((c) => c.call_id !== call.callId);
+  const others = call.others;
   const taken = new Set([
     ...call.rejected,
     ...others.flatMap((c) => (c.conversation_id ? [c.conversation_id] : [])),
@@ -271,16 +329,16 @@ function choose(candidates: { id: string; at: number }[], call: Sought): string 
     .filter((c) => c.at >= call.since && !taken.has(c.id))
     .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   const start = call.startedAt ?? Number.POSITIVE_INFINITY;
-  const unmatched = others.filter(
-    (c) =>
-      !c.conversation_id &&
-      c.agent_id === call.agentId &&
-      c.phone_number === call.phone &&
-      c.started_at >= call.since,
-  );
+  const unmatched = others.filter((c) => !c.conversation_id && c.started_at >= call.since);
   const rank = unmatched.filter((c) => c.started_at < start).length;
   const calls = unmatched.length + 1;
   return open.length >= calls ? open[open.length - calls + rank]?.id : open[rank]?.id;
+}
+
+/** The key's other remembered calls to this agent and number (none when the store cannot say). */
+async function otherCallsTo(calls: PlacedCalls, call: Sought): Promise<PlacedCall[]> {
+  const line = await calls.sameLine(call.agentId, call.phone).catch(() => []);
+  return line.filter((c) => c.call_id !== call.callId);
 }
 
 /** The call's conversation from webhook events: one naming the call id, else by agent, number and time. */

@@ -4,7 +4,7 @@ import {
   DEFAULT_WAIT_SECONDS,
   followCall,
   MAX_WAIT_SECONDS,
-  rememberCall,
+  placedCallsOf,
   type WaitResult,
 } from './call-wait.js';
 import { defineTool, READ_ONLY, WithContent } from './define.js';
@@ -19,15 +19,20 @@ export const makeCall = defineTool({
   output: CallResult,
   confirm: ({ agent_id, phone_number }) =>
     `Let agent ${agent_id} place a real phone call to ${phone_number}?`,
-  async run(args, { api, req }) {
+  async run(args, ctx) {
     const started_at = Date.now();
-    const result = await api.calls.make(args, req);
-    rememberCall(api, {
-      ...args,
-      call_id: result.call_id,
-      started_at,
-      conversation_id: result.conversation_id,
-    });
+    const result = await ctx.api.calls.make(args, ctx.req);
+    // For wait_for_call from the call id alone, on any instance. The call is placed whatever happens
+    // here: a store that cannot keep it reports that itself, and the wait then needs the hints.
+    await placedCallsOf(ctx)
+      .remember({
+        call_id: result.call_id,
+        agent_id: args.agent_id,
+        phone_number: args.phone_number,
+        started_at,
+        ...(result.conversation_id ? { conversation_id: result.conversation_id } : {}),
+      })
+      .catch(() => {});
     return result;
   },
 });

@@ -59,6 +59,30 @@ export interface ToolEvents {
   subscribe(listener: (event: ReceivedEvent) => void): () => void;
 }
 
+/** What `make_call` sent, kept so `wait_for_call` can follow the call from its id alone. */
+export interface PlacedCall {
+  call_id: string;
+  agent_id: string;
+  phone_number: string;
+  /** Epoch ms just before make-call was sent. */
+  started_at: number;
+  conversation_id?: string;
+}
+
+/**
+ * The placed calls of one VOISA key (one key's call ids tell nothing to another): in this process by
+ * default, shared by every instance when they share state. A store that cannot reach what it shares
+ * says so by rejecting `recall` (and only when it does not know the call itself); `remember` and
+ * `sameLine` never reject: they report their own faults and fall back to what this process knows.
+ */
+export interface PlacedCalls {
+  /** Keeps (or updates: the conversation found for it) a call for a few hours. */
+  remember(call: PlacedCall): Promise<void>;
+  recall(callId: string): Promise<PlacedCall | undefined>;
+  /** The remembered calls of this key to this agent and number, to tell calls to one line apart. */
+  sameLine(agentId: string, phoneNumber: string): Promise<PlacedCall[]>;
+}
+
 export interface ToolContext {
   /** The VOISA client for this session (its key). */
   api: VoisaClient;
@@ -70,6 +94,8 @@ export interface ToolContext {
   progress: (done: number, total?: number, message?: string) => void;
   /** Webhook events, when this server receives them. */
   events?: ToolEvents;
+  /** This key's placed calls when instances share them; else each process keeps its own per client. */
+  calls?: PlacedCalls;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodType = z.ZodType> {

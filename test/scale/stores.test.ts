@@ -2,7 +2,8 @@
  * The shared state of src/scale against a real redis-server, with two links standing for two
  * instances: events reach every instance exactly once, the ledger and the verdicts are shared, two
  * instances spend one key's budget together, a stream stored by one is replayed by the other (and
- * never into another session), and Redis going away degrades to local fallbacks without a throw.
+ * never into another session), one key's placed calls are shared (and no other key's), and Redis going
+ * away degrades to local fallbacks without a throw.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +112,30 @@ describe.skipIf(skip)('shared state in Redis', () => {
     expect(stolen).toEqual([]);
   });
 
+  it("shares one key's placed calls (by call id and by line), and none with another key", async () => {
+    const started_at = Date.now();
+    const call = { call_id: 'call_s1', agent_id: 'agt_1', phone_number: '+4911', started_at };
+    await a.placedCallsFor!('vsa_key_calls').remember(call);
+    await a.placedCallsFor!('vsa_key_calls').remember({
+      ...call,
+      call_id: 'call_s2',
+      started_at: started_at + 1,
+    });
+    const onB = b.placedCallsFor!('vsa_key_calls');
+    expect(await onB.recall('call_s1')).toEqual(call);
+    await onB.remember({ ...call, conversation_id: 'conv_s1' });
+    expect(await a.placedCallsFor!('vsa_key_calls').recall('call_s1')).toMatchObject({
+      conversation_id: 'conv_s1',
+    });
+    expect((await onB.sameLine('agt_1', '+4911')).map((c) => c.call_id).sort()).toEqual([
+      'call_s1',
+      'call_s2',
+    ]);
+    expect(await onB.sameLine('agt_1', '+4912')).toEqual([]);
+    expect(await b.placedCallsFor!('vsa_key_other').recall('call_s1')).toBeUndefined();
+    expect(await b.placedCallsFor!('vsa_key_other').sameLine('agt_1', '+4911')).toEqual([]);
+  });
+
   it('keeps working on local fallbacks while Redis is away, reports degraded, and recovers', async () => {
     redis.kill();
     await waitFor(() => a.health().status === 'degraded', 5000, 'degraded');
@@ -123,6 +148,12 @@ describe.skipIf(skip)('shared state in Redis', () => {
     expect(await a.ledger!.firstSeen('evt_down', 60_000)).toBe('unavailable');
     expect(await a.verdicts!.get('hash1')).toBeUndefined();
     expect((await a.budgetFor!('vsa_key_down', 60).take(undefined, () => {}, 0)).waited).toBe(true);
+    // Placed calls: kept by the instance that placed them; another cannot tell, and says so.
+    const down = { call_id: 'call_down', agent_id: 'agt_1', phone_number: '+4911', started_at: Date.now() };
+    await a.placedCallsFor!('vsa_key_down').remember(down);
+    expect(await a.placedCallsFor!('vsa_key_down').recall('call_down')).toEqual(down);
+    await expect(b.placedCallsFor!('vsa_key_down').recall('call_down')).rejects.toThrow(/unreachable/);
+    expect(await b.placedCallsFor!('vsa_key_down').sameLine('agt_1', '+4911')).toEqual([]);
     await redis.restart();
     await waitFor(() => a.health().status === 'ok', 10_000, 'recovery');
     expect(await a.ledger!.firstSeen('evt_after', 60_000)).toBe('new');
