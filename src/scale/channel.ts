@@ -53,7 +53,7 @@ export class RedisChannel<T> {
       }
       this.deliver(envelope.value, envelope.from);
     });
-    link.subscriber.subscribe(this.#name).catch((err) => link.failed(`subscribe ${name}`, err));
+    link.listen(this.#name);
   }
 
   /** The instance id this channel puts on what it publishes. */

@@ -24,6 +24,18 @@ import type { RedisLink } from './redis.js';
 /** Keys whose placed calls this instance also keeps locally (least recently used dropped past it). */
 const LOCAL_KEYS = 1000;
 
+/**
+ * KEYS: the call's record, its line. ARGV: sealed call, its TTL (s), start (ms), the call's hash, the
+ * oldest start kept (ms), calls kept per line, the line's TTL (s).
+ */
+const REMEMBER = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[6]) + 1))
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+return 1`;
+
 export class PlacedCallsUnavailableError extends Error {
   override readonly name = 'PlacedCallsUnavailableError';
 }
@@ -89,16 +101,20 @@ class RedisPlacedCalls implements PlacedCalls {
     const id = this.names.id(kept.call_id);
     const line = this.names.line(kept.agent_id, kept.phone_number);
     try {
-      const results = await this.link.command
-        .multi()
-        .set(this.#record(id), this.box.seal(JSON.stringify(kept)), 'EX', ttl)
-        .zadd(line, kept.started_at, id)
-        .zremrangebyscore(line, '-inf', `(${now - REMEMBER_MS}`)
-        .zremrangebyrank(line, 0, -(MAX_REMEMBERED + 1))
-        .expire(line, Math.ceil(REMEMBER_MS / 1000))
-        .exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
+      // One script, so one promise: an ioredis MULTI cut by a lost connection can leave a rejection unhandled.
+      await this.link.command.eval(
+        REMEMBER,
+        2,
+        this.#record(id),
+        line,
+        this.box.seal(JSON.stringify(kept)),
+        ttl,
+        kept.started_at,
+        id,
+        now - REMEMBER_MS,
+        MAX_REMEMBERED,
+        Math.ceil(REMEMBER_MS / 1000),
+      );
     } catch (err) {
       this.link.failed('placed calls', err);
     }

@@ -29,6 +29,8 @@ export interface RedisLink {
   onStatus(fn: (status: LinkStatus) => void): () => void;
   /** Reports that Redis failed a command (a fallback was used); logged once per outage. */
   failed(what: string, err: unknown): void;
+  /** Subscribes the subscriber connection to `channel`, again after every reconnection. */
+  listen(channel: string): void;
   close(): Promise<void>;
 }
 
@@ -72,7 +74,14 @@ export async function connectRedis(url: string, opts: RedisLinkOptions = {}): Pr
     retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
   };
   const command = new Redis(url, options);
-  const subscriber = new Redis(url, { ...options, enableOfflineQueue: true, commandTimeout: undefined });
+  // Resubscribed by `listen` below, not by ioredis: its own resubscription leaves the SUBSCRIBE's
+  // rejection unhandled when the link is closed while it is in flight.
+  const subscriber = new Redis(url, {
+    ...options,
+    enableOfflineQueue: true,
+    commandTimeout: undefined,
+    autoResubscribe: false,
+  });
   let lastError = '';
   const remember = (err: Error) => {
     lastError = (err as NodeJS.ErrnoException).code ?? err.message;
@@ -138,6 +147,16 @@ export async function connectRedis(url: string, opts: RedisLinkOptions = {}): Pr
   command.on('end', () => down('connection closed'));
   command.on('ready', up);
 
+  const channels = new Set<string>();
+  const subscribe = (channel: string) =>
+    subscriber.subscribe(channel).catch((err) => {
+      if (!closing) down(`subscribe ${channel}: ${(err as Error).message}`);
+    });
+  // Every (re)connection starts with no subscriptions; `listen` comes after the first one.
+  subscriber.on('ready', () => {
+    for (const channel of channels) void subscribe(channel);
+  });
+
   return {
     command,
     subscriber,
@@ -151,6 +170,11 @@ export async function connectRedis(url: string, opts: RedisLinkOptions = {}): Pr
       };
     },
     failed: (what, err) => down(`${what}: ${(err as Error)?.message ?? err}`),
+    listen(channel) {
+      if (channels.has(channel)) return;
+      channels.add(channel);
+      void subscribe(channel);
+    },
     async close() {
       closing = true;
       if (probe) clearInterval(probe);

@@ -134,6 +134,23 @@ describe.skipIf(!requireRedis())('the Redis link, two instances on one server', 
     stop();
   });
 
+  it('closes cleanly while the subscriber is resubscribing after Redis came back', async () => {
+    // The moment most likely to leave a SUBSCRIBE in flight: the subscriber's first 'ready' after a
+    // restart. A rejection left unhandled there fails the run (vitest reports unhandled errors).
+    const link = await connectRedis(redis.url, { keyPrefix: prefix });
+    new RedisChannel<string>(link, 'closing').subscribe(() => {});
+    redis.kill();
+    await waitFor(() => link.subscriber.status !== 'ready', 5000, 'subscriber down');
+    const closed = new Promise<void>((resolve) =>
+      link.subscriber.once('ready', () => void link.close().then(resolve)),
+    );
+    await redis.restart();
+    await closed;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(link.subscriber.status).toBe('end');
+    await waitFor(() => a.status() === 'ok' && b.status() === 'ok', 10_000, 'the others recover');
+  });
+
   it("keeps a key's budget until the last reservation is spent, not a fixed two minutes", async () => {
     // One a minute: a bucket of 1, then three waiters reserve the next three minutes.
     const key = `${prefix}budget:slow`;
