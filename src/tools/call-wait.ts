@@ -17,6 +17,8 @@
  * until it ends or the wait is over. Cancellation stops it at once; an upstream fault mid-wait is
  * reported with what is known, never thrown; a wrong id is an error naming the field.
  */
+
+import { audioUri, transcriptUri } from '../resources/uris.js';
 import {
   ApiAbortError,
   ApiError,
@@ -29,6 +31,7 @@ import {
   type RequestOptions,
   VoisaError,
 } from '../voisa/index.js';
+import { sleep } from '../voisa/retry.js';
 import type { ExtraContent, PlacedCall, PlacedCalls, ReceivedEvent, ToolContext } from './define.js';
 import { InputError } from './input.js';
 
@@ -407,10 +410,8 @@ function stateText(callId: string | undefined, c: Conversation | undefined, faul
   return fault ? `${state} (VOISA answered ${faultText(fault)}; still waiting)` : state;
 }
 
-const enc = encodeURIComponent;
-
 function outcome(c: Conversation): { result: WaitResult; links: ExtraContent[] } {
-  const base = `voisa://conversations/${enc(c.id)}`;
+  const transcript = transcriptUri(c.id);
   const result: WaitResult = {
     conversation_id: c.id,
     ended: true,
@@ -419,11 +420,11 @@ function outcome(c: Conversation): { result: WaitResult; links: ExtraContent[] }
     ...(c.duration !== undefined ? { duration: c.duration } : {}),
     ...(c.sentiment ? { sentiment: c.sentiment } : {}),
     ...(c.summary ? { summary: c.summary } : {}),
-    next: `The call is over: read its transcript (${base}/transcript, or get_conversation).`,
+    next: `The call is over: read its transcript (${transcript}, or get_conversation).`,
   };
   const links: ExtraContent[] = [
-    { type: 'resource_link', uri: `${base}/transcript`, name: `${c.id} transcript`, mimeType: 'text/plain' },
-    { type: 'resource_link', uri: `${base}/audio`, name: `${c.id}.mp3`, mimeType: 'audio/mpeg' },
+    { type: 'resource_link', uri: transcript, name: `${c.id} transcript`, mimeType: 'text/plain' },
+    { type: 'resource_link', uri: audioUri(c.id), name: `${c.id}.mp3`, mimeType: 'audio/mpeg' },
   ];
   return { result, links };
 }
@@ -465,23 +466,19 @@ function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
 }
 
 /** Sleeps `ms`; ends early when woken (a webhook about the call); rejects at once when `signal` aborts. */
-function pause(
+async function pause(
   ms: number,
   signal: AbortSignal | undefined,
   setWake: (wake: (() => void) | undefined) => void,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: unknown) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', aborted);
-      setWake(undefined);
-      if (err) reject(err);
-      else resolve();
-    };
-    const aborted = () => done(new ApiAbortError());
-    const timer = setTimeout(() => done(), ms);
-    if (signal?.aborted) return aborted();
-    signal?.addEventListener('abort', aborted, { once: true });
-    setWake(() => done());
-  });
+  const woken = new AbortController();
+  setWake(() => woken.abort());
+  try {
+    await sleep(ms, anySignal(signal, woken.signal));
+  } catch (err) {
+    // Woken is not an error; the caller's abort is.
+    if (signal?.aborted || !woken.signal.aborted) throw err;
+  } finally {
+    setWake(undefined);
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { audioUri } from '../resources/uris.js';
 import {
   ConversationDetails,
   ConversationId,
@@ -60,7 +61,7 @@ export const getConversationAudio = defineTool({
   },
   output: AudioResult,
   async run({ conversation_id, save_to }, { api, req, files }) {
-    const resource_uri = `voisa://conversations/${encodeURIComponent(conversation_id)}/audio`;
+    const resource_uri = audioUri(conversation_id);
     const link: ExtraContent = {
       type: 'resource_link',
       uri: resource_uri,

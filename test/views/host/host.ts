@@ -139,16 +139,7 @@ async function connectModern(mcpUrl: string): Promise<{ face: AnyClient; bridgeC
   await client.connect(new ModernHttp(new URL(mcpUrl)));
   return {
     bridgeClient: client,
-    face: {
-      protocolVersion: () => client.getNegotiatedProtocolVersion?.(),
-      listTools: async () => (await client.listTools()).tools as ToolInfo[],
-      callTool: (params) => client.callTool(params),
-      readResource: (params) => client.readResource(params),
-      listResources: (params) => client.listResources(params),
-      listResourceTemplates: (params) => client.listResourceTemplates(params),
-      capabilities: () => client.getServerCapabilities(),
-      close: () => client.close(),
-    },
+    face: faceOf(client, () => client.getNegotiatedProtocolVersion?.()),
   };
 }
 
@@ -162,8 +153,24 @@ async function connectLegacy(mcpUrl: string): Promise<AnyClient> {
     setVersion(version);
   };
   await client.connect(transport);
+  return faceOf(client, () => negotiated);
+}
+
+/** The methods the host uses, which both SDKs' clients have under the same names. */
+interface SdkClient {
+  listTools(): Promise<{ tools: unknown[] }>;
+  callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<any>;
+  readResource(params: { uri: string }): Promise<any>;
+  listResources(params?: any): Promise<any>;
+  listResourceTemplates(params?: any): Promise<any>;
+  getServerCapabilities(): { tools?: object; resources?: object } | undefined;
+  close(): Promise<void>;
+}
+
+/** One face for either SDK's client; only how the negotiated version is learnt differs. */
+function faceOf(client: SdkClient, protocolVersion: () => string | undefined): AnyClient {
   return {
-    protocolVersion: () => negotiated,
+    protocolVersion,
     listTools: async () => (await client.listTools()).tools as ToolInfo[],
     callTool: (params) => client.callTool(params),
     readResource: (params) => client.readResource(params),
