@@ -133,7 +133,17 @@ export interface HttpApp {
 export const DEFAULT_BODY_LIMIT = MAX_MESSAGE_BYTES;
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-export type HttpEnv = { Bindings: HttpBindings; Variables: { notInFlight?: () => void } };
+export type HttpEnv = {
+  Bindings: HttpBindings;
+  Variables: {
+    notInFlight?: () => void;
+    /**
+     * The client's address, as every per-address limit must see it (the peer, or the client named by
+     * X-Forwarded-For through trusted proxies: --trust-proxy). Set by the `*` middleware.
+     */
+    clientAddress: string;
+  };
+};
 type Ctx = Context<HttpEnv>;
 
 /** The address of the peer whose request is running (set by the `*` middleware; read by checkKey). */
@@ -241,7 +251,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     if (closing) return rpcError(503, SERVER_ERROR, 'Server is shutting down', { connection: 'close' });
     const problem = guards.checkHost(c.req.header('host'));
     if (problem) return rpcError(403, SERVER_ERROR, problem);
-    await peer.run(c.env?.incoming?.socket?.remoteAddress ?? 'unknown', next);
+    const address = c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+    c.set('clientAddress', address);
+    await peer.run(address, next);
   });
 
   // Origin check and CORS for the MCP endpoints: only allowed origins, which get CORS headers.

@@ -397,7 +397,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
 
       const email = fields.get('email')?.trim().toLowerCase() ?? '';
       const pasted = fields.get('api_key')?.trim();
-      const address = addressBucket(c.env.incoming.socket.remoteAddress ?? 'unknown');
+      const address = addressBucket(c.get('clientAddress') ?? 'unknown');
       const byAddress = limitName('addr', address);
       const byAccount = pasted ? undefined : email ? limitName('acct', email) : undefined;
       const [addressFailures, accountFailures] = await Promise.all([
@@ -476,7 +476,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
 
     // Dynamic registration is open (RFC 7591): bounded per address, so it cannot fill the store.
     app.post('/oauth/register', async (c) => {
-      const address = addressBucket(c.env.incoming.socket.remoteAddress ?? 'unknown');
+      const address = addressBucket(c.get('clientAddress') ?? 'unknown');
       const { count, resetSec } = await kv.count(limitName('reg', address), 3600);
       if (count > MAX_REGISTRATIONS_PER_HOUR)
         return new Response(

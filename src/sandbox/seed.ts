@@ -15,6 +15,15 @@ export const DEMO_KEY = 'vsa_test_sbx7Kq2mN9pL4rT8vW3xY6zA1bC5dE0f';
 /** read only */
 export const READ_ONLY_KEY = 'vsa_test_sbxR3ad0nly8Hj2Kl5Mn7Pq9Rs4Tu6Vw';
 
+/**
+ * A second demo account (issue 19: every tenant test runs with two accounts): its own key, agents,
+ * knowledge base, conversations, voices and webhooks; no id overlaps the first account's.
+ */
+export const SECOND_ACCOUNT = { email: 'ops@second.example', password: 'voisa-sandbox-second' } as const;
+export const SECOND_ACCOUNT_ID = 'acc_second02';
+/** read + write + delete, on the second account */
+export const SECOND_KEY = 'vsa_test_sbx2Nd4cc0untQw8Er5Ty1Ui3Op7As9D';
+
 /** Ids of the seeded agents (stable across runs, handy in tests). */
 export const SEED_AGENTS = {
   restaurant: 'agt_bella0001',
