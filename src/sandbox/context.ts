@@ -2,12 +2,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalid } from './errors.js';
 import type { ParsedBody } from './http.js';
-import type { Store } from './store.js';
+import type { Accounts, Store } from './store.js';
 import type { ApiKeyRecord, Permission } from './types.js';
 import type { WebhookDispatcher } from './webhooks.js';
 
 export interface SandboxEnv {
-  store: Store;
+  /** Every account's records and keys; a route reads only `RouteContext.store`. */
+  accounts: Accounts;
   webhooks: WebhookDispatcher;
   trainingMs: number;
   callMs: number;
@@ -26,6 +27,8 @@ export interface RouteContext {
   query: Record<string, string>;
   body: ParsedBody;
   key: ApiKeyRecord | undefined;
+  /** The calling key's account: the only records a route may read or change (empty without a key). */
+  store: Store;
   env: SandboxEnv;
 }
 

@@ -1,8 +1,12 @@
-/** `/__sandbox/*`: request log, fault injection and reset over HTTP (no auth; loopback only). */
+/**
+ * `/__sandbox/*`: request log, fault injection (optionally for one account or key), key
+ * revocation and reset over HTTP (no auth; loopback only).
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
 import { ApiFailure } from './errors.js';
 import type { FaultRegistry } from './faults.js';
-import { FaultSpecSchema } from './faults.js';
+import { FaultSpecSchema, shown } from './faults.js';
 import { JSON_LIMIT, readRaw, sendOk } from './http.js';
 import type { RequestLogEntry } from './types.js';
 import { validate } from './validate.js';
@@ -12,6 +16,19 @@ export interface ControlDeps {
   requests(): RequestLogEntry[];
   clearRequests(): void;
   reset(): void;
+  /** False when no such key exists. */
+  revokeKey(key: string): boolean;
+}
+
+const RevokeSchema = z.object({ key: z.string().min(1) });
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const raw = await readRaw(req, JSON_LIMIT);
+  try {
+    return JSON.parse(raw.toString('utf8') || '{}');
+  } catch {
+    throw new ApiFailure(400, 'INVALID_REQUEST', 'Request body is not valid JSON', 'body');
+  }
 }
 
 export async function handleControl(
@@ -31,16 +48,14 @@ export async function handleControl(
     case 'GET /__sandbox/faults':
       return sendOk(res, 200, { faults: deps.faults.list() });
     case 'POST /__sandbox/faults': {
-      const raw = await readRaw(req, JSON_LIMIT);
-      let value: unknown;
-      try {
-        value = JSON.parse(raw.toString('utf8') || '{}');
-      } catch {
-        throw new ApiFailure(400, 'INVALID_REQUEST', 'Request body is not valid JSON', 'body');
-      }
-      const spec = validate(FaultSpecSchema, value);
+      const spec = validate(FaultSpecSchema, await readJson(req));
       deps.faults.add(spec);
-      return sendOk(res, 201, { fault: spec }, 'Fault armed');
+      return sendOk(res, 201, { fault: shown(spec) }, 'Fault armed');
+    }
+    case 'POST /__sandbox/keys/revoke': {
+      const { key } = validate(RevokeSchema, await readJson(req));
+      if (!deps.revokeKey(key)) throw new ApiFailure(404, 'RESOURCE_NOT_FOUND', 'No such API key', 'key');
+      return sendOk(res, 200, undefined, 'API key revoked; POST /__sandbox/reset restores it');
     }
     case 'DELETE /__sandbox/faults':
       deps.faults.clear();

@@ -1,4 +1,4 @@
-/** ~30 seeded conversations over the last 60 days, generated deterministically from the scenarios. */
+/** Seeded conversations over the last 60 days, generated deterministically from the scenarios. */
 import { clock, prng } from './ids.js';
 import { FAILED_SCENARIO, type Scenario, scenariosFor } from './scripts.js';
 import type { ConversationRecord, TranscriptTurn } from './types.js';
@@ -34,30 +34,43 @@ export function buildTranscript(
   return { transcript, duration: t + 5 + Math.floor(rand() * 40) };
 }
 
-export function seedConversations(now: number): ConversationRecord[] {
-  const rand = prng(20250115);
-  const agents = Object.keys(FIRST_MESSAGES);
+/** One seeded call: whose agent, and how long ago it started (drawing from `rand` exactly once). */
+export interface SeedCallPlan {
+  agentId: string;
+  industry: string;
+  firstMessage: string;
+  daysAgo(rand: () => number): number;
+}
+
+/**
+ * `count` conversations `${idPrefix}0001`…, deterministic for a PRNG `seed`; `plan(i)` picks the
+ * agent of call i, `phone(rand)` the caller's number.
+ */
+export function generateConversations(
+  now: number,
+  o: {
+    seed: number;
+    count: number;
+    idPrefix: string;
+    plan(i: number): SeedCallPlan;
+    phone(rand: () => number): string;
+  },
+): ConversationRecord[] {
+  const rand = prng(o.seed);
   const out: ConversationRecord[] = [];
-  for (let i = 0; i < 30; i++) {
-    // Mostly the four active agents; the inactive hotel agent only has old calls.
-    const agentId = i % 10 === 9 ? 'agt_hotel0005' : (agents[i % 4] as string);
-    const scenarios = scenariosFor(INDUSTRY[agentId]);
+  for (let i = 0; i < o.count; i++) {
+    const p = o.plan(i);
+    const scenarios = scenariosFor(p.industry);
     const failed = rand() < 0.12;
     const scenario: Scenario = failed
       ? FAILED_SCENARIO
       : (scenarios[Math.floor(rand() * scenarios.length)] as Scenario);
-    const daysAgo = agentId === 'agt_hotel0005' ? 35 + rand() * 24 : (i / 30) * 58 + rand() * 1.5;
-    const started = now - Math.round(daysAgo * 86_400_000) - 3_600_000;
-    const { transcript, duration } = buildTranscript(
-      FIRST_MESSAGES[agentId] ?? 'Hello!',
-      scenario.lines,
-      rand,
-    );
-    const id = `conv_seed${String(i + 1).padStart(4, '0')}`;
+    const started = now - Math.round(p.daysAgo(rand) * 86_400_000) - 3_600_000;
+    const { transcript, duration } = buildTranscript(p.firstMessage, scenario.lines, rand);
     out.push({
-      id,
-      agent_id: agentId,
-      phone_number: `+49${1510000000 + Math.floor(rand() * 89999999)}`,
+      id: `${o.idPrefix}${String(i + 1).padStart(4, '0')}`,
+      agent_id: p.agentId,
+      phone_number: o.phone(rand),
       duration,
       status: scenario.failed ? 'failed' : 'success',
       started_at: iso(started),
@@ -70,6 +83,27 @@ export function seedConversations(now: number): ConversationRecord[] {
     });
   }
   return out;
+}
+
+/** The demo account's 30 conversations (`conv_seed0001`…). */
+export function seedConversations(now: number): ConversationRecord[] {
+  const agents = Object.keys(FIRST_MESSAGES);
+  return generateConversations(now, {
+    seed: 20250115,
+    count: 30,
+    idPrefix: 'conv_seed',
+    plan(i) {
+      // Mostly the four active agents; the inactive hotel agent only has old calls.
+      const agentId = i % 10 === 9 ? 'agt_hotel0005' : (agents[i % 4] as string);
+      return {
+        agentId,
+        industry: INDUSTRY[agentId] ?? 'generic',
+        firstMessage: FIRST_MESSAGES[agentId] ?? 'Hello!',
+        daysAgo: (rand) => (agentId === 'agt_hotel0005' ? 35 + rand() * 24 : (i / 30) * 58 + rand() * 1.5),
+      };
+    },
+    phone: (rand) => `+49${1510000000 + Math.floor(rand() * 89999999)}`,
+  });
 }
 
 function iso(ms: number): string {

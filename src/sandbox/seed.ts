@@ -1,11 +1,12 @@
 /**
- * Demo data of the sandbox: the demo account and keys, agents of four
- * industries with full configs, knowledge-base items with real text, voices,
- * MCP servers with tools, and conversations spread over the last 60 days.
+ * Demo data of the sandbox: two accounts with their keys; the demo account's agents of four
+ * industries with full configs, knowledge-base items with real text, voices, MCP servers with
+ * tools, and conversations spread over the last 60 days; the second account's own agents,
+ * knowledge base, MCP servers and conversations. No id is shared between the accounts.
  */
-import { seedConversations } from './seed-conversations.js';
-import type { Store } from './store.js';
-import type { AgentRecord, KbRecord, McpServerRecord, VoiceRecord } from './types.js';
+import { generateConversations, seedConversations } from './seed-conversations.js';
+import type { Accounts, Store } from './store.js';
+import type { AgentRecord, KbRecord, McpServerRecord, McpToolRecord, VoiceRecord } from './types.js';
 
 /** The demo account accepted by `POST /api/get-api-key`. */
 export const DEMO_ACCOUNT = { email: 'demo@voisa.example', password: 'voisa-sandbox-demo' } as const;
@@ -31,6 +32,13 @@ export const SEED_AGENTS = {
   realEstate: 'agt_homes0003',
   retail: 'agt_shop00004',
   hotel: 'agt_hotel0005',
+} as const;
+
+/** Ids of the second account's seeded agents (none shared with the demo account). */
+export const SECOND_SEED_AGENTS = {
+  restaurant: 'agt_harbor201',
+  healthcare: 'agt_physio202',
+  automotive: 'agt_motor0203',
 } as const;
 
 const DAY = 86_400_000;
@@ -275,54 +283,65 @@ function seedKb(now: number): KbRecord[] {
   ];
 }
 
+/** The tools the seeded MCP servers offer. */
+const TOOLS: Record<string, McpToolRecord> = {
+  checkAvailability: {
+    name: 'checkAvailability',
+    description: 'Checks free calendar slots',
+    parameters: { date: 'string', time: 'string', party_size: 'integer' },
+  },
+  bookAppointment: {
+    name: 'bookAppointment',
+    description: 'Books calendar appointments',
+    parameters: { date: 'string', time: 'string', duration: 'integer', name: 'string' },
+  },
+  cancelAppointment: {
+    name: 'cancelAppointment',
+    description: 'Cancels an appointment by id',
+    parameters: { appointment_id: 'string' },
+  },
+  createLead: {
+    name: 'createLead',
+    description: 'Creates a lead in the CRM',
+    parameters: { name: 'string', phone: 'string', budget: 'number' },
+  },
+  lookupOrder: {
+    name: 'lookupOrder',
+    description: 'Finds an order by number or phone',
+    parameters: { order_number: 'string', phone: 'string' },
+  },
+  sendSms: {
+    name: 'sendSms',
+    description: 'Sends an SMS confirmation',
+    parameters: { to: 'string', text: 'string' },
+  },
+};
+
+function mcpServer(id: string, name: string, url: string, tools: string[]): McpServerRecord {
+  return {
+    id,
+    name,
+    url,
+    status: 'connected',
+    tools: tools.map((t) => {
+      const tool = TOOLS[t] as McpToolRecord;
+      return { ...tool, parameters: { ...tool.parameters } };
+    }),
+  };
+}
+
 function seedMcpServers(): McpServerRecord[] {
   return [
-    {
-      id: 'mcp_calendar01',
-      name: 'Calendar Server',
-      url: 'https://mcp.calendar.example',
-      status: 'connected',
-      tools: [
-        {
-          name: 'checkAvailability',
-          description: 'Checks free calendar slots',
-          parameters: { date: 'string', time: 'string', party_size: 'integer' },
-        },
-        {
-          name: 'bookAppointment',
-          description: 'Books calendar appointments',
-          parameters: { date: 'string', time: 'string', duration: 'integer', name: 'string' },
-        },
-        {
-          name: 'cancelAppointment',
-          description: 'Cancels an appointment by id',
-          parameters: { appointment_id: 'string' },
-        },
-      ],
-    },
-    {
-      id: 'mcp_crm000002',
-      name: 'CRM & Messaging Server',
-      url: 'https://mcp.crm.example',
-      status: 'connected',
-      tools: [
-        {
-          name: 'createLead',
-          description: 'Creates a lead in the CRM',
-          parameters: { name: 'string', phone: 'string', budget: 'number' },
-        },
-        {
-          name: 'lookupOrder',
-          description: 'Finds an order by number or phone',
-          parameters: { order_number: 'string', phone: 'string' },
-        },
-        {
-          name: 'sendSms',
-          description: 'Sends an SMS confirmation',
-          parameters: { to: 'string', text: 'string' },
-        },
-      ],
-    },
+    mcpServer('mcp_calendar01', 'Calendar Server', 'https://mcp.calendar.example', [
+      'checkAvailability',
+      'bookAppointment',
+      'cancelAppointment',
+    ]),
+    mcpServer('mcp_crm000002', 'CRM & Messaging Server', 'https://mcp.crm.example', [
+      'createLead',
+      'lookupOrder',
+      'sendSms',
+    ]),
   ];
 }
 
@@ -345,8 +364,128 @@ function seedVoices(): VoiceRecord[] {
   ];
 }
 
-/** Fills the store with the demo data, relative to `now`. */
-export function seedStore(store: Store, now = Date.now()): void {
+function seedSecondAgents(now: number): AgentRecord[] {
+  const A = SECOND_SEED_AGENTS;
+  return [
+    agent(now, {
+      id: A.restaurant,
+      name: 'Harbor Bistro Bookings',
+      description: 'Takes reservations for a seafood bistro at the harbour',
+      status: 'active',
+      industry: 'restaurant',
+      daysOld: 75,
+      voice: 'voice_en_m_james',
+      first: 'Good evening, Harbor Bistro, how may I help you?',
+      prompt:
+        'You take table reservations for Harbor Bistro, a seafood restaurant at the Hamburg harbour. Ask for name, date, time and party size; answer questions about the menu and opening hours.',
+      model: 'gpt-4o-mini',
+      temperature: 0.4,
+      tools: ['checkAvailability', 'bookAppointment'],
+    }),
+    agent(now, {
+      id: A.healthcare,
+      name: 'Nordlicht Physio Front Desk',
+      description: 'Books physiotherapy sessions and answers questions about prescriptions',
+      status: 'active',
+      industry: 'healthcare',
+      daysOld: 160,
+      voice: 'voice_de_f_anna',
+      first: 'Nordlicht Physiotherapie, guten Tag! How can I help?',
+      prompt:
+        'You are the front desk of Nordlicht Physiotherapie. Book sessions, explain which prescriptions are accepted and the cancellation policy. Never give medical advice.',
+      model: 'claude-3-5-sonnet',
+      temperature: 0.3,
+      tools: ['checkAvailability', 'bookAppointment', 'sendSms'],
+    }),
+    agent(now, {
+      id: A.automotive,
+      name: 'Motorwerk Service Line (paused)',
+      description: 'Service appointments for a car workshop; paused during the move',
+      status: 'inactive',
+      industry: 'automotive',
+      daysOld: 240,
+      voice: 'voice_de_m_lukas',
+      first: 'Motorwerk Werkstatt, was kann ich für Sie tun?',
+      prompt: 'You book service appointments for the Motorwerk car workshop.',
+      model: 'gpt-4o',
+      temperature: 0.5,
+      tools: [],
+    }),
+  ];
+}
+
+function seedSecondKb(now: number): KbRecord[] {
+  const A = SECOND_SEED_AGENTS;
+  return [
+    kb(
+      now,
+      'kb_harbor201',
+      A.restaurant,
+      'text',
+      'Opening Hours',
+      'general',
+      70,
+      'Harbor Bistro is open Wednesday to Monday from 5 pm to 11 pm and closed on Tuesdays. On Sundays we also serve brunch from 10 am to 2 pm.',
+    ),
+    kb(
+      now,
+      'kb_harbor202',
+      A.restaurant,
+      'document',
+      'Seafood-Menu.pdf',
+      'menu',
+      65,
+      'Our fish of the day costs 24 euros and the lobster platter for two 89 euros. Fish and chips cost 16 euros. Every dish can be made gluten-free on request.',
+      { size: 31744, mime_type: 'application/pdf' },
+    ),
+    kb(
+      now,
+      'kb_physio203',
+      A.healthcare,
+      'text',
+      'Session Hours',
+      'general',
+      150,
+      'Sessions take place Monday to Friday from 7 am to 8 pm and on Saturday from 9 am to 1 pm. A session lasts 25 minutes; manual lymph drainage lasts 45 minutes.',
+    ),
+    kb(
+      now,
+      'kb_physio204',
+      A.healthcare,
+      'url',
+      'https://nordlicht-physio.example/policies',
+      'policies',
+      140,
+      'Sessions cancelled less than 24 hours in advance are charged at 30 euros. We accept prescriptions from all statutory and private insurers; a prescription is valid for 28 days.',
+      { url: 'https://nordlicht-physio.example/policies', refresh_interval: 86400 },
+    ),
+  ];
+}
+
+function seedSecondConversations(now: number) {
+  const agents = seedSecondAgents(now);
+  const [bistro, physio, motor] = agents as [AgentRecord, AgentRecord, AgentRecord];
+  const first = (a: AgentRecord) => (a.config.conversation as { first_message: string }).first_message;
+  return generateConversations(now, {
+    seed: 20250212,
+    count: 14,
+    idPrefix: 'conv_sec2',
+    plan(i) {
+      // The two active agents alternate; the paused workshop line only has old calls.
+      const a = i % 7 === 6 ? motor : i % 2 === 0 ? bistro : physio;
+      return {
+        agentId: a.id,
+        industry: a.industry ?? 'generic',
+        firstMessage: first(a),
+        daysAgo: (rand) => (a === motor ? 40 + rand() * 15 : (i / 14) * 50 + rand() * 1.5),
+      };
+    },
+    phone: (rand) => `+447700900${String(Math.floor(rand() * 1000)).padStart(3, '0')}`,
+  });
+}
+
+/** Fills the demo account's store with its data, relative to `now`. */
+function seedDemoAccount(store: Store, now: number): void {
   for (const a of seedAgents(now)) store.agents.set(a.id, a);
   for (const k of seedKb(now)) store.kb.set(k.id, k);
   for (const s of seedMcpServers()) store.mcpServers.set(s.id, s);
@@ -354,19 +493,48 @@ export function seedStore(store: Store, now = Date.now()): void {
   for (const c of seedConversations(now)) store.conversations.set(c.id, c);
 }
 
-/** The API keys every sandbox accepts (also without seeded data). */
-export function seedKeys(store: Store, now = Date.now()): void {
-  const expiresAt = new Date(now + 365 * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  store.keys.set(DEMO_KEY, {
-    key: DEMO_KEY,
-    accountId: DEMO_ACCOUNT_ID,
-    permissions: ['read', 'write', 'delete'],
-    expiresAt,
-  });
-  store.keys.set(READ_ONLY_KEY, {
-    key: READ_ONLY_KEY,
-    accountId: DEMO_ACCOUNT_ID,
-    permissions: ['read'],
-    expiresAt,
-  });
+function seedSecondAccount(store: Store, now: number): void {
+  for (const a of seedSecondAgents(now)) store.agents.set(a.id, a);
+  for (const k of seedSecondKb(now)) store.kb.set(k.id, k);
+  const servers = [
+    mcpServer('mcp_bookings21', 'Bookings Calendar', 'https://mcp.bookings.example', [
+      'checkAvailability',
+      'bookAppointment',
+    ]),
+    mcpServer('mcp_sms0000022', 'SMS Gateway', 'https://mcp.sms.example', ['sendSms']),
+  ];
+  for (const s of servers) store.mcpServers.set(s.id, s);
+  for (const v of seedVoices()) store.voices.set(v.id, v);
+  for (const c of seedSecondConversations(now)) store.conversations.set(c.id, c);
+}
+
+/** Fills both accounts' stores with their demo data, relative to `now`. */
+export function seedStore(accounts: Accounts, now = Date.now()): void {
+  seedDemoAccount(accounts.store(DEMO_ACCOUNT_ID), now);
+  seedSecondAccount(accounts.store(SECOND_ACCOUNT_ID), now);
+}
+
+/** When a key handed out now expires: in a year. */
+export function keyExpiry(now = Date.now()): string {
+  return new Date(now + 365 * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The two accounts and the API keys every sandbox accepts (also without seeded data). */
+export function seedKeys(accounts: Accounts, now = Date.now()): void {
+  const expiresAt = keyExpiry(now);
+  accounts.addAccount({ id: DEMO_ACCOUNT_ID, ...DEMO_ACCOUNT });
+  accounts.addAccount({ id: SECOND_ACCOUNT_ID, ...SECOND_ACCOUNT });
+  const keys = [
+    { key: DEMO_KEY, accountId: DEMO_ACCOUNT_ID },
+    { key: READ_ONLY_KEY, accountId: DEMO_ACCOUNT_ID, readOnly: true },
+    { key: SECOND_KEY, accountId: SECOND_ACCOUNT_ID },
+  ];
+  for (const k of keys) {
+    accounts.keys.set(k.key, {
+      key: k.key,
+      accountId: k.accountId,
+      permissions: k.readOnly ? ['read'] : ['read', 'write', 'delete'],
+      expiresAt,
+    });
+  }
 }

@@ -14,7 +14,8 @@ import { newId } from './ids.js';
 import type { RateLimiter } from './rate-limit.js';
 import { matchRoute } from './router.js';
 import { ROUTES } from './routes/index.js';
-import type { FaultSpec, RequestLogEntry } from './types.js';
+import { Store } from './store.js';
+import type { ApiKeyRecord, FaultSpec, RequestLogEntry } from './types.js';
 
 const MAX_LOG = 5000;
 
@@ -58,11 +59,14 @@ export class SandboxApp {
           this.log.length = 0;
         },
         reset: this.onReset,
+        revokeKey: (key) => this.env.accounts.revoke(key),
       });
     }
     const underV1 = url.pathname === '/v1' || url.pathname.startsWith('/v1/');
     const path = underV1 ? url.pathname.slice(3) || '/' : url.pathname;
     const query = Object.fromEntries(url.searchParams);
+    const bearer = bearerOf(req);
+    const known = bearer === undefined ? undefined : this.env.accounts.keys.get(bearer);
     const entry: RequestLogEntry = {
       method,
       path,
@@ -71,6 +75,7 @@ export class SandboxApp {
       status: 0,
       aborted: false,
       startedAt: new Date().toISOString(),
+      account_id: known?.accountId ?? null,
     };
     this.log.push(entry);
     if (this.log.length > MAX_LOG) this.log.shift();
@@ -90,7 +95,7 @@ export class SandboxApp {
       if (!res.writableFinished && !resetByFault) entry.aborted = true;
     });
 
-    const fault = this.faults.take(method, path);
+    const fault = this.faults.take(method, path, { key: bearer, accountId: known?.accountId });
     let body: ParsedBody = { kind: 'none' };
     let bodyError: unknown;
     try {
@@ -122,7 +127,7 @@ export class SandboxApp {
     const match = matchRoute(ROUTES, method, path);
     let key: RouteContext['key'];
     if (match?.route.permission !== null) {
-      key = this.authenticate(req);
+      key = this.authenticate(bearer, known);
       const rl = this.limiter.hit(hashKey(key.key));
       if (!rl.ok) {
         throw new ApiFailure(
@@ -145,18 +150,17 @@ export class SandboxApp {
     if (need && key && !key.permissions.includes(need)) {
       throw new ApiFailure(403, 'INSUFFICIENT_PERMISSIONS', `This API key lacks the '${need}' permission`);
     }
-    const ctx: RouteContext = { req, res, params: match.params, query, body, key, env: this.env };
+    const store = key ? this.env.accounts.store(key.accountId) : new Store('');
+    const ctx: RouteContext = { req, res, params: match.params, query, body, key, store, env: this.env };
     const result = await match.route.handler(ctx);
     if (result === 'handled') return;
     sendOk(res, result.status ?? 200, result.data, result.message);
   }
 
-  private authenticate(req: IncomingMessage) {
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new ApiFailure(401, 'INVALID_API_KEY', 'Missing API key: send Authorization: Bearer <key>');
-    const key = this.env.store.keys.get(m[1] as string);
-    if (!key) throw new ApiFailure(401, 'INVALID_API_KEY', 'API key invalid or expired');
+  private authenticate(bearer: string | undefined, key: ApiKeyRecord | undefined): ApiKeyRecord {
+    if (bearer === undefined)
+      throw new ApiFailure(401, 'INVALID_API_KEY', 'Missing API key: send Authorization: Bearer <key>');
+    if (!key || key.revoked) throw new ApiFailure(401, 'INVALID_API_KEY', 'API key invalid or expired');
     if (Date.parse(key.expiresAt) < Date.now())
       throw new ApiFailure(401, 'INVALID_API_KEY', 'API key expired');
     return key;
@@ -165,6 +169,12 @@ export class SandboxApp {
   requests(): RequestLogEntry[] {
     return this.log.map((e) => ({ ...e, query: { ...e.query } }));
   }
+}
+
+/** The key of `Authorization: Bearer <key>`, undefined when the header is missing or malformed. */
+function bearerOf(req: IncomingMessage): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
 }
 
 /** Rate-limit buckets are keyed by a hash, so no structure holds the raw key needlessly. */

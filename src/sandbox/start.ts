@@ -4,26 +4,35 @@ import type { AddressInfo } from 'node:net';
 import type { SandboxEnv } from './context.js';
 import { FaultRegistry } from './faults.js';
 import { nowIso } from './http.js';
-import { newId } from './ids.js';
 import { RateLimiter } from './rate-limit.js';
-import { DEMO_ACCOUNT, DEMO_KEY, READ_ONLY_KEY, seedKeys, seedStore } from './seed.js';
+import {
+  DEMO_ACCOUNT,
+  DEMO_ACCOUNT_ID,
+  DEMO_KEY,
+  READ_ONLY_KEY,
+  SECOND_ACCOUNT,
+  SECOND_KEY,
+  seedKeys,
+  seedStore,
+} from './seed.js';
 import { SandboxApp } from './server.js';
-import { Store } from './store.js';
+import { Accounts } from './store.js';
 import type { Sandbox, SandboxOptions } from './types.js';
 import { WebhookDispatcher } from './webhooks.js';
 
 export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const host = o.host ?? '127.0.0.1';
-  const store = new Store();
+  const accounts = new Accounts();
   const timers = new Set<NodeJS.Timeout>();
-  const webhooks = new WebhookDispatcher(store, o.externalWebhooks ?? false);
+  const webhooks = new WebhookDispatcher(o.externalWebhooks ?? false);
 
   const populate = () => {
-    store.clear();
-    seedKeys(store);
-    if (o.seed !== false) seedStore(store);
+    accounts.clear();
+    seedKeys(accounts);
+    if (o.seed !== false) seedStore(accounts);
     for (const w of o.webhooks ?? []) {
-      const id = newId('wh');
+      const store = accounts.store(w.account_id ?? DEMO_ACCOUNT_ID);
+      const id = store.newId('wh');
       store.webhooks.set(id, {
         id,
         url: w.url,
@@ -36,7 +45,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   populate();
 
   const env: SandboxEnv = {
-    store,
+    accounts,
     webhooks,
     trainingMs: o.trainingMs ?? 3000,
     callMs: o.callMs ?? 4000,
@@ -91,6 +100,11 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     demoKey: DEMO_KEY,
     readOnlyKey: READ_ONLY_KEY,
     demoAccount: { ...DEMO_ACCOUNT },
+    secondKey: SECOND_KEY,
+    secondAccount: { ...SECOND_ACCOUNT },
+    revokeKey(key) {
+      if (!accounts.revoke(key)) throw new Error('revokeKey: no such API key');
+    },
     requests: () => app.requests(),
     clearRequests: () => {
       app.log.length = 0;

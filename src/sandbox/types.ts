@@ -13,8 +13,8 @@ export interface SandboxOptions {
   rateLimitPerMin?: number;
   /** Deliver webhooks to non-loopback URLs too (default false: loopback only). */
   externalWebhooks?: boolean;
-  /** Preconfigured webhooks. */
-  webhooks?: { url: string; events: string[]; secret?: string }[];
+  /** Preconfigured webhooks, each on one account (default the demo account, `acc_demo001`). */
+  webhooks?: { url: string; events: string[]; secret?: string; account_id?: string }[];
   /** Seeded demo data, default true. */
   seed?: boolean;
   /**
@@ -34,6 +34,11 @@ export interface Sandbox {
   /** read only */
   readOnlyKey: string;
   demoAccount: { email: string; password: string };
+  /** read + write + delete on the second demo account (its own agents, calls, webhooks). */
+  secondKey: string;
+  secondAccount: { email: string; password: string };
+  /** The key answers 401 INVALID_API_KEY from now on (a rotated key) until reset. */
+  revokeKey(key: string): void;
   /** Request log (API routes only, not /__sandbox). */
   requests(): RequestLogEntry[];
   clearRequests(): void;
@@ -54,10 +59,16 @@ export interface RequestLogEntry {
   /** The client went away before the answer. */
   aborted: boolean;
   startedAt: string;
+  /** The account of the API key sent (never the key itself); null when none or unknown. */
+  account_id: string | null;
 }
 
 export interface FaultSpec {
   method?: string;
+  /** Only requests whose API key belongs to this account (e.g. `acc_demo001`). */
+  account_id?: string;
+  /** Only requests sent with this API key. */
+  key?: string;
   /** Exact path relative to /v1, or a prefix ending in '*'. */
   path?: string;
   /** Default 1. */
@@ -81,6 +92,8 @@ export interface ApiKeyRecord {
   accountId: string;
   permissions: Permission[];
   expiresAt: string;
+  /** Revoked (rotated): answers 401 INVALID_API_KEY. */
+  revoked?: boolean;
 }
 
 export interface AgentRecord {

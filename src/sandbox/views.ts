@@ -1,6 +1,7 @@
 /** How stored records are shown by the API. */
 import type { SandboxEnv } from './context.js';
 import { round2 } from './ids.js';
+import type { Store } from './store.js';
 import type { AgentRecord, ConversationRecord, KbRecord } from './types.js';
 
 export function paginate<T>(
@@ -13,10 +14,10 @@ export function paginate<T>(
   return { rows: items.slice((page - 1) * limit, page * limit), pagination: { total, page, pages, limit } };
 }
 
-export function agentStats(env: SandboxEnv, agentId: string) {
-  const convs = env.store.conversationsOf(agentId).filter((c) => c.status !== 'ongoing');
+export function agentStats(store: Store, agentId: string) {
+  const convs = store.conversationsOf(agentId).filter((c) => c.status !== 'ongoing');
   const ok = convs.filter((c) => c.status === 'success').length;
-  const total = env.store.conversationsOf(agentId).length;
+  const total = store.conversationsOf(agentId).length;
   return {
     total_calls: total,
     success_rate: convs.length ? round2(ok / convs.length) : 0,
@@ -24,8 +25,8 @@ export function agentStats(env: SandboxEnv, agentId: string) {
   };
 }
 
-export function agentSummary(env: SandboxEnv, a: AgentRecord) {
-  const { total_calls, success_rate } = agentStats(env, a.id);
+export function agentSummary(store: Store, a: AgentRecord) {
+  const { total_calls, success_rate } = agentStats(store, a.id);
   return {
     id: a.id,
     name: a.name,
@@ -37,21 +38,21 @@ export function agentSummary(env: SandboxEnv, a: AgentRecord) {
   };
 }
 
-export function agentDetails(env: SandboxEnv, a: AgentRecord) {
-  const kb = env.store.kbOf(a.id);
+export function agentDetails(store: Store, a: AgentRecord) {
+  const kb = store.kbOf(a.id);
   const last =
     kb
       .map((k) => k.created_at)
       .sort()
       .at(-1) ?? null;
-  const { stats: _summaryStats, ...summary } = agentSummary(env, a);
+  const { stats: _summaryStats, ...summary } = agentSummary(store, a);
   return {
     ...summary,
     updated_at: a.updated_at,
     config: a.config,
     knowledge_base: { items: kb.length, last_updated: last },
     tools: [...a.tools],
-    analytics: agentStats(env, a.id),
+    analytics: agentStats(store, a.id),
   };
 }
 

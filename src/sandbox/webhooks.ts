@@ -4,13 +4,15 @@
  * `x-voisa-event-id`, `x-voisa-event`. Asynchronous, three attempts (0, 200 ms, 1 s),
  * 5 s timeout each. Failures are swallowed: they never reach the API caller.
  *
+ * Each account configures its own webhooks (URL, secret, events): an account's event goes only
+ * to that account's webhooks, signed with that account's secret.
+ *
  * The sandbox delivers only to loopback URLs (localhost, 127.0.0.0/8, [::1])
  * unless started with `externalWebhooks: true`: an emulator running in a test
  * suite must never send traffic off the machine.
  */
 import { createHmac } from 'node:crypto';
 import { nowIso } from './http.js';
-import { newId } from './ids.js';
 import type { Store } from './store.js';
 import type { WebhookRecord } from './types.js';
 
@@ -26,18 +28,15 @@ export class WebhookDispatcher {
   private readonly controller = new AbortController();
   private closed = false;
 
-  constructor(
-    private readonly store: Store,
-    private readonly external = false,
-  ) {}
+  constructor(private readonly external = false) {}
 
-  /** Sends `event` to every webhook subscribed to it. Never throws. */
-  emit(event: string, data: Record<string, unknown>): void {
+  /** Sends `event`, which happened in `account`, to that account's webhooks subscribed to it. Never throws. */
+  emit(account: Store, event: string, data: Record<string, unknown>): void {
     if (this.closed) return;
-    for (const hook of this.store.webhooks.values()) {
+    for (const hook of account.webhooks.values()) {
       if (!hook.events.includes(event)) continue;
       if (!this.external && !isLoopbackUrl(hook.url)) continue;
-      const payload = { id: newId('evt', 16), event, timestamp: nowIso(), data };
+      const payload = { id: account.newId('evt', 16), event, timestamp: nowIso(), data };
       this.deliver(hook, payload, 0);
     }
   }

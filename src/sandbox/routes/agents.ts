@@ -8,14 +8,14 @@ import {
 import { jsonBody, param, type Route, type RouteContext, type SandboxEnv } from '../context.js';
 import { agentNotFound, invalid, locked } from '../errors.js';
 import { nowIso } from '../http.js';
-import { newId } from '../ids.js';
 import { answer } from '../retrieval.js';
+import type { Store } from '../store.js';
 import type { AgentRecord } from '../types.js';
 import { validate } from '../validate.js';
 import { agentDetails, agentSummary, paginate } from '../views.js';
 
 export function findAgent(ctx: RouteContext, id: string, field = 'agent_id'): AgentRecord {
-  const a = ctx.env.store.agents.get(id);
+  const a = ctx.store.agents.get(id);
   if (!a) throw agentNotFound(id, field);
   return a;
 }
@@ -52,13 +52,13 @@ function defaultConfig(name: string): Obj {
 }
 
 /** Training finishes after `trainingMs`: the agent turns active and `agent.updated` fires. */
-function scheduleTraining(env: SandboxEnv, id: string): void {
+function scheduleTraining(env: SandboxEnv, store: Store, id: string): void {
   env.schedule(() => {
-    const a = env.store.agents.get(id);
+    const a = store.agents.get(id);
     if (a?.status !== 'training') return;
     a.status = 'active';
     a.updated_at = nowIso();
-    env.webhooks.emit('agent.updated', { agent_id: id, status: 'active', changes: ['status'] });
+    env.webhooks.emit(store, 'agent.updated', { agent_id: id, status: 'active', changes: ['status'] });
   }, env.trainingMs);
 }
 
@@ -70,12 +70,12 @@ export const agentRoutes: Route[] = [
     handler(ctx) {
       const q = validate(ListAgentsQuery, ctx.query);
       const industry = q.industry?.toLowerCase();
-      const agents = [...ctx.env.store.agents.values()]
+      const agents = [...ctx.store.agents.values()]
         .filter((a) => !q.status || a.status === q.status)
         .filter((a) => !industry || a.industry?.toLowerCase() === industry)
         .sort((a, b) => b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
       const { rows, pagination } = paginate(agents, q.page, q.limit);
-      return { data: { agents: rows.map((a) => agentSummary(ctx.env, a)), pagination } };
+      return { data: { agents: rows.map((a) => agentSummary(ctx.store, a)), pagination } };
     },
   },
   {
@@ -85,12 +85,12 @@ export const agentRoutes: Route[] = [
     handler(ctx) {
       const b = validate(CreateAgentRequest, jsonBody(ctx));
       const voiceId = b.config?.voice?.voice_id;
-      if (voiceId && !ctx.env.store.voices.has(voiceId)) {
+      if (voiceId && !ctx.store.voices.has(voiceId)) {
         throw invalid(`Unknown voice ${voiceId}`, 'config.voice.voice_id');
       }
       const now = nowIso();
       const agent: AgentRecord = {
-        id: newId('agt'),
+        id: ctx.store.newId('agt'),
         name: b.name,
         description: b.description,
         status: 'training',
@@ -100,9 +100,13 @@ export const agentRoutes: Route[] = [
         config: deepMerge(defaultConfig(b.name), (b.config ?? {}) as Obj),
         tools: [],
       };
-      ctx.env.store.agents.set(agent.id, agent);
-      scheduleTraining(ctx.env, agent.id);
-      ctx.env.webhooks.emit('agent.created', { agent_id: agent.id, name: agent.name, status: agent.status });
+      ctx.store.agents.set(agent.id, agent);
+      scheduleTraining(ctx.env, ctx.store, agent.id);
+      ctx.env.webhooks.emit(ctx.store, 'agent.created', {
+        agent_id: agent.id,
+        name: agent.name,
+        status: agent.status,
+      });
       return {
         status: 201,
         data: { id: agent.id, name: agent.name, status: agent.status, created_at: agent.created_at },
@@ -115,7 +119,7 @@ export const agentRoutes: Route[] = [
     pattern: '/api/agents/:agent_id',
     permission: 'read',
     handler(ctx) {
-      return { data: agentDetails(ctx.env, findAgent(ctx, param(ctx, 'agent_id'))) };
+      return { data: agentDetails(ctx.store, findAgent(ctx, param(ctx, 'agent_id'))) };
     },
   },
   {
@@ -129,7 +133,7 @@ export const agentRoutes: Route[] = [
         throw locked(`Agent ${agent.id} is still training; retry in a few seconds`, 'agent_id');
       }
       const voiceId = b.config?.voice?.voice_id;
-      if (voiceId && !ctx.env.store.voices.has(voiceId)) {
+      if (voiceId && !ctx.store.voices.has(voiceId)) {
         throw invalid(`Unknown voice ${voiceId}`, 'config.voice.voice_id');
       }
       const changes = Object.keys(b).filter((k) => (b as Obj)[k] !== undefined);
@@ -139,8 +143,12 @@ export const agentRoutes: Route[] = [
       if (b.status !== undefined) agent.status = b.status;
       if (b.config) agent.config = deepMerge(agent.config, b.config as Obj);
       agent.updated_at = nowIso();
-      ctx.env.webhooks.emit('agent.updated', { agent_id: agent.id, status: agent.status, changes });
-      return { data: agentDetails(ctx.env, agent), message: 'Agent updated successfully' };
+      ctx.env.webhooks.emit(ctx.store, 'agent.updated', {
+        agent_id: agent.id,
+        status: agent.status,
+        changes,
+      });
+      return { data: agentDetails(ctx.store, agent), message: 'Agent updated successfully' };
     },
   },
   {
@@ -149,7 +157,7 @@ export const agentRoutes: Route[] = [
     permission: 'delete',
     handler(ctx) {
       const agent = findAgent(ctx, param(ctx, 'agent_id'));
-      const { store } = ctx.env;
+      const { store } = ctx;
       store.agents.delete(agent.id);
       for (const k of store.kbOf(agent.id)) store.kb.delete(k.id);
       return { message: 'Agent deleted successfully' };
@@ -162,16 +170,16 @@ export const agentRoutes: Route[] = [
     handler(ctx) {
       const agent = findAgent(ctx, param(ctx, 'agent_id'));
       const b = validate(ChatRequest, jsonBody(ctx));
-      const { store } = ctx.env;
+      const { store } = ctx;
       let session = b.session_id ? store.sessions.get(b.session_id) : undefined;
       if (!session) {
-        session = { id: b.session_id ?? newId('sess', 12), agent_id: agent.id, turns: [] };
+        session = { id: b.session_id ?? ctx.store.newId('sess', 12), agent_id: agent.id, turns: [] };
         store.sessions.set(session.id, session);
       }
       const a = answer(agent, store.kbOf(agent.id), b.message);
       session.turns.push({ role: 'user', text: b.message }, { role: 'agent', text: a.response });
       for (const tool of a.tools_used) {
-        ctx.env.webhooks.emit('tool.executed', {
+        ctx.env.webhooks.emit(ctx.store, 'tool.executed', {
           agent_id: agent.id,
           session_id: session.id,
           tool,
@@ -196,14 +204,14 @@ export const agentRoutes: Route[] = [
     handler(ctx) {
       const agent = findAgent(ctx, param(ctx, 'agent_id'));
       const b = validate(AssignToolsRequest, jsonBody(ctx));
-      const known = ctx.env.store.toolNames();
+      const known = ctx.store.toolNames();
       b.tools.forEach((t, i) => {
         if (!known.has(t))
           throw invalid(`Unknown tool ${t}: not offered by any connected MCP server`, `tools.${i}`);
       });
       agent.tools = [...new Set(b.tools)];
       agent.updated_at = nowIso();
-      ctx.env.webhooks.emit('agent.updated', {
+      ctx.env.webhooks.emit(ctx.store, 'agent.updated', {
         agent_id: agent.id,
         status: agent.status,
         changes: ['tools'],

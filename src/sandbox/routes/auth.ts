@@ -1,7 +1,7 @@
 import { GetApiKeyRequest } from '../../voisa/schemas/index.js';
 import { jsonBody, type Route } from '../context.js';
 import { ApiFailure } from '../errors.js';
-import { DEMO_ACCOUNT, DEMO_KEY } from '../seed.js';
+import { keyExpiry } from '../seed.js';
 import { validate } from '../validate.js';
 
 export const authRoutes: Route[] = [
@@ -11,15 +11,15 @@ export const authRoutes: Route[] = [
     permission: null,
     handler(ctx) {
       const b = validate(GetApiKeyRequest, jsonBody(ctx));
-      if (b.email.toLowerCase() !== DEMO_ACCOUNT.email || b.password !== DEMO_ACCOUNT.password) {
+      const account = ctx.env.accounts.signIn(b.email, b.password);
+      if (!account) {
         // The reference defines no credentials error; a 401 with the documented
         // INVALID_API_KEY code is the closest without inventing a new code.
         throw new ApiFailure(401, 'INVALID_API_KEY', 'email or password is wrong');
       }
-      const key = ctx.env.store.keys.get(DEMO_KEY);
-      return {
-        data: { api_key: DEMO_KEY, expires_at: key?.expiresAt, permissions: key?.permissions ?? [] },
-      };
+      // The account's key; once it was revoked (rotated), a new one.
+      const key = ctx.env.accounts.keyFor(account.id, keyExpiry());
+      return { data: { api_key: key.key, expires_at: key.expiresAt, permissions: [...key.permissions] } };
     },
   },
   {

@@ -2,11 +2,11 @@ import { MakeCallRequest } from '../../voisa/schemas/index.js';
 import { jsonBody, type Route, type SandboxEnv } from '../context.js';
 import { invalid, locked } from '../errors.js';
 import { nowIso } from '../http.js';
-import { newId } from '../ids.js';
 import { answer } from '../retrieval.js';
 import { FAILED_SCENARIO, scenariosFor } from '../scripts.js';
 import { buildTranscript } from '../seed-conversations.js';
 import { scoreText } from '../sentiment.js';
+import type { Store } from '../store.js';
 import type { AgentRecord, ConversationRecord } from '../types.js';
 import { validate } from '../validate.js';
 import { findAgent } from './agents.js';
@@ -16,14 +16,14 @@ import { findAgent } from './agents.js';
  * agent answers from its knowledge base where it can. Numbers ending in 0000
  * simulate an unreachable callee (status `failed`).
  */
-function finishCall(env: SandboxEnv, conv: ConversationRecord, agent: AgentRecord): void {
-  if (!env.store.conversations.has(conv.id) || conv.status !== 'ongoing') return;
+function finishCall(env: SandboxEnv, store: Store, conv: ConversationRecord, agent: AgentRecord): void {
+  if (!store.conversations.has(conv.id) || conv.status !== 'ongoing') return;
   const failed = conv.phone_number.endsWith('0000');
   const pool = scenariosFor(agent.industry);
   const scenario = failed
     ? FAILED_SCENARIO
     : (pool[Math.floor(Math.random() * pool.length)] ?? FAILED_SCENARIO);
-  const kb = env.store.kbOf(agent.id);
+  const kb = store.kbOf(agent.id);
   const tools = new Set(scenario.tools_used.filter((t) => agent.tools.includes(t)));
   const lines = scenario.lines.map((line, i) => {
     if (i % 2 === 0) return line; // the caller
@@ -48,7 +48,7 @@ function finishCall(env: SandboxEnv, conv: ConversationRecord, agent: AgentRecor
     data_collected: { ...scenario.data_collected, phone_number: conv.phone_number },
   };
   for (const tool of conv.metadata.tools_used) {
-    env.webhooks.emit('tool.executed', {
+    env.webhooks.emit(store, 'tool.executed', {
       agent_id: agent.id,
       conversation_id: conv.id,
       tool,
@@ -62,8 +62,8 @@ function finishCall(env: SandboxEnv, conv: ConversationRecord, agent: AgentRecor
     duration: conv.duration,
     status: conv.status,
   };
-  if (failed) env.webhooks.emit('conversation.failed', { ...data, reason: 'no_answer' });
-  env.webhooks.emit('conversation.ended', data);
+  if (failed) env.webhooks.emit(store, 'conversation.failed', { ...data, reason: 'no_answer' });
+  env.webhooks.emit(store, 'conversation.ended', data);
 }
 
 /** `call_id` in webhook payloads is the sandbox's addition; the reference's payloads have none. */
@@ -84,8 +84,8 @@ export const callRoutes: Route[] = [
         throw invalid(`Agent ${agent.id} is inactive; activate it first`, 'agent_id');
       const first = (agent.config.conversation as { first_message?: string } | undefined)?.first_message;
       const conv: ConversationRecord = {
-        id: newId('conv'),
-        call_id: newId('call'),
+        id: ctx.store.newId('conv'),
+        call_id: ctx.store.newId('call'),
         agent_id: agent.id,
         phone_number: b.phone_number,
         duration: 0,
@@ -98,15 +98,15 @@ export const callRoutes: Route[] = [
         transcript: first ? [{ speaker: 'agent', text: first, timestamp: '00:00:01' }] : [],
         metadata: { tools_used: [], data_collected: {} },
       };
-      ctx.env.store.conversations.set(conv.id, conv);
-      ctx.env.webhooks.emit('conversation.started', {
+      ctx.store.conversations.set(conv.id, conv);
+      ctx.env.webhooks.emit(ctx.store, 'conversation.started', {
         conversation_id: conv.id,
         ...callIdOf(ctx.env, conv),
         agent_id: agent.id,
         phone_number: conv.phone_number,
         status: 'ongoing',
       });
-      ctx.env.schedule(() => finishCall(ctx.env, conv, agent), ctx.env.callMs);
+      ctx.env.schedule(() => finishCall(ctx.env, ctx.store, conv, agent), ctx.env.callMs);
       const data = ctx.env.referenceShape
         ? { call_id: conv.call_id, status: 'initiated' }
         : { call_id: conv.call_id, status: 'initiated', conversation_id: conv.id, agent_id: agent.id };

@@ -9,7 +9,7 @@ import { conversationDetails, conversationSummary, paginate } from '../views.js'
 
 function findConversation(ctx: RouteContext): ConversationRecord {
   const id = param(ctx, 'conversation_id');
-  const c = ctx.env.store.conversations.get(id);
+  const c = ctx.store.conversations.get(id);
   if (!c) throw notFound('Conversation', id, 'conversation_id');
   return c;
 }
@@ -48,7 +48,7 @@ export const conversationRoutes: Route[] = [
       const q = validate(ListConversationsQuery, ctx.query);
       const from = parseBound(q.date_from, false);
       const to = parseBound(q.date_to, true);
-      const list = [...ctx.env.store.conversations.values()]
+      const list = [...ctx.store.conversations.values()]
         .filter((c) => !q.agent_id || c.agent_id === q.agent_id)
         .filter((c) => !q.status || c.status === q.status)
         .filter((c) => from === undefined || Date.parse(c.started_at) >= from)

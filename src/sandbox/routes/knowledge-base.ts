@@ -7,7 +7,6 @@ import {
 import { jsonBody, param, type Route, type RouteContext } from '../context.js';
 import { invalid, notFound } from '../errors.js';
 import { nowIso } from '../http.js';
-import { newId } from '../ids.js';
 import type { KbRecord } from '../types.js';
 import { validate } from '../validate.js';
 import { kbView } from '../views.js';
@@ -17,8 +16,8 @@ const TEXT_TYPES = /^(text\/|application\/(json|xml|x-ndjson|csv))/;
 const TEXT_EXT = /\.(txt|md|markdown|csv|json|html?|xml)$/i;
 
 function add(ctx: RouteContext, item: Omit<KbRecord, 'id' | 'created_at'>) {
-  const rec: KbRecord = { id: newId('kb'), created_at: nowIso(), ...item };
-  ctx.env.store.kb.set(rec.id, rec);
+  const rec: KbRecord = { id: ctx.store.newId('kb'), created_at: nowIso(), ...item };
+  ctx.store.kb.set(rec.id, rec);
   return { status: 201, data: kbView(rec), message: 'Knowledge item added' };
 }
 
@@ -36,7 +35,7 @@ export const kbRoutes: Route[] = [
     permission: 'read',
     handler(ctx) {
       const q = validate(ListKbQuery, ctx.query);
-      const items = [...ctx.env.store.kb.values()]
+      const items = [...ctx.store.kb.values()]
         .filter((k) => !q.agent_id || k.agent_id === q.agent_id)
         .filter((k) => !q.type || k.type === q.type)
         .sort((a, b) => b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
@@ -105,7 +104,7 @@ export const kbRoutes: Route[] = [
     permission: 'delete',
     handler(ctx) {
       const id = param(ctx, 'item_id');
-      if (!ctx.env.store.kb.delete(id)) throw notFound('Knowledge item', id, 'item_id');
+      if (!ctx.store.kb.delete(id)) throw notFound('Knowledge item', id, 'item_id');
       return { message: 'Knowledge item deleted successfully' };
     },
   },

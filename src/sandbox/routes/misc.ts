@@ -9,7 +9,6 @@ import { computeAnalytics } from '../analytics.js';
 import { jsonBody, param, type Route } from '../context.js';
 import { invalid, notFound } from '../errors.js';
 import { nowIso } from '../http.js';
-import { newId } from '../ids.js';
 import { scoreText } from '../sentiment.js';
 import type { VoiceRecord, WebhookRecord } from '../types.js';
 import { validate } from '../validate.js';
@@ -24,7 +23,7 @@ export const miscRoutes: Route[] = [
     pattern: '/api/mcp-servers',
     permission: 'read',
     handler(ctx) {
-      const servers = [...ctx.env.store.mcpServers.values()].map((s) => ({
+      const servers = [...ctx.store.mcpServers.values()].map((s) => ({
         id: s.id,
         name: s.name,
         url: s.url,
@@ -40,7 +39,7 @@ export const miscRoutes: Route[] = [
     permission: 'read',
     handler(ctx) {
       const id = param(ctx, 'server_id');
-      const s = ctx.env.store.mcpServers.get(id);
+      const s = ctx.store.mcpServers.get(id);
       if (!s) throw notFound('MCP server', id, 'server_id');
       return {
         data: { server_id: s.id, tools: s.tools.map((t) => ({ ...t, parameters: { ...t.parameters } })) },
@@ -55,7 +54,7 @@ export const miscRoutes: Route[] = [
       const agent = findAgent(ctx, param(ctx, 'agent_id'));
       const q = validate(AnalyticsQuery, ctx.query);
       return {
-        data: { agent_id: agent.id, ...computeAnalytics(ctx.env.store.conversationsOf(agent.id), q) },
+        data: { agent_id: agent.id, ...computeAnalytics(ctx.store.conversationsOf(agent.id), q) },
       };
     },
   },
@@ -73,7 +72,7 @@ export const miscRoutes: Route[] = [
     pattern: '/api/voices/list',
     permission: 'read',
     handler(ctx) {
-      const voices = [...ctx.env.store.voices.values()].map(({ samples: _s, ...v }) => v);
+      const voices = [...ctx.store.voices.values()].map(({ samples: _s, ...v }) => v);
       return { data: { voices } };
     },
   },
@@ -95,7 +94,7 @@ export const miscRoutes: Route[] = [
           throw invalid(`Sample ${s.name} is not an audio file`, `audio_samples.${i}`);
         }
       });
-      const id = newId('voice');
+      const id = ctx.store.newId('voice');
       const extra = ctx.body.fields;
       const voice: VoiceRecord = {
         id,
@@ -108,7 +107,7 @@ export const miscRoutes: Route[] = [
         created_at: nowIso(),
         samples: samples.map(({ name, size, type }) => ({ name, size, type })),
       };
-      ctx.env.store.voices.set(id, voice);
+      ctx.store.voices.set(id, voice);
       const { samples: stored, ...view } = voice;
       return {
         status: 201,
@@ -124,13 +123,13 @@ export const miscRoutes: Route[] = [
     handler(ctx) {
       const b = validate(ConfigureWebhookRequest, jsonBody(ctx));
       const hook: WebhookRecord = {
-        id: newId('wh'),
+        id: ctx.store.newId('wh'),
         url: b.url,
         events: [...new Set(b.events)],
         secret: b.secret,
         created_at: nowIso(),
       };
-      ctx.env.store.webhooks.set(hook.id, hook);
+      ctx.store.webhooks.set(hook.id, hook);
       return {
         status: 201,
         data: {
