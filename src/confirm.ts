@@ -7,10 +7,17 @@
  * carries our `requestState`, sealed (AES-256-GCM) and bound to the tool, its arguments and the
  * caller's VOISA key, with an expiry: a state minted for one call cannot approve another.
  *
+ * Each state is single-use: it seals a random nonce, and the retry that acts on it (goes ahead, or
+ * records a decline) claims the nonce first (`SingleUse`: Redis `SET NX` when instances share state,
+ * else this process). The same confirmed retry sent twice, at once, or to two instances places one
+ * call; the others get CONFIRMATION_USED. When the claim cannot be checked, nothing goes ahead.
+ *
  * A client that declares no elicitation capability cannot be asked. By default the call then goes
  * ahead (the tool's destructive hint is the warning, and the clients that honour it confirm
  * themselves); `--require-confirmation` refuses it instead.
  */
+
+import { randomBytes } from 'node:crypto';
 import {
   type CallToolResult,
   CLIENT_CAPABILITIES_META_KEY,
@@ -21,6 +28,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { RequestStateRejected, type StateSealer } from './security/request-state.js';
+import { MemorySingleUse, type SingleUse } from './security/single-use.js';
 
 export interface ConfirmOptions {
   sealer: StateSealer;
@@ -28,6 +36,8 @@ export interface ConfirmOptions {
   principal?: string;
   /** Refuse, rather than run, a confirmable call from a client that cannot be asked. */
   require?: boolean;
+  /** Where each state's nonce is claimed once; by default this process's memory. */
+  once?: SingleUse;
 }
 
 export type Confirmation = { kind: 'go' } | { kind: 'answer'; result: CallToolResult | InputRequiredResult };
@@ -35,6 +45,8 @@ export type Confirmation = { kind: 'go' } | { kind: 'answer'; result: CallToolRe
 interface AskedState {
   /** When the question was put, for the operator's logs; the binding lives in the seal. */
   askedAt: number;
+  /** Claimed once by the retry that acts on this state. */
+  nonce: string;
 }
 
 const CONFIRM_KEY = 'confirm';
@@ -57,15 +69,18 @@ export function canElicit(ctx: ServerContext, sessionCapabilities: ClientCapabil
   return Boolean((requestCapabilities(ctx) ?? sessionCapabilities)?.elicitation);
 }
 
-export function confirmCall(
+export async function confirmCall(
   tool: string,
   args: Record<string, unknown>,
   question: string,
   ctx: ServerContext,
   canAsk: boolean,
   opts: ConfirmOptions,
-): Confirmation {
+): Promise<Confirmation> {
   const bind = { tool, args, principal: opts.principal };
+  // A fresh nonce for every question: a state asked again is another state, claimed on its own.
+  const askAnew = () =>
+    ask(question, opts.sealer.seal<AskedState>({ askedAt: Date.now(), nonce: newNonce() }, bind));
   const echoed = ctx.mcpReq.requestState();
   if (echoed === undefined) {
     if (!canAsk) {
@@ -75,10 +90,12 @@ export function confirmCall(
           'The server runs with --require-confirmation, so nothing was sent to VOISA. Use a client that supports elicitation, or ask the operator.',
       );
     }
-    return ask(question, opts.sealer.seal<AskedState>({ askedAt: Date.now() }, bind));
+    return askAnew();
   }
+  let state: { payload: AskedState; expiresAt: number };
   try {
-    opts.sealer.open<AskedState>(echoed, bind);
+    state = opts.sealer.opened<AskedState>(echoed, bind);
+    if (typeof state.payload?.nonce !== 'string') throw new RequestStateRejected('malformed');
   } catch (err) {
     if (err instanceof RequestStateRejected) {
       return answer(
@@ -89,12 +106,23 @@ export function confirmCall(
     throw err;
   }
   const reply = inputResponse(ctx.mcpReq.inputResponses, CONFIRM_KEY);
-  if (reply.kind === 'missing')
-    return ask(question, opts.sealer.seal<AskedState>({ askedAt: Date.now() }, bind));
+  if (reply.kind === 'missing') return askAnew();
   const content = reply.kind === 'elicit' ? (reply.content as { confirm?: unknown } | undefined) : undefined;
-  if (reply.kind === 'elicit' && reply.action === 'accept' && content?.confirm === true)
-    return { kind: 'go' };
-  return answer(`DECLINED: the user did not confirm ${tool}; nothing was sent to VOISA.`);
+  const yes = reply.kind === 'elicit' && reply.action === 'accept' && content?.confirm === true;
+  const claim = await (opts.once ?? processClaims()).claim(state.payload.nonce, state.expiresAt - Date.now());
+  if (claim === 'used')
+    return answer(
+      `CONFIRMATION_USED: this confirmation was already used (one confirmation approves one ${tool} call). ` +
+        `Call ${tool} again without requestState to be asked anew; nothing was sent to VOISA.`,
+    );
+  // A decline sends nothing whether or not its claim could be recorded.
+  if (!yes) return answer(`DECLINED: the user did not confirm ${tool}; nothing was sent to VOISA.`);
+  if (claim === 'unavailable')
+    return answer(
+      `CONFIRMATION_UNAVAILABLE: this server cannot check now that the confirmation is used only once (the store shared between instances is unreachable or full), so nothing was sent to VOISA. ` +
+        `Retry in a few seconds: call ${tool} again.`,
+    );
+  return { kind: 'go' };
 }
 
 function ask(question: string, requestState: string): Confirmation {
@@ -111,4 +139,15 @@ function ask(question: string, requestState: string): Confirmation {
 
 function answer(text: string): Confirmation {
   return { kind: 'answer', result: { content: [{ type: 'text', text }], isError: true } };
+}
+
+function newNonce(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+let defaultClaims: SingleUse | undefined;
+/** Claims for confirm options without a store of their own (tests, embedding): this process's. */
+function processClaims(): SingleUse {
+  defaultClaims ??= new MemorySingleUse();
+  return defaultClaims;
 }

@@ -9,6 +9,7 @@ import { type LogFn, stderrLogger } from './log.js';
 import type { SharedState } from './scale/index.js';
 import { createStateSealer } from './security/request-state.js';
 import { resolveServerSecret } from './security/secret.js';
+import { MemorySingleUse } from './security/single-use.js';
 import { createServer, warmUp } from './server.js';
 import { serveStdio } from './transports/stdio.js';
 import { VoisaClient, type VoisaLogger } from './voisa/index.js';
@@ -86,11 +87,13 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
   } else {
     const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log) });
     cleanups.push(() => api.close());
-    // One process, one client: a confirmation never leaves this process, so its own secret will do.
+    // One process, one client: a confirmation never leaves this process, so its own secret, and its
+    // own memory of the confirmations used, will do.
     const confirm = {
       sealer: createStateSealer(randomBytes(32)),
       principal: apiKey,
       require: config.requireConfirmation,
+      once: new MemorySingleUse(),
     };
     const factory = () => createServer({ api, filter: config.filter, log, confirm });
     const stop = new Promise<void>((resolve) => {

@@ -109,7 +109,7 @@ export function createServer(deps: ServerDeps): McpServer {
       if (!parsed.ok) return invalidInput(parsed.problems);
       try {
         if (tool.confirm) {
-          const verdict = confirmation(tool, parsed.args, ctx);
+          const verdict = await confirmation(tool, parsed.args, ctx);
           if (verdict.kind === 'answer') return verdict.result;
         }
         const roots = fileRules.mode === 'roots' ? rootsOf(ctx, parsed.args) : undefined;

@@ -205,7 +205,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       files,
       log,
       events: { hub, delivery },
-      confirm: { sealer, principal, require: o.requireConfirmation },
+      // One confirmation, one call: its nonce is claimed in the shared state (Redis, or this process).
+      confirm: { sealer, principal, require: o.requireConfirmation, once: shared.confirmations },
       // The principal is the VOISA key the request acts with (sent, the server's, or an OAuth grant's).
       calls: shared.placedCallsFor?.(principal),
     });

@@ -7,6 +7,8 @@
  *   `voisa://events`);
  * - `ledger`: accepted webhook ids, so a replay to another instance is refused;
  * - `verdicts`: API keys already checked with VOISA;
+ * - `confirmations`: the confirmations of `make_call` and the deletes already acted on, so one is used
+ *   once across all instances (in memory: this process's);
  * - `budgetFor`: the client-side request budget of each VOISA key;
  * - `placedCallsFor`: the calls `make_call` placed with each VOISA key, so `wait_for_call` follows a
  *   call from its id on any instance (absent in memory: each process keeps its own);
@@ -17,6 +19,7 @@ import type { EventHub, VoisaEvent } from '../events/hub.js';
 import type { VerdictStore } from '../http/auth.js';
 import type { DeliveryLedger } from '../http/webhooks.js';
 import type { LogFn } from '../log.js';
+import { MemorySingleUse, type SingleUse } from '../security/single-use.js';
 import type { PlacedCalls } from '../tools/define.js';
 import type { RequestBudget } from '../voisa/types.js';
 import { sharedBudgets } from './budget.js';
@@ -24,7 +27,7 @@ import { type EventFanOut, RedisChannel, RedisServerEventBus, redisEventFanOut }
 import { MemoryEventStores, RedisEventStores, type SessionEventStores } from './event-store.js';
 import { redisPlacedCalls } from './placed-calls.js';
 import { connectRedis, type RedisLink, redactRedisUrl } from './redis.js';
-import { redisLedger, redisVerdicts } from './stores.js';
+import { redisLedger, redisSingleUse, redisVerdicts } from './stores.js';
 
 export interface SharedHealth {
   status: 'ok' | 'degraded';
@@ -38,6 +41,8 @@ export interface SharedState {
   events(hub: EventHub): EventFanOut;
   ledger?: DeliveryLedger;
   verdicts?: VerdictStore;
+  /** Each confirmation's nonce, claimed once (ConfirmOptions.once). */
+  confirmations: SingleUse;
   budgetFor?: (apiKey: string | undefined, perMinute: number) => RequestBudget;
   /** The placed calls of one VOISA key, for `make_call` and `wait_for_call` (ToolContext.calls). */
   placedCallsFor?: (apiKey: string) => PlacedCalls;
@@ -74,6 +79,7 @@ export function memoryState(): SharedState {
     mode: 'memory',
     bus: new InMemoryServerEventBus(),
     events: (hub) => ({ publish: (e) => hub.publish(e), subscribe: () => () => {} }),
+    confirmations: new MemorySingleUse(),
     eventStores: new MemoryEventStores(),
     health: () => ({ status: 'ok', redis: 'off' }),
     close: async () => {},
@@ -92,6 +98,7 @@ function redisState(link: RedisLink, secret: Buffer): SharedState {
     },
     ledger: redisLedger(link),
     verdicts: redisVerdicts(link, secret),
+    confirmations: redisSingleUse(link),
     budgetFor: sharedBudgets(link, secret),
     placedCallsFor: redisPlacedCalls(link, secret),
     eventStores: new RedisEventStores(link),

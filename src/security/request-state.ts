@@ -45,6 +45,8 @@ export interface StateSealer {
   seal<T>(payload: T, bind: Binding): string;
   /** The payload, or RequestStateRejected saying why not. */
   open<T>(state: unknown, bind: Binding): T;
+  /** `open`, with when the state expires (epoch ms). */
+  opened<T>(state: unknown, bind: Binding): { payload: T; expiresAt: number };
 }
 
 export interface SealerOptions {
@@ -89,6 +91,10 @@ export function createStateSealer(secret: Buffer, opts: SealerOptions = {}): Sta
     },
 
     open<T>(state: unknown, bind: Binding): T {
+      return this.opened<T>(state, bind).payload;
+    },
+
+    opened<T>(state: unknown, bind: Binding): { payload: T; expiresAt: number } {
       const opened = box.open(state);
       if (!opened.ok) throw new RequestStateRejected(opened.reason);
       const plain = opened.plain;
@@ -104,7 +110,7 @@ export function createStateSealer(secret: Buffer, opts: SealerOptions = {}): Sta
       if (body.t !== bind.tool) throw new RequestStateRejected('tool');
       if (!same(body.a, digest(bind.args))) throw new RequestStateRejected('arguments');
       if (!same(body.k ?? '', fingerprint(bind.principal) ?? '')) throw new RequestStateRejected('principal');
-      return body.p as T;
+      return { payload: body.p as T, expiresAt: body.exp };
     },
   };
 }

@@ -4,6 +4,7 @@
  * log levels, and cache hints chosen per result (and absent on 2025-era answers).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCEPTED, ELICIT, type ModernOptions, postModern } from '../helpers/modern-request.js';
 import { type Stack, startStack } from '../http/helpers.js';
 
 let stack: Stack;
@@ -13,57 +14,10 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 const CALL = { agent_id: 'agt_bella0001', phone_number: '+49123456789' };
-const ELICIT = { elicitation: { form: {} } };
 
-interface Sent {
-  status: number;
-  /** Every JSON-RPC message of the answer (one for JSON, several for SSE). */
-  messages: Record<string, any>[];
-  /** The answer to the request itself. */
-  result: Record<string, any> | undefined;
-  error: Record<string, any> | undefined;
-}
-
-/** One 2026-07-28 request: the `_meta` envelope in the body and the standard headers. */
-async function modern(
-  method: string,
-  params: Record<string, unknown>,
-  opts: { key?: string; capabilities?: object; logLevel?: string; extra?: Record<string, unknown> } = {},
-): Promise<Sent> {
-  const meta: Record<string, unknown> = {
-    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-    'io.modelcontextprotocol/clientCapabilities': opts.capabilities ?? {},
-  };
-  if (opts.logLevel) meta['io.modelcontextprotocol/logLevel'] = opts.logLevel;
-  const name = (params.name ?? params.uri) as string | undefined;
-  const res = await fetch(stack.http.mcpUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${opts.key ?? stack.sandbox.demoKey}`,
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(name && (method === 'tools/call' || method === 'resources/read') ? { 'mcp-name': name } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 7,
-      method,
-      params: { ...params, ...opts.extra, _meta: meta },
-    }),
-  });
-  const body = await res.text();
-  const messages = res.headers.get('content-type')?.includes('text/event-stream')
-    ? body
-        .split('\n')
-        .filter((l) => l.startsWith('data: '))
-        .map((l) => JSON.parse(l.slice(6)))
-    : body
-      ? [JSON.parse(body)]
-      : [];
-  const answer = messages.find((m) => m.id === 7);
-  return { status: res.status, messages, result: answer?.result, error: answer?.error };
+/** One 2026-07-28 request to the stack, with the demo key unless another is given. */
+function modern(method: string, params: Record<string, unknown>, opts: ModernOptions = {}) {
+  return postModern(stack.http.mcpUrl, method, params, { ...opts, key: opts.key ?? stack.sandbox.demoKey });
 }
 
 function makeCalls(): number {
@@ -81,8 +35,6 @@ async function ask(args = CALL, key?: string): Promise<string> {
   return first.result?.requestState as string;
 }
 
-const accepted = { confirm: { action: 'accept', content: { confirm: true } } };
-
 describe('make_call confirmation as input_required (2026-07-28)', () => {
   it('asks, then places the call when the retry carries the sealed state and an accept', async () => {
     const before = makeCalls();
@@ -95,7 +47,7 @@ describe('make_call confirmation as input_required (2026-07-28)', () => {
     const retry = await modern(
       'tools/call',
       { name: 'make_call', arguments: CALL },
-      { capabilities: ELICIT, extra: { requestState: state, inputResponses: accepted } },
+      { capabilities: ELICIT, extra: { requestState: state, inputResponses: ACCEPTED } },
     );
     expect(retry.result?.isError).toBeFalsy();
     expect(retry.result?.structuredContent.call_id).toMatch(/^call_/);
@@ -114,7 +66,7 @@ describe('make_call confirmation as input_required (2026-07-28)', () => {
       {
         capabilities: ELICIT,
         key: key === 'readOnly' ? stack.sandbox.readOnlyKey : undefined,
-        extra: { requestState: state, inputResponses: accepted },
+        extra: { requestState: state, inputResponses: ACCEPTED },
       },
     );
     expect(replay.result?.isError).toBe(true);
@@ -128,7 +80,7 @@ describe('make_call confirmation as input_required (2026-07-28)', () => {
     const forDelete = await modern(
       'tools/call',
       { name: 'delete_agent', arguments: { agent_id: 'agt_bella0001' } },
-      { capabilities: ELICIT, extra: { requestState: state, inputResponses: accepted } },
+      { capabilities: ELICIT, extra: { requestState: state, inputResponses: ACCEPTED } },
     );
     expect(forDelete.result?.content[0].text).toContain('CONFIRMATION_INVALID (tool)');
     const flipped = `${state.slice(0, 20)}${state[20] === 'A' ? 'B' : 'A'}${state.slice(21)}`;
@@ -136,7 +88,7 @@ describe('make_call confirmation as input_required (2026-07-28)', () => {
       const r = await modern(
         'tools/call',
         { name: 'make_call', arguments: CALL },
-        { capabilities: ELICIT, extra: { requestState: forged, inputResponses: accepted } },
+        { capabilities: ELICIT, extra: { requestState: forged, inputResponses: ACCEPTED } },
       );
       expect(r.result?.isError).toBe(true);
       expect(r.result?.content[0].text).toMatch(/^CONFIRMATION_INVALID/);
@@ -153,7 +105,7 @@ describe('make_call confirmation as input_required (2026-07-28)', () => {
     const r = await modern(
       'tools/call',
       { name: 'make_call', arguments: CALL },
-      { capabilities: ELICIT, extra: { inputResponses: accepted } },
+      { capabilities: ELICIT, extra: { inputResponses: ACCEPTED } },
     );
     expect(r.result?.resultType).toBe('input_required');
     expect(makeCalls()).toBe(before);
