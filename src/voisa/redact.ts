@@ -9,10 +9,12 @@ export const REDACTED = '[REDACTED]';
 /**
  * Anything shaped like a VOISA key (`vsa_live_…`, `vsa_test_…`), and the token of a
  * `Bearer …` credential. The key alphabet is generous on purpose: better to cut a
- * little too much of a neighbouring word than to leave the tail of a key.
+ * little too much of a neighbouring word than to leave the tail of a key. A token never
+ * holds `<` or `>` (RFC 6750's b64token), so a placeholder such as `Bearer <VOISA API key>`
+ * in our own help text is left whole; a real key inside one is still key-shaped.
  */
 const KEY_SHAPED = /vsa_(?:live|test)_[A-Za-z0-9_\-.~+/=]*/gi;
-const BEARER = /\b(Bearer\s+)[^\s"',;]+/gi;
+const BEARER = /\b(Bearer\s+)(?!<)[^\s"',;<>]+/gi;
 
 /**
  * `text` without the `keys` given (exact occurrences, also URL-encoded) and without

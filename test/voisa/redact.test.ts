@@ -18,6 +18,22 @@ describe('redactSecrets', () => {
       'vsa_ alone, vsa_prod_x and agt_123 stay',
     );
   });
+
+  it('leaves a placeholder such as Bearer <VOISA API key> whole, and still redacts real keys', () => {
+    const help = 'every request must carry its own Authorization: Bearer <VOISA API key>';
+    expect(redactSecrets(help)).toBe(help);
+    expect(redactSecrets('Authorization must be "Bearer <VOISA API key>".')).toBe(
+      'Authorization must be "Bearer <VOISA API key>".',
+    );
+    expect(redactSecrets('Bearer <key> or Bearer <token>')).toBe('Bearer <key> or Bearer <token>');
+    // Real tokens, also right before a bracket, and a key inside brackets.
+    expect(redactSecrets('Bearer abc123<br>')).toBe('Bearer [REDACTED]<br>');
+    expect(redactSecrets('<Bearer eyJhbGciOi.x-y_z>')).toBe('<Bearer [REDACTED]>');
+    expect(redactSecrets('Bearer <vsa_live_AbC123>')).toBe('Bearer <[REDACTED]>');
+    expect(redactSecrets('Bearer\tvsa_test_q9 and bearer opaque+/=token')).toBe(
+      'Bearer\t[REDACTED] and bearer [REDACTED]',
+    );
+  });
 });
 
 describe('stderrLogger', () => {
@@ -29,5 +45,17 @@ describe('stderrLogger', () => {
     });
     log('warning', 'VOISA said vsa_test_leak123', { requestId: 'req_vsa_live_leak456' });
     expect(lines).toEqual(['[voisa-mcp] warning: VOISA said [REDACTED] {"requestId":"req_[REDACTED]"}\n']);
+  });
+
+  it('prints the start-up hint about the bearer key whole', () => {
+    const lines: string[] = [];
+    const log = stderrLogger('info', (line) => {
+      lines.push(line);
+      return true;
+    });
+    log('info', 'not on loopback: every request must carry its own Authorization: Bearer <VOISA API key>');
+    expect(lines).toEqual([
+      '[voisa-mcp] info: not on loopback: every request must carry its own Authorization: Bearer <VOISA API key>\n',
+    ]);
   });
 });
