@@ -5,6 +5,8 @@
  *   const sandbox = useSandbox({ trainingMs: 100 });
  *   it('...', async () => { await fetch(`${sandbox().baseUrl}/api/verify`, ...) });
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 
@@ -52,4 +54,65 @@ export async function api(
     json = text;
   }
   return { status: res.status, headers: res.headers, json };
+}
+
+/** A call to the sandbox's control API (`/__sandbox/*`, no key), returning status and parsed JSON. */
+export async function control(
+  sandbox: Sandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Json }> {
+  const res = await fetch(`${sandbox.url}/__sandbox${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+export interface WebhookDelivery {
+  headers: Record<string, string | string[] | undefined>;
+  /** The body exactly as sent (what the signature covers). */
+  raw: string;
+  body: { id: string; event: string; timestamp: string; data: Record<string, unknown> };
+}
+
+/** A loopback webhook receiver that records every delivery and answers 204. */
+export async function startWebhookReceiver(): Promise<{
+  url: string;
+  received: WebhookDelivery[];
+  close(): Promise<void>;
+}> {
+  const received: WebhookDelivery[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      received.push({ headers: req.headers, raw, body: JSON.parse(raw) });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Polls `fn` until it returns a value (webhook deliveries, ended calls); throws after `ms`. */
+export async function waitFor<T>(fn: () => T | undefined, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
