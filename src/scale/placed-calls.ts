@@ -12,7 +12,10 @@
  *
  * Each instance also keeps what it placed in its own memory: while Redis is away, `make_call` still
  * works and a wait on the same instance still finds its call; a wait elsewhere is told to pass the
- * hints (the store's `recall` rejects, and the link reports the outage once).
+ * hints (the store's `recall` rejects, and the link reports the outage once). The same when Redis is
+ * up but refuses writes (a read-only replica, `min-replicas-to-write`, a failed save): a call not
+ * found is then checked against a probe write, and the wait is told the record could not be shared
+ * rather than that the call was never placed here.
  */
 import { createHmac } from 'node:crypto';
 import { type Box, createBox } from '../security/box.js';
@@ -36,6 +39,9 @@ redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[6]) + 1))
 redis.call('EXPIRE', KEYS[2], ARGV[7])
 return 1`;
 
+const UNREACHABLE = 'the placed calls shared between instances (Redis) are unreachable';
+
+/** `recall` could not say: its message tells the caller why (nothing secret). */
 export class PlacedCallsUnavailableError extends Error {
   override readonly name = 'PlacedCallsUnavailableError';
 }
@@ -128,11 +134,31 @@ class RedisPlacedCalls implements PlacedCalls {
     } catch (err) {
       this.link.failed('placed calls', err);
       if (local) return local;
-      throw new PlacedCallsUnavailableError('the placed calls shared through Redis are unreachable');
+      throw new PlacedCallsUnavailableError(UNREACHABLE);
     }
     // Redis knows best (another instance may have matched the conversation); this instance's copy
     // covers a call placed while Redis was away.
-    return parseCall(this.#open(raw), callId) ?? local;
+    const call = parseCall(this.#open(raw), callId) ?? local;
+    if (call) return call;
+    // Unknown here: if Redis refuses writes, the instance that placed it could not share it either.
+    const refusal = await this.#refusesWrites();
+    if (refusal === undefined) return undefined;
+    throw new PlacedCallsUnavailableError(
+      refusal === 'unreachable'
+        ? UNREACHABLE
+        : `its record could not be shared between instances (Redis refuses writes: ${refusal})`,
+    );
+  }
+
+  /** Undefined when Redis takes a write; else its refusal's code (NOREPLICAS, READONLY, MISCONF…). */
+  async #refusesWrites(): Promise<string | undefined> {
+    try {
+      await this.link.command.set(`${this.link.prefix}probe:write`, '', 'PX', 1000);
+      return undefined;
+    } catch (err) {
+      this.link.failed('placed calls', err);
+      return /^[A-Z]{3,}\b/.exec((err as Error)?.message ?? '')?.[0] ?? 'unreachable';
+    }
   }
 
   async sameLine(agentId: string, phoneNumber: string): Promise<PlacedCall[]> {

@@ -176,13 +176,14 @@ export async function followCall(
   }
   const calls = placedCallsOf(ctx);
   let placed: PlacedCall | undefined;
-  let unreachable = false;
+  /** Why the shared store could not say (it reported it): then the hints or the conversation id will do. */
+  let unknowable: string | undefined;
   if (args.call_id) {
     try {
       placed = await calls.recall(args.call_id);
-    } catch {
-      // The shared store is away (it reported it): the hints or the conversation id will do.
-      unreachable = true;
+    } catch (err) {
+      unknowable =
+        (err instanceof Error && err.message) || 'the placed calls shared between instances are unreachable';
     }
   }
   const agentId = args.agent_id ?? placed?.agent_id;
@@ -192,8 +193,8 @@ export async function followCall(
   if (!conversationId && (!agentId || !phone)) {
     throw new InputError(
       agentId ? 'phone_number' : 'call_id',
-      unreachable
-        ? `call ${args.call_id} cannot be looked up now: the placed calls shared between instances (Redis) are unreachable; also give agent_id and phone_number as sent to make_call, or the conversation_id`
+      unknowable
+        ? `call ${args.call_id} cannot be looked up now: ${unknowable}; also give agent_id and phone_number as sent to make_call, or the conversation_id`
         : `call ${args.call_id} was not placed through this server with this API key (or the server restarted without Redis): also give agent_id and phone_number as sent to make_call, or the conversation_id`,
     );
   }

@@ -4,8 +4,9 @@
  * webhooks to instance A only. `make_call` on A, then `wait_for_call` with nothing but the call id on
  * B finds the call (agent, number, start from Redis; its conversation from the webhook A received,
  * fanned out to B) and follows it to its end, for a 2026-07-28 and a 2025-11-25 client. Another API
- * key cannot recall the call; no Redis key names an API key or a number; and with Redis gone,
- * `make_call` still works, A still follows its own call, and B says to pass the hints.
+ * key cannot recall the call; no Redis key names an API key or a number; while Redis refuses writes,
+ * B says the call's record could not be shared (not that it was never placed) and the hints work; and
+ * with Redis gone, `make_call` still works, A still follows its own call, and B says to pass the hints.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,6 +221,39 @@ describe.skipIf(!requireRedis())('wait_for_call across two instances sharing Red
       expect(ttl).toBeLessThanOrEqual(6 * 3600);
     }
     expect(await admin.command.zcard(lines[0]!)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('while Redis refuses writes: B says the call could not be shared (not that it was never placed), and the hints work', async () => {
+    const onA = await connect(a, '2026-07-28');
+    const onB = GENERATIONS.map((g) => connect(b, g));
+    // A real refusal: Redis takes no write while it has fewer replicas than it is told to need.
+    await admin.command.config('SET', 'min-replicas-to-write', '1');
+    try {
+      const { callId } = await place(onA);
+      for (const c of await Promise.all(onB)) {
+        const refused = await c.callTool('wait_for_call', { call_id: callId });
+        expect(refused.isError).toBe(true);
+        const text = refused.content.at(-1)!.text!;
+        expect(text).toMatch(
+          /^INVALID_REQUEST \(input\): call_id: call \S+ cannot be looked up now: its record could not be shared between instances \(Redis refuses writes: NOREPLICAS\); also give agent_id and phone_number/,
+        );
+        expect(text).not.toContain('not placed through this server');
+        const hinted = await c.callTool('wait_for_call', {
+          call_id: callId,
+          agent_id: AGENT,
+          phone_number: NUMBER,
+          wait_seconds: 10,
+        });
+        expect(hinted.structuredContent).toMatchObject({ ended: true, status: 'success' });
+      }
+      // A still follows its own call from the id alone.
+      const own = await onA.callTool('wait_for_call', { call_id: callId });
+      expect(own.structuredContent).toMatchObject({ ended: true, status: 'success' });
+    } finally {
+      await admin.command.config('SET', 'min-replicas-to-write', '0');
+      await onA.close();
+      for (const c of await Promise.all(onB)) await c.close();
+    }
   });
 
   it('with Redis gone: make_call still works, A follows its own call, B asks for the hints', async () => {
