@@ -101,7 +101,7 @@ export interface HttpAppOptions {
  * an OAuth grant. `hash` keys the client pool and the key verdicts; `binding` is what a session is
  * bound to (the key, and for a grant the tools it allows); `filter` narrows the tools to the grant.
  */
-interface Caller {
+export interface Caller {
   key: string;
   hash: string;
   binding: string;
@@ -318,13 +318,12 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     sessions,
     bodyLimit,
     stateless: o.stateless === true,
-    resolveKey: (authorization) =>
-      resolveKey(authorization, { key: o.serverKey, loopbackOnly: o.loopbackOnly }),
+    identify,
     checkKey,
     instanceId: o.instanceId,
     acquireClient: (key, hash) => pool.acquire(key, hash),
     releaseClient: (hash) => pool.release(hash),
-    buildServer: (api, key) => buildServer(api, 'session', key),
+    buildServer: (api, key, filter) => buildServer(api, 'session', key, filter),
     log,
   });
 

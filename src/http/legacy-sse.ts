@@ -6,9 +6,10 @@
  * JSON-RPC messages there (202) and every answer travels on the stream.
  *
  * It gets what `/mcp` gets: the Host guard and shutdown 503 (the app's `*`
- * middleware), the Origin check and CORS (the app's, for these paths too), the same key resolution and
- * `/api/verify` check, sessions bound to the key that opened them (every POST
- * must carry that key), the body limit, the session cap, idle expiry (an open
+ * middleware), the Origin check and CORS (the app's, for these paths too), the same caller
+ * identification (a VOISA key, or an OAuth access token acting with its grant's key and scopes) and
+ * `/api/verify` check, sessions bound to the key or grant that opened them (every POST must carry
+ * it), the body limit, the session cap, idle expiry (an open
  * stream counts as activity, as on /mcp) and close on shutdown. Dropping the
  * stream ends the session at once: nothing else could carry its answers.
  *
@@ -26,10 +27,11 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
 import type { LogFn } from '../log.js';
+import type { ToolFilter } from '../tools/index.js';
 import type { VoisaClient } from '../voisa/index.js';
-import type { HttpEnv } from './app.js';
-import { type KeyResolution, newSessionId, sessionIdMatchesKey } from './auth.js';
-import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND, unauthorized } from './responses.js';
+import type { Caller, HttpEnv } from './app.js';
+import { newSessionId, sessionIdMatchesKey } from './auth.js';
+import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND } from './responses.js';
 import type { Session, SessionRegistry } from './sessions.js';
 
 /** The protocol generation this transport belongs to (it allows JSON-RPC batches). */
@@ -126,15 +128,18 @@ export interface LegacySseDeps {
   sessions: SessionRegistry;
   bodyLimit: number;
   stateless: boolean;
-  /** The key a request acts with (its bearer token, or the server's own on loopback). */
-  resolveKey(authorization: string | undefined): KeyResolution;
+  /**
+   * Who a request acts for, or the 401 to send: /mcp's own identification (app.ts), so a bearer that
+   * is an OAuth access token acts with its grant's key and tools here too, and is never taken for a key.
+   */
+  identify(authorization: string | undefined): Promise<Caller | Response>;
   /** Undefined when the key is good, else the answer to send. */
   checkKey(hash: string, key: string): Promise<Response | undefined>;
   /** A pooled VOISA client for the key; pair with `releaseClient(hash)`. */
   acquireClient(key: string, hash: string): VoisaClient;
   releaseClient(hash: string): void;
-  /** A server with subscriptions, like a /mcp session's. */
-  buildServer(api: VoisaClient, key: string): McpServer;
+  /** A server with subscriptions, like a /mcp session's, limited to `filter` (a grant's tools). */
+  buildServer(api: VoisaClient, key: string, filter?: ToolFilter): McpServer;
   /** Ends every session id, for the balancer (see auth.ts newSessionId). */
   instanceId?: string;
   log: LogFn;
@@ -156,27 +161,31 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
         allow: 'GET',
       });
     if (d.stateless) return statelessRefusal();
-    const key = d.resolveKey(c.req.header('authorization'));
-    if (!key.ok) return unauthorized(key.message);
-    const refused = await d.checkKey(key.hash, key.key);
+    const caller = await d.identify(c.req.header('authorization'));
+    if (caller instanceof Response) return caller;
+    const refused = await d.checkKey(caller.hash, caller.key);
     if (refused) return refused;
     if (d.sessions.full()) {
       return rpcError(503, SERVER_ERROR, `Too many sessions (limit ${d.sessions.max}); retry later`, {
         'retry-after': '30',
       });
     }
-    return open(key.key, key.hash);
+    return open(caller);
   });
 
   app.post(MESSAGES_PATH, async (c) => {
     if (d.stateless) return statelessRefusal();
-    const key = d.resolveKey(c.req.header('authorization'));
-    if (!key.ok) return unauthorized(key.message);
+    const caller = await d.identify(c.req.header('authorization'));
+    if (caller instanceof Response) return caller;
     const sessionId = c.req.query('sessionId');
     if (!sessionId)
       return rpcError(400, SERVER_ERROR, 'Bad Request: the sessionId query parameter is required');
-    if (!sessionIdMatchesKey(sessionId, key.hash))
-      return rpcError(403, SERVER_ERROR, 'Forbidden: this session id was not opened with this API key');
+    if (!sessionIdMatchesKey(sessionId, caller.binding))
+      return rpcError(
+        403,
+        SERVER_ERROR,
+        'Forbidden: this session id was not opened with this API key or grant',
+      );
     const session = d.sessions.get(sessionId);
     if (!session || !(session.transport instanceof LegacySseTransport)) {
       return rpcError(
@@ -202,11 +211,13 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
     }
   });
 
-  async function open(key: string, hash: string): Promise<Response> {
-    const id = newSessionId(hash, d.instanceId);
+  async function open(caller: Caller): Promise<Response> {
+    const { key, hash, binding } = caller;
+    // Bound to the key, and for a grant to the tools it allows, as a /mcp session is.
+    const id = newSessionId(binding, d.instanceId);
     const transport = new LegacySseTransport(id, `${MESSAGES_PATH}?sessionId=${encodeURIComponent(id)}`);
-    const server = d.buildServer(d.acquireClient(key, hash), key);
-    const session: Session = { id, keyHash: hash, server, transport, open: 0, lastActive: Date.now() };
+    const server = d.buildServer(d.acquireClient(key, hash), key, caller.filter);
+    const session: Session = { id, keyHash: binding, server, transport, open: 0, lastActive: Date.now() };
     // The open stream counts as activity, as a /mcp GET stream does.
     const streamDone = d.sessions.begin(session);
     transport.onclose = () => {

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../../scripts/services.mjs';
-import { type RunningHttpServer, startHttpServer } from '../../src/http/server.js';
+import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
 import type { LogFn } from '../../src/log.js';
 import type { OAuthGate } from '../../src/oauth/gate.js';
 import { createAuthorizationServer } from '../../src/oauth/server.js';
@@ -46,6 +46,12 @@ export interface OAuthStackOptions {
   secret?: Buffer;
   sandbox?: Sandbox;
   maxFailuresPerAccount?: number;
+  maxFailuresPerAddress?: number;
+  requestsPerMinute?: { pages?: number; api?: number };
+  /** `--oauth-allow-private-fetch` (the server must then listen on loopback only). */
+  allowPrivateFetch?: boolean;
+  /** More options for the HTTP server (e.g. `trustProxy`). */
+  http?: Partial<StartHttpOptions>;
 }
 
 export async function startOAuthStack(o: OAuthStackOptions = {}): Promise<OAuthStack> {
@@ -65,8 +71,12 @@ export async function startOAuthStack(o: OAuthStackOptions = {}): Promise<OAuthS
     log,
     accessTokenTtl: o.accessTokenTtl,
     maxFailuresPerAccount: o.maxFailuresPerAccount,
+    maxFailuresPerAddress: o.maxFailuresPerAddress,
+    requestsPerMinute: o.requestsPerMinute,
+    host: o.http?.host ?? '127.0.0.1',
+    allowPrivateFetch: o.allowPrivateFetch,
   });
-  const http = await startHttpServer({ host: '127.0.0.1', port, api, log, oauth: gate });
+  const http = await startHttpServer({ host: '127.0.0.1', port, api, log, oauth: gate, ...o.http });
   return {
     sandbox,
     http,
@@ -146,16 +156,22 @@ export class TestOAuthClient {
   }
 }
 
-/** A browser without a browser: follows redirects by hand and keeps cookies per origin. */
+/**
+ * A browser without a browser: follows redirects by hand and keeps cookies per origin. `base` goes
+ * with every request (e.g. a `dispatcher` that connects from another local address, extra headers).
+ */
 export class UserAgent {
   readonly #cookies = new Map<string, Map<string, string>>();
+
+  constructor(private readonly base: RequestInit & { dispatcher?: unknown } = {}) {}
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url);
     const jar = this.#cookies.get(target.origin) ?? new Map<string, string>();
-    const headers = new Headers(init.headers);
+    const headers = new Headers(this.base.headers);
+    for (const [k, v] of new Headers(init.headers)) headers.set(k, v);
     if (jar.size) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
+    const res = await fetch(target, { ...this.base, ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
       const [pair = '', ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
@@ -341,13 +357,15 @@ export const form = (fields: Record<string, string>) => ({
 });
 
 export async function register(
-  s: OAuthStack,
+  s: Pick<OAuthStack, 'url'>,
   name = 'Attack test',
   redirect = REDIRECT_URI,
+  init: RequestInit & { dispatcher?: unknown } = {},
 ): Promise<string> {
   const res = await fetch(`${s.url}/oauth/register`, {
+    ...init,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
     body: JSON.stringify({
       client_name: name,
       redirect_uris: [redirect],
@@ -387,11 +405,11 @@ export function authorizeUrl(
   return url;
 }
 
-/** Registration, sign-in and consent: a code, and what it takes to redeem it. */
-export async function freshCode(s: OAuthStack) {
+/** Registration, sign-in and consent (as `who`, unticking what it says): a code, and what it takes to redeem it. */
+export async function freshCode(s: OAuthStack, who: SignIn = {}) {
   const clientId = await register(s);
   const { verifier, challenge } = pkce();
-  const landed = await authorize(new UserAgent(), authorizeUrl(s, clientId, challenge), s.issuer);
+  const landed = await authorize(new UserAgent(), authorizeUrl(s, clientId, challenge), s.issuer, who);
   return { clientId, verifier, code: landed.searchParams.get('code') as string };
 }
 
@@ -409,8 +427,8 @@ export function redeem(s: OAuthStack, clientId: string, code: string, verifier: 
   );
 }
 
-export async function tokens(s: OAuthStack) {
-  const { clientId, verifier, code } = await freshCode(s);
+export async function tokens(s: OAuthStack, who: SignIn = {}) {
+  const { clientId, verifier, code } = await freshCode(s, who);
   const res = await redeem(s, clientId, code, verifier);
   if (res.status !== 200) throw new Error(`code refused: ${res.status} ${await res.text()}`);
   return { clientId, ...((await res.json()) as { access_token: string; refresh_token: string }) };
