@@ -199,6 +199,7 @@ describe('two accounts in one sandbox', () => {
     it(`answers ${side.caller} 404 for another account's records, exactly as for missing ones, and changes nothing`, async () => {
       const s = sandbox();
       const before = await ownerView(s, side.ownerKey, side.ids);
+      expect(before.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
       for (const c of crossCases) {
         const foreignId = side.ids[c.kind];
         const [method, path, body] = c.run(foreignId);
