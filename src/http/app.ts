@@ -52,6 +52,7 @@ import {
   unauthorized,
 } from './responses.js';
 import { type Session, SessionRegistry } from './sessions.js';
+import { DEFAULT_STREAM_BUFFER_BYTES, formatBytes, isEventStream, StreamBuffers } from './stream-bound.js';
 import { WebhookReceiver } from './webhooks.js';
 
 export interface HttpAppOptions {
@@ -78,6 +79,11 @@ export interface HttpAppOptions {
   maxClients?: number;
   /** Failed key checks per minute from one address (IPv6: one /64) before it gets 429, default 10. */
   maxKeyRefusalsPerMinute?: number;
+  /**
+   * Bytes one event stream may hold queued for a client that does not read it before the stream is
+   * closed and its session ended (stream-bound.ts), default DEFAULT_STREAM_BUFFER_BYTES (2 MiB).
+   */
+  streamBufferBytes?: number;
   filter?: ToolFilter;
   hub?: EventHub;
   /**
@@ -114,6 +120,8 @@ export interface HttpApp {
   hub: EventHub;
   /** The per-key VOISA clients (only keys VOISA accepted get one). */
   clients: ClientPool;
+  /** The bytes queued on open event streams (each bounded by `streamBufferBytes`). */
+  streams: StreamBuffers;
   /** POST /mcp requests still being answered. */
   inFlight(): number;
   /** From now on new requests get 503. */
@@ -142,6 +150,8 @@ export type HttpEnv = {
      * X-Forwarded-For through trusted proxies: --trust-proxy). Set by the `*` middleware.
      */
     clientAddress: string;
+    /** The session an event stream belongs to when its headers do not say (the legacy /sse stream). */
+    streamSession?: string;
   };
 };
 type Ctx = Context<HttpEnv>;
@@ -169,6 +179,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   const sessions = new SessionRegistry(o.sessionIdleMs ?? 30 * 60_000, o.maxSessions ?? 500, (s, reason) =>
     log('info', `session ${s.id.slice(0, 8)}… closed (${reason}); ${sessions.size} live`),
   );
+  const streams = new StreamBuffers(o.streamBufferBytes ?? DEFAULT_STREAM_BUFFER_BYTES);
   const guards = createGuards({
     loopbackOnly: o.loopbackOnly,
     allowedHosts: o.allowedHosts ?? [],
@@ -255,6 +266,21 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     const address = c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
     c.set('clientAddress', address);
     await peer.run(address, next);
+  });
+
+  // Every event stream holds at most streamBufferBytes for a client that stops reading it; past that it
+  // is closed and its session ended (stream-bound.ts).
+  app.use('*', async (c, next) => {
+    await next();
+    if (!isEventStream(c.res)) return;
+    const session =
+      c.res.headers.get('mcp-session-id') ?? c.req.header('mcp-session-id') ?? c.get('streamSession');
+    const bounded = streams.bound(c.res.body!, c.env?.outgoing, (queued) => {
+      const why = `its client stopped reading (${formatBytes(queued)} queued, bound ${formatBytes(streams.limit)})`;
+      if (session && sessions.get(session)) void sessions.close(session, why);
+      else log('warning', `${c.req.method} ${c.req.path} event stream closed: ${why}`);
+    });
+    c.res = new Response(bounded, c.res);
   });
 
   // Origin check and CORS for the MCP endpoints: only allowed origins, which get CORS headers.
@@ -572,6 +598,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     sessions,
     hub,
     clients: pool,
+    streams,
     inFlight: () => inFlight + legacy.inFlight(),
     beginShutdown: () => {
       closing = true;

@@ -170,7 +170,7 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
         'retry-after': '30',
       });
     }
-    return open(caller);
+    return open(caller, (id) => c.set('streamSession', id));
   });
 
   app.post(MESSAGES_PATH, async (c) => {
@@ -211,10 +211,12 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
     }
   });
 
-  async function open(caller: Caller): Promise<Response> {
+  /** `name` tells the app which session the stream is (it ends that session if the client stops reading). */
+  async function open(caller: Caller, name: (id: string) => void): Promise<Response> {
     const { key, hash, binding } = caller;
     // Bound to the key, and for a grant to the tools it allows, as a /mcp session is.
     const id = newSessionId(binding, d.instanceId);
+    name(id);
     const transport = new LegacySseTransport(id, `${MESSAGES_PATH}?sessionId=${encodeURIComponent(id)}`);
     const server = d.buildServer(d.acquireClient(key, hash), key, caller.filter);
     const session: Session = { id, keyHash: binding, server, transport, open: 0, lastActive: Date.now() };
