@@ -22,7 +22,7 @@ const { VoisaClient } = await import('../dist/voisa/index.js');
 const { createServer } = await import('../dist/server.js');
 
 /** Environment variables that only matter when serving HTTP (not in the registry's stdio entry). */
-const HTTP_ONLY = /^VOISA_(HTTP_|ALLOWED_|ALLOW_FILE_ACCESS|WEBHOOK_SECRET|MAX_SESSIONS|SESSION_IDLE)/;
+const HTTP_ONLY = /^VOISA_(HTTP_|ALLOWED_|ALLOW_FILE_ACCESS|WEBHOOK_SECRET|MAX_SESSIONS|SESSION_IDLE|TRUST_PROXY)/;
 
 function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));

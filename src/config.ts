@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
+import { parseTrustProxy, type TrustProxy } from './http/client-address.js';
 import { isLogLevel } from './log.js';
 import { publicOrigin } from './oauth/gate.js';
 import { TOOLSETS } from './tools/define.js';
@@ -33,6 +34,8 @@ export interface HttpOptions {
   redisUrl?: string;
   /** Ends session ids, so a balancer can route a session to its instance. */
   instanceId?: string;
+  /** Whose X-Forwarded-For to believe for per-address limits; the peer's address when unset. */
+  trustProxy?: TrustProxy;
   /** Turns on the OAuth authorization server: the issuer and resource origin. */
   publicUrl?: string;
   /** OAuth access token lifetime, seconds. */
@@ -129,6 +132,11 @@ export const FLAGS = {
     type: 'string',
     env: 'VOISA_INSTANCE_ID',
     help: "HTTP: this instance's name in session ids, for balancer affinity (e.g. 8081)",
+  },
+  'trust-proxy': {
+    type: 'string',
+    env: 'VOISA_TRUST_PROXY',
+    help: 'HTTP: per-address limits read X-Forwarded-For through these proxies: a hop count (1 behind the shipped nginx) or addresses, CIDRs, loopback, private, linklocal (comma-separated); off by default',
   },
   'public-url': {
     type: 'string',
@@ -271,6 +279,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (instanceId !== undefined && !/^[a-z0-9-]{1,32}$/.test(instanceId))
     throw new ConfigError('--instance-id must be 1 to 32 of a-z, 0-9 and -');
 
+  const trustProxyValue = flag('trust-proxy');
+  let trustProxy: TrustProxy | undefined;
+  try {
+    trustProxy = trustProxyValue === undefined ? undefined : parseTrustProxy(trustProxyValue);
+  } catch (err) {
+    throw new ConfigError(`--trust-proxy: ${(err as Error).message}`);
+  }
+
   const publicUrlValue = flag('public-url');
   let publicUrl: string | undefined;
   try {
@@ -301,6 +317,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       webhookSecret: envValue(env, 'VOISA_WEBHOOK_SECRET'),
       redisUrl,
       instanceId,
+      trustProxy,
       publicUrl,
       accessTokenTtl: positive(envValue(env, 'VOISA_OAUTH_TOKEN_TTL'), 'VOISA_OAUTH_TOKEN_TTL', 3600),
     },

@@ -39,6 +39,7 @@ import {
   resolveKey,
   sessionIdMatchesKey,
 } from './auth.js';
+import { clientAddress, type TrustProxy } from './client-address.js';
 import { ClientPool } from './clients.js';
 import { corsHeaders, createGuards } from './guards.js';
 import { MESSAGES_PATH, mountLegacySse } from './legacy-sse.js';
@@ -93,6 +94,8 @@ export interface HttpAppOptions {
   shared?: SharedState;
   /** Names this instance in its session ids, for a balancer's affinity (`--instance-id`). */
   instanceId?: string;
+  /** Proxies whose X-Forwarded-For names the client for per-address limits (`--trust-proxy`); none by default. */
+  trustProxy?: TrustProxy;
   /** Seals the confirmation state of `make_call` and the deletes; keyed from the server secret. */
   sealer?: StateSealer;
   /** Refuse confirmable calls from clients that cannot be asked (`--require-confirmation`). */
@@ -258,12 +261,17 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   });
 
   // Refuse new work while shutting down, and a Host that is not ours (DNS rebinding).
-  // The rest of the request runs knowing the peer's address (see checkKey).
+  // The rest of the request runs knowing the client's address: the peer's, or the one X-Forwarded-For
+  // names through trusted proxies (--trust-proxy, client-address.ts); every per-address limit counts it.
   app.use('*', async (c, next) => {
     if (closing) return rpcError(503, SERVER_ERROR, 'Server is shutting down', { connection: 'close' });
     const problem = guards.checkHost(c.req.header('host'));
     if (problem) return rpcError(403, SERVER_ERROR, problem);
-    const address = c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+    const address = clientAddress(
+      c.env?.incoming?.socket?.remoteAddress ?? 'unknown',
+      o.trustProxy ? c.req.header('x-forwarded-for') : undefined,
+      o.trustProxy,
+    );
     c.set('clientAddress', address);
     await peer.run(address, next);
   });

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { isLoopbackHost } from '../http/auth.js';
+import { describeTrustProxy } from '../http/client-address.js';
 import { type RunningHttpServer, startHttpServer } from '../http/server.js';
 import type { LogFn } from '../log.js';
 import type { SharedState } from '../scale/index.js';
@@ -61,6 +62,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
     log: deps.log,
     shared: deps.shared,
     instanceId: http.instanceId,
+    trustProxy: http.trustProxy,
     sealer: deps.secret ? createStateSealer(deps.secret) : undefined,
     requireConfirmation: config.requireConfirmation,
     oauth,
@@ -72,6 +74,8 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
       ? `serving MCP over streamable HTTP at ${server.mcpUrl} (stateless)`
       : `serving MCP over streamable HTTP at ${server.mcpUrl} (sessions; legacy HTTP+SSE at ${server.url}/sse)`,
   );
+  if (http.trustProxy)
+    log('info', `per-address limits read X-Forwarded-For through ${describeTrustProxy(http.trustProxy)}`);
   if (oauth) log(oauth.describe().includes('in memory') ? 'warning' : 'info', oauth.describe());
   if (!isLoopbackHost(http.host)) {
     log('info', 'not on loopback: every request must carry its own Authorization: Bearer <VOISA API key>');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 
 const deploy = (path: string) => fileURLToPath(new URL(`../../deploy/${path}`, import.meta.url));
 const NGINX = readFileSync(deploy('nginx/voisa-mcp.conf'), 'utf8');
@@ -85,6 +86,22 @@ describe('deploy/', () => {
     ])
       expect(example).toMatch(new RegExp(`^${name}=`, 'm'));
     expect(example).not.toMatch(/^VOISA_API_KEY=/m);
+  });
+
+  it('the unit, compose and env.example trust the one proxy nginx is, with the address nginx appends', () => {
+    const unit = readFileSync(deploy('systemd/voisa-mcp@.service'), 'utf8');
+    const example = readFileSync(deploy('env.example'), 'utf8');
+    const values = [
+      /^Environment=VOISA_TRUST_PROXY=(.*)$/m.exec(unit)?.[1],
+      /^ {4}VOISA_TRUST_PROXY: "(.*)"$/m.exec(COMPOSE)?.[1],
+      /^VOISA_TRUST_PROXY=(.*)$/m.exec(example)?.[1],
+    ];
+    expect(values).toEqual(['1', '1', '1']);
+    // The unit's own value comes first: the env file may override it (EnvironmentFile= wins).
+    expect(unit.indexOf('Environment=VOISA_TRUST_PROXY')).toBeLessThan(unit.indexOf('EnvironmentFile='));
+    expect(loadConfig([], { VOISA_TRUST_PROXY: values[0] }).http.trustProxy).toMatchObject({ hops: 1 });
+    // One hop from the right is the address nginx saw; what the client wrote stays on the left.
+    expect(NGINX).toMatch(/^ {4}proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;$/m);
   });
 
   it('nginx routes sessions by the instance id their ids end in, for every instance it balances', () => {
