@@ -9,7 +9,7 @@ import { isLoopbackHost } from '../http/auth.js';
 import type { VoisaAccount } from './account.js';
 
 export type TokenCheck =
-  | { kind: 'valid'; account: VoisaAccount; scopes: string[]; clientId: string }
+  | { kind: 'valid'; account: VoisaAccount; scopes: string[]; clientId: string; grantId: string }
   | { kind: 'invalid'; reason: string }
   /** Not an access token of this server (a VOISA API key, say): the caller decides. */
   | { kind: 'not-ours' };
@@ -24,6 +24,11 @@ export interface OAuthGate {
   /** Adds the well-known documents, the OAuth endpoints and the sign-in pages. */
   mount(app: Hono<HttpEnv>): void;
   checkToken(token: string): Promise<TokenCheck>;
+  /**
+   * Ends a grant (its access and refresh tokens): for when VOISA no longer accepts the key behind it,
+   * so the client is sent back to sign-in instead of refreshing into tokens that can never work.
+   */
+  revokeGrant(grantId: string): Promise<void>;
   /** Says what the state lives in (for the start-up log). */
   describe(): string;
 }

@@ -13,12 +13,13 @@
  */
 import { createHash, createHmac, createPrivateKey, timingSafeEqual } from 'node:crypto';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, Next } from 'hono';
 import Provider, { type Configuration, errors, type Interaction } from 'oidc-provider';
 import type { HttpEnv } from '../http/app.js';
 import { addressBucket, isLoopbackHost } from '../http/auth.js';
 import { readBody } from '../http/responses.js';
 import type { LogFn } from '../log.js';
+import { createBox } from '../security/box.js';
 import { deriveKey } from '../security/secret.js';
 import {
   AuthenticationError,
@@ -47,9 +48,31 @@ export interface AuthorizationServerOptions {
   accessTokenTtl?: number;
   /** Refresh token (and grant) lifetime in seconds (default 30 days). */
   refreshTokenTtl?: number;
-  /** Failed sign-ins per account, and per address (IPv6: /64), in 15 minutes before 429 (default 5 and 20). */
+  /**
+   * Sign-in attempts in 15 minutes before 429, each counted before VOISA is asked and taken back when
+   * it succeeds: per account from one address (default 5), per address (IPv6: /64; default 20), and
+   * per account from all addresses together (default 20).
+   */
   maxFailuresPerAccount?: number;
   maxFailuresPerAddress?: number;
+  maxFailuresPerAccountTotal?: number;
+  /**
+   * Requests per address (IPv6: /64) per minute to the OAuth endpoints before 429: the browser pages
+   * (authorize, sign-in, consent; default 300) and the rest (token, register, revoke, metadata; 600).
+   */
+  requestsPerMinute?: { pages?: number; api?: number };
+  /**
+   * Where the HTTP server listens (`--host`). Unless it is loopback only, client metadata documents are
+   * fetched with oidc-provider's guard: no loopback, private, link-local or metadata address (checked
+   * on the address connected to), no redirects. Unset: taken as reachable beyond loopback.
+   */
+  host?: string;
+  /** `--oauth-allow-private-fetch`: turn that guard off; refused unless `host` is loopback only. */
+  allowPrivateFetch?: boolean;
+}
+
+export class PrivateFetchError extends Error {
+  override readonly name = 'PrivateFetchError';
 }
 
 const SILENT: VoisaLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -76,10 +99,15 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
   const refreshTokenTtl = o.refreshTokenTtl ?? 30 * 24 * 3600;
   const maxPerAccount = o.maxFailuresPerAccount ?? 5;
   const maxPerAddress = o.maxFailuresPerAddress ?? 20;
-  const loopbackIssuer = isLoopbackHost(issuerUrl.hostname);
+  const maxPerAccountTotal = o.maxFailuresPerAccountTotal ?? 20;
+  const perMinute = { pages: o.requestsPerMinute?.pages ?? 300, api: o.requestsPerMinute?.api ?? 600 };
+  if (o.allowPrivateFetch && !(o.host !== undefined && isLoopbackHost(o.host)))
+    throw new PrivateFetchError(
+      `--oauth-allow-private-fetch works only on a server that listens on loopback only (--host 127.0.0.1 or ::1), not on ${o.host ?? 'an unknown address'}: a server others can reach must not fetch from private addresses for them`,
+    );
 
   const configuration: Configuration = {
-    adapter: adapterFor(kv),
+    adapter: adapterFor(kv, o.secret),
     findAccount: (_ctx, id) => {
       if (!accounts.open(id)) return undefined;
       return { accountId: id, claims: () => ({ sub: id }) };
@@ -100,6 +128,19 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       short: { httpOnly: true, sameSite: 'lax' },
     },
     pkce: { required: () => true },
+    // Registration and client metadata documents alike: https, or http on loopback only (MCP authorization).
+    extraClientMetadata: {
+      properties: ['redirect_uris'],
+      validator: (_ctx, key, value, metadata) => {
+        if (key !== 'redirect_uris' || !Array.isArray(value)) return;
+        for (const uri of value) {
+          const problem = redirectUriProblem(String(uri));
+          if (problem) throw new errors.InvalidRedirectUri(problem);
+        }
+        // A private-use scheme (cursor://, vscode://) is a native app's (RFC 8252 §7.1).
+        if (value.some((uri) => !/^https?:/i.test(String(uri)))) metadata.application_type = 'native';
+      },
+    },
     responseTypes: ['code'],
     features: {
       devInteractions: { enabled: false },
@@ -175,8 +216,8 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       );
     },
   };
-  if (loopbackIssuer) {
-    // Trying it locally (and the tests): client metadata documents may be served on this machine.
+  if (o.allowPrivateFetch) {
+    // Trying it locally on a loopback-only server: client metadata documents may be served on this machine.
     configuration.fetch = (url, options) => {
       const { dispatcher: _ssrfGuard, ...rest } = options as RequestInit & { dispatcher?: unknown };
       return fetch(url, rest);
@@ -203,8 +244,30 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     const got = Buffer.from(given ?? '');
     return want.length === got.length && timingSafeEqual(want, got);
   };
-  const limitName = (kind: string, value: string) =>
-    `signin:${kind}:${createHmac('sha256', limitKey).update(value).digest('base64url').slice(0, 32)}`;
+  const limitName = (kind: string, value: string, family = 'signin') =>
+    `${family}:${kind}:${createHmac('sha256', limitKey).update(value).digest('base64url').slice(0, 32)}`;
+
+  /**
+   * Counts a sign-in attempt before VOISA is asked, so parallel guesses cannot outrun the limit: one
+   * more for the address, then for this account from this address, then for this account from all
+   * addresses; the first over its limit refuses, and the counters after it are left alone (one address
+   * adds at most its own few to the account's total). `refund` takes the counts back.
+   */
+  async function reserveAttempt(address: string, email: string | undefined) {
+    const counters: [string, number][] = [[limitName('addr', address), maxPerAddress]];
+    if (email)
+      counters.push(
+        [limitName('acct-addr', `${email}\n${address}`), maxPerAccount],
+        [limitName('acct', email), maxPerAccountTotal],
+      );
+    const taken: string[] = [];
+    for (const [name, max] of counters) {
+      const { count, resetSec } = await kv.count(name, FAILURE_WINDOW_SEC);
+      taken.push(name);
+      if (count > max) return { ok: false as const, retryAfter: resetSec };
+    }
+    return { ok: true as const, refund: () => Promise.all(taken.map((name) => kv.uncount(name))) };
+  }
 
   const page = (status: number, html: string, extra: Record<string, string> = {}) =>
     new Response(html, { status, headers: { ...PAGE_HEADERS, ...extra } });
@@ -279,7 +342,13 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       : `${parsed.protocol}//${parsed.host}`;
   }
 
-  async function signIn(details: Interaction, status = 200, error?: string, email?: string) {
+  async function signIn(
+    details: Interaction,
+    status = 200,
+    error?: string,
+    email?: string,
+    retryAfter = FAILURE_WINDOW_SEC,
+  ) {
     const { name } = await clientOf(details);
     return page(
       status,
@@ -291,7 +360,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
         email,
         error,
       }),
-      status === 429 ? { 'retry-after': String(FAILURE_WINDOW_SEC) } : {},
+      status === 429 ? { 'retry-after': String(retryAfter) } : {},
     );
   }
 
@@ -382,6 +451,38 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       );
     }
 
+    // Every OAuth endpoint and document, per address: pages (authorize, sign-in, consent) and the rest.
+    const limited = async (c: Ctx, next: Next) => {
+      const path = c.req.path;
+      const kind =
+        path.startsWith('/oauth/authorize') || path.startsWith('/oauth/interaction') ? 'pages' : 'api';
+      const address = addressBucket(c.get('clientAddress') ?? 'unknown');
+      const { count, resetSec } = await kv.count(limitName(kind, address, 'rate'), 60);
+      if (count <= perMinute[kind]) return next();
+      const headers = { 'retry-after': String(resetSec) };
+      if (kind === 'pages')
+        return page(
+          429,
+          errorPage(
+            'Too many requests',
+            `Too many requests from your address. Wait ${resetSec} seconds, then try again.`,
+          ),
+          headers,
+        );
+      return new Response(
+        JSON.stringify({
+          error: 'temporarily_unavailable',
+          error_description: `too many requests from this address; retry in ${resetSec} s`,
+        }),
+        {
+          status: 429,
+          headers: { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' },
+        },
+      );
+    };
+    app.use('/oauth/*', limited);
+    app.use('/.well-known/*', limited);
+
     app.get('/oauth/interaction/:uid', async (c) => {
       const details = await interaction(c);
       if (details instanceof Response) return details;
@@ -398,24 +499,21 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       const email = fields.get('email')?.trim().toLowerCase() ?? '';
       const pasted = fields.get('api_key')?.trim();
       const address = addressBucket(c.get('clientAddress') ?? 'unknown');
-      const byAddress = limitName('addr', address);
-      const byAccount = pasted ? undefined : email ? limitName('acct', email) : undefined;
-      const [addressFailures, accountFailures] = await Promise.all([
-        kv.get(byAddress),
-        byAccount ? kv.get(byAccount) : undefined,
-      ]);
-      if (Number(addressFailures ?? 0) >= maxPerAddress || Number(accountFailures ?? 0) >= maxPerAccount)
-        return signIn(details, 429, 'Too many failed sign-ins. Wait 15 minutes, then try again.', email);
+      // A pasted key counts per address only: guesses at someone's password never lock out their key.
+      const attempt = await reserveAttempt(address, pasted ? undefined : email || undefined);
+      if (!attempt.ok)
+        return signIn(
+          details,
+          429,
+          `Too many failed sign-ins. Wait ${Math.ceil(attempt.retryAfter / 60)} minutes and try again, or sign in with an API key.`,
+          email,
+          attempt.retryAfter,
+        );
 
       const outcome = await voisaSignIn(fields);
-      if (!outcome.ok) {
-        if (outcome.status === 401)
-          await Promise.all([
-            kv.count(byAddress, FAILURE_WINDOW_SEC),
-            byAccount ? kv.count(byAccount, FAILURE_WINDOW_SEC) : undefined,
-          ]);
-        return signIn(details, outcome.status, outcome.message, email);
-      }
+      // Only a refusal by VOISA stays counted: not a success, nor an attempt VOISA could not judge.
+      if (outcome.ok || outcome.status !== 401) await attempt.refund();
+      if (!outcome.ok) return signIn(details, outcome.status, outcome.message, email);
       const to = await provider.interactionResult(
         c.env.incoming,
         c.env.outgoing,
@@ -521,7 +619,13 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       account,
       scopes: (token.scope ?? '').split(' ').filter(Boolean),
       clientId: token.clientId ?? '',
+      grantId: token.grantId ?? '',
     };
+  }
+
+  /** Ends a grant: its access and refresh tokens and codes stop working at once. */
+  async function revokeGrant(grantId: string): Promise<void> {
+    if (grantId) await provider.AccessToken.revokeByGrantId(grantId);
   }
 
   return {
@@ -530,6 +634,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     challenge: `resource_metadata="${metadataUrl}", scope="${SCOPE_NAMES.join(' ')}"`,
     mount,
     checkToken,
+    revokeGrant,
     describe: () =>
       kv.mode === 'redis'
         ? `OAuth sign-in at ${issuer}, state in Redis`
@@ -554,6 +659,37 @@ function keyAllows(account: VoisaAccount | undefined, scope: Scope): boolean {
   );
 }
 
+const LOOPBACK_REDIRECT_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const FORBIDDEN_REDIRECT_SCHEMES = new Set([
+  'javascript:',
+  'vbscript:',
+  'data:',
+  'blob:',
+  'file:',
+  'about:',
+  'ftp:',
+  'ws:',
+  'wss:',
+]);
+
+/**
+ * Why a redirect URI is refused, or undefined: https anywhere; http only on localhost, 127.0.0.1 or
+ * [::1] (the MCP authorization spec: a code sent in clear over a network can be read on the way);
+ * a native app's private-use scheme (`cursor://…`, RFC 8252 §7.1); nothing that runs or reads locally.
+ */
+export function redirectUriProblem(uri: string): string | undefined {
+  const url = URL.parse(uri);
+  if (!url) return `redirect_uris must be absolute URLs, got ${JSON.stringify(uri.slice(0, 100))}`;
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:')
+    return LOOPBACK_REDIRECT_HOSTS.has(url.hostname)
+      ? undefined
+      : 'redirect_uris must use https; http is accepted only on localhost, 127.0.0.1 or [::1]';
+  if (FORBIDDEN_REDIRECT_SCHEMES.has(url.protocol))
+    return `redirect_uris must not use the ${url.protocol.slice(0, -1)} scheme`;
+  return undefined;
+}
+
 function refusal(pasted: string | undefined): string {
   return pasted
     ? 'VOISA did not accept this API key.'
@@ -568,50 +704,62 @@ function signingJwk(seed: Buffer) {
   return { ...jwk, kid, use: 'sig', alg: 'EdDSA' };
 }
 
-/** oidc-provider's storage interface over our key-value store. */
-function adapterFor(kv: OAuthKv) {
-  const grantKey = (grantId: string) => `grant:${grantId}`;
+/**
+ * oidc-provider's storage interface over our key-value store. Nothing usable is at rest: every name is
+ * `<Model>:<HMAC(model, id)>` (an id is the token itself for opaque tokens, the session cookie for
+ * sessions), and every value is sealed (AES-256-GCM; payloads carry `jti`, the token again), both
+ * under keys derived from the server secret. A dump of the store names no token and opens nothing.
+ */
+function adapterFor(kv: OAuthKv, secret: Buffer) {
+  const nameKey = deriveKey(secret, 'oauth-store-names');
+  const box = createBox(deriveKey(secret, 'oauth-store-values'), 'voisa-mcp oauth-store v1', 1024 * 1024);
+  const hidden = (kind: string, id: string) =>
+    `${kind}:${createHmac('sha256', nameKey).update(`${kind}\n${id}`).digest('base64url')}`;
+  const open = (sealed: string | undefined) => {
+    const opened = sealed === undefined ? undefined : box.open(sealed);
+    return opened?.ok ? opened.plain : undefined;
+  };
+  const grantKey = (grantId: string) => hidden('grant', grantId);
   // Registered clients are kept 90 days past their last registration, so registrations cannot pile up forever.
   const CLIENT_TTL = 90 * 24 * 3600;
   return class VoisaAdapter {
     constructor(readonly model: string) {}
     key(id: string) {
-      return `${this.model}:${id}`;
+      return hidden(this.model, id);
     }
     async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number) {
       const key = this.key(id);
       const ttl = expiresIn ?? (this.model === 'Client' ? CLIENT_TTL : undefined);
-      await kv.set(key, JSON.stringify(payload), ttl);
+      await kv.set(key, box.seal(JSON.stringify(payload)), ttl);
       if (typeof payload.grantId === 'string')
         await kv.addToSet(grantKey(payload.grantId), key, ttl ?? CLIENT_TTL);
       if (this.model === 'Session' && typeof payload.uid === 'string')
-        await kv.set(`sessionUid:${payload.uid}`, id, ttl);
-      if (typeof payload.userCode === 'string') await kv.set(`userCode:${payload.userCode}`, id, ttl);
+        await kv.set(hidden('sessionUid', payload.uid), box.seal(id), ttl);
     }
     async find(id: string) {
-      const raw = await kv.get(this.key(id));
-      return raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
+      const plain = open(await kv.get(this.key(id)));
+      return plain ? (JSON.parse(plain) as Record<string, unknown>) : undefined;
     }
     async findByUid(uid: string) {
-      const id = await kv.get(`sessionUid:${uid}`);
+      const id = open(await kv.get(hidden('sessionUid', uid)));
       return id ? this.find(id) : undefined;
     }
-    async findByUserCode(userCode: string) {
-      const id = await kv.get(`userCode:${userCode}`);
-      return id ? this.find(id) : undefined;
+    // Device flow is off: no user codes are ever stored.
+    async findByUserCode(_userCode: string) {
+      return undefined;
     }
     async consume(id: string) {
       const payload = await this.find(id);
       if (!payload) return;
       payload.consumed = Math.floor(Date.now() / 1000);
-      await kv.replace(this.key(id), JSON.stringify(payload));
+      await kv.replace(this.key(id), box.seal(JSON.stringify(payload)));
     }
     async destroy(id: string) {
       await kv.del([this.key(id)]);
     }
     async revokeByGrantId(grantId: string) {
       const keys = await kv.members(grantKey(grantId));
-      await kv.del([...keys, grantKey(grantId), `Grant:${grantId}`]);
+      await kv.del([...keys, grantKey(grantId), hidden('Grant', grantId)]);
     }
   };
 }

@@ -73,7 +73,8 @@ describe('client ID metadata documents', () => {
     // This process's fetch trusts the throwaway certificate (as a real host's is trusted by its CA).
     previous = getGlobalDispatcher();
     setGlobalDispatcher(new Agent({ connect: { ca: [...rootCertificates, cert] } }));
-    stack = await startOAuthStack();
+    // Served on this machine: only a loopback-only server may be told to fetch from it.
+    stack = await startOAuthStack({ allowPrivateFetch: true });
   });
   afterAll(async () => {
     await stack?.close();

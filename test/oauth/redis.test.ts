@@ -63,7 +63,9 @@ describe.skipIf(missing(REDIS_BIN, 'redis-server'))('OAuth state in Redis', () =
       const value =
         type === 'string'
           ? await sharedB.redis!.command.get(key)
-          : (await sharedB.redis!.command.smembers(key)).join();
+          : type === 'zset'
+            ? (await sharedB.redis!.command.zrange(key, 0, -1)).join()
+            : (await sharedB.redis!.command.smembers(key)).join();
       expect(value ?? '').not.toContain(DEMO_KEY);
       expect(value ?? '').not.toContain('voisa-sandbox-demo');
     }
