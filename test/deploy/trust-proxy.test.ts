@@ -66,22 +66,22 @@ async function run(trustProxy: TrustProxy | undefined): Promise<Run> {
   const stack = await startOAuthStack({ sandbox, port, publicUrl: nginx.url, http: { trustProxy } });
   // Everything goes through nginx: the issuer, /mcp and the OAuth endpoints at nginx's address.
   const front: OAuthStack = { ...stack, url: nginx.url, mcpUrl: `${nginx.url}/mcp` };
-  const a = new Agent({ localAddress: A });
-  const b = new Agent({ localAddress: B });
+  const a = from(A);
+  const b = from(B);
   const spoof = { 'x-forwarded-for': `${B}, 198.51.100.7` };
 
-  const keyCheck = async (key: string, dispatcher: Agent, headers: Record<string, string> = {}) => {
+  const keyCheck = async (key: string, dispatcher: Dispatcher, headers: Record<string, string> = {}) => {
     const request = modernRequest(
       front.mcpUrl,
       'tools/list',
       {},
       { authorization: `Bearer ${key}`, ...headers },
     );
-    const res = await fetch(request, { dispatcher } as RequestInit);
+    const res = await fetch(request, { dispatcher });
     await res.body?.cancel();
     return res.status;
   };
-  const registration = (dispatcher: Agent, headers: Record<string, string> = {}) =>
+  const registration = (dispatcher: Dispatcher, headers: Record<string, string> = {}) =>
     register(front, 'Limit test', REDIRECT_URI, { dispatcher, headers }).then(
       () => 201,
       (err: Error) => Number(/refused: (\d+)/.exec(err.message)?.[1] ?? 0),
@@ -152,6 +152,13 @@ async function run(trustProxy: TrustProxy | undefined): Promise<Run> {
     await nginx.stop();
     await Promise.all([a.close(), b.close()]);
   }
+}
+
+type Dispatcher = NonNullable<RequestInit['dispatcher']>;
+
+/** An undici Agent that connects from `localAddress`, as fetch's dispatcher (typed by Node's own undici). */
+function from(localAddress: string): Dispatcher {
+  return new Agent({ localAddress }) as unknown as Dispatcher;
 }
 
 const times = (n: number, status: number) => Array<number>(n).fill(status);

@@ -163,7 +163,7 @@ export class TestOAuthClient {
 export class UserAgent {
   readonly #cookies = new Map<string, Map<string, string>>();
 
-  constructor(private readonly base: RequestInit & { dispatcher?: unknown } = {}) {}
+  constructor(private readonly base: RequestInit = {}) {}
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url);
@@ -360,7 +360,7 @@ export async function register(
   s: Pick<OAuthStack, 'url'>,
   name = 'Attack test',
   redirect = REDIRECT_URI,
-  init: RequestInit & { dispatcher?: unknown } = {},
+  init: RequestInit = {},
 ): Promise<string> {
   const res = await fetch(`${s.url}/oauth/register`, {
     ...init,
