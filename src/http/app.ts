@@ -159,7 +159,7 @@ export type HttpEnv = {
 };
 type Ctx = Context<HttpEnv>;
 
-/** The address of the peer whose request is running (set by the `*` middleware; read by checkKey). */
+/** The client address of the request running (`clientAddress`, set by the `*` middleware; read by checkKey). */
 const peer = new AsyncLocalStorage<string>();
 const SILENT: VoisaLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
