@@ -95,13 +95,16 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       require: config.requireConfirmation,
       once: new MemorySingleUse(),
     };
-    const factory = () => createServer({ api, filter: config.filter, log, confirm });
-    const stop = new Promise<void>((resolve) => {
+    // On a stop signal, waits in flight answer at once (ended: false, call again), then the process exits.
+    const stopping = new AbortController();
+    const factory = () =>
+      createServer({ api, filter: config.filter, log, confirm, stopping: stopping.signal });
+    const requested = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     log('info', `serving over stdio${config.sandbox ? ' on the embedded sandbox' : ''}`);
-    await Promise.race([serveStdio(factory, log, warmUp), stop]);
+    await serveStdio(factory, log, warmUp, { requested, begin: () => stopping.abort() });
   }
   await shutdown();
   return 0;

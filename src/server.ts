@@ -57,6 +57,8 @@ export interface ServerDeps {
    * and `wait_for_call` keep them in this process, per client.
    */
   calls?: PlacedCalls;
+  /** Aborted when the server begins to stop: long waits answer at once (ToolContext.stopping). */
+  stopping?: AbortSignal;
 }
 
 export const SERVER_NAME = 'voisa-mcp';
@@ -151,7 +153,15 @@ export function createServer(deps: ServerDeps): McpServer {
       onEvent: (e) => reportEvent(e, extra),
       onUploadProgress: (sent, total) => progress(sent, total, 'bytes uploaded'),
     };
-    return { api: deps.api, req, files: fileAccess, progress, events: deps.events?.hub, calls: deps.calls };
+    return {
+      api: deps.api,
+      req,
+      files: fileAccess,
+      progress,
+      events: deps.events?.hub,
+      calls: deps.calls,
+      stopping: deps.stopping,
+    };
   }
 
   function reportEvent(e: ClientEvent, extra: Extra): void {

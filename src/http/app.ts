@@ -127,7 +127,7 @@ export interface HttpApp {
   streams: StreamBuffers;
   /** POST /mcp requests still being answered. */
   inFlight(): number;
-  /** From now on new requests get 503. */
+  /** From now on new requests get 503, and in-flight waits (wait_for_call) answer at once. */
   beginShutdown(): void;
   /** Expires idle sessions and unused clients. */
   sweep(): void;
@@ -204,6 +204,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     ? { mode: 'dir' as const, dir: o.allowFileAccess }
     : { mode: 'off' as const };
   let closing = false;
+  // Aborted when shutdown begins: in-flight waits answer at once, so the process stops as soon as they have.
+  const stopping = new AbortController();
   let inFlight = 0;
 
   const sealer = o.sealer ?? createStateSealer(randomBytes(32));
@@ -223,6 +225,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       confirm: { sealer, principal, require: o.requireConfirmation, once: shared.confirmations },
       // The principal is the VOISA key the request acts with (sent, the server's, or an OAuth grant's).
       calls: shared.placedCallsFor?.(principal),
+      stopping: stopping.signal,
     });
 
   // 2026-07-28 traffic: a server from the factory per request, no session; change notifications reach
@@ -610,6 +613,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     inFlight: () => inFlight + legacy.inFlight(),
     beginShutdown: () => {
       closing = true;
+      stopping.abort();
     },
     async warmUp() {
       warmUp();
@@ -625,6 +629,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     },
     async close() {
       closing = true;
+      stopping.abort();
       await modern.close().catch(() => {});
       refusals.flush(Date.now(), true);
       unsigned.flush(Date.now(), true);

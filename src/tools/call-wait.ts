@@ -15,7 +15,9 @@
  *
  * Then the conversation is polled (1 s, 2 s, then every 3 s, or at once when a webhook names it)
  * until it ends or the wait is over. Cancellation stops it at once; an upstream fault mid-wait is
- * reported with what is known, never thrown; a wrong id is an error naming the field.
+ * reported with what is known, never thrown; a wrong id is an error naming the field. When the server
+ * stops (SIGTERM, a restart: `ctx.stopping`), the wait answers at once: `ended: false`, with a hint to
+ * call again in a few seconds.
  */
 
 import { audioUri, transcriptUri } from '../resources/uris.js';
@@ -47,6 +49,8 @@ const UNKNOWN_START_MS = 30 * 60_000;
 const LIST_LIMIT = 20;
 /** A poll may outlast the wait by at most this much. */
 const POLL_GRACE_MS = 5000;
+/** When the server stops mid-wait: how soon to call again (a restart, or another instance). */
+export const RESTART_RETRY_SECONDS = 3;
 
 export type { PlacedCall, PlacedCalls } from './define.js';
 
@@ -169,7 +173,7 @@ export async function followCall(
   args: WaitArgs,
   ctx: ToolContext,
 ): Promise<{ result: WaitResult; links: ExtraContent[] }> {
-  const { api, req, events } = ctx;
+  const { api, req, events, stopping } = ctx;
   const signal = req.signal;
   if (!args.call_id && !args.conversation_id) {
     throw new InputError('call_id', 'give the call_id make_call returned, or conversation_id');
@@ -222,12 +226,25 @@ export async function followCall(
     wake?.();
   });
   try {
+    // The server stopping (a restart) ends the wait at once: what is known, and when to ask again.
+    const interrupted = () => ({
+      result: stillRunning(
+        args,
+        conversation,
+        conversationId,
+        fault,
+        (Date.now() - startedWaiting) / 1000,
+        true,
+      ),
+      links: [],
+    });
     for (let poll = 0; ; poll++) {
       if (signal?.aborted) throw new ApiAbortError();
+      if (stopping?.aborted) return interrupted();
       const left = deadline - Date.now();
       const opts: RequestOptions = {
         ...req,
-        signal: anySignal(signal, AbortSignal.timeout(Math.max(left, 0) + POLL_GRACE_MS)),
+        signal: anySignal(signal, AbortSignal.timeout(Math.max(left, 0) + POLL_GRACE_MS), stopping),
       };
       try {
         // A summary from the list is as good as the conversation itself for this poll.
@@ -248,6 +265,7 @@ export async function followCall(
         fault = undefined;
       } catch (err) {
         if (signal?.aborted) throw new ApiAbortError();
+        if (stopping?.aborted) return interrupted();
         if (!(err instanceof VoisaError)) throw err;
         if (!isWrongInput(err)) fault = err;
         // A lookup's candidate another key owns is not this call: look again. Anything the caller gave: say so.
@@ -271,9 +289,14 @@ export async function followCall(
         return { result: stillRunning(args, conversation, conversationId, fault, waitSeconds), links: [] };
       }
       if (!woken) {
-        await pause(Math.min(BACKOFF_MS[poll] ?? BACKOFF_MS.at(-1)!, remaining), signal, (w) => {
-          wake = w;
-        });
+        await pause(
+          Math.min(BACKOFF_MS[poll] ?? BACKOFF_MS.at(-1)!, remaining),
+          signal,
+          (w) => {
+            wake = w;
+          },
+          stopping,
+        );
       }
       woken = false;
     }
@@ -436,9 +459,11 @@ function stillRunning(
   conversationId: string | undefined,
   fault: unknown,
   waited: number,
+  restarting = false,
 ): WaitResult {
-  const retry =
-    fault instanceof RateLimitError && fault.retryAfterMs !== undefined
+  const retry = restarting
+    ? RESTART_RETRY_SECONDS
+    : fault instanceof RateLimitError && fault.retryAfterMs !== undefined
       ? Math.max(1, Math.ceil(fault.retryAfterMs / 1000))
       : fault
         ? 5
@@ -446,12 +471,16 @@ function stillRunning(
   const again =
     conversationId && !args.conversation_id
       ? `call wait_for_call again with conversation_id ${conversationId}`
-      : 'call wait_for_call again with the same arguments';
-  const what = fault
-    ? `VOISA answered ${faultText(fault)} while waiting`
-    : c
-      ? `still ${c.status ?? 'in progress'} after ${waited} s`
-      : `no conversation for this call listed yet after ${waited} s`;
+      : restarting && !args.conversation_id && !(args.agent_id && args.phone_number)
+        ? 'call wait_for_call again with the same arguments (if the call id is no longer known, add agent_id and phone_number as sent to make_call)'
+        : 'call wait_for_call again with the same arguments';
+  const what = restarting
+    ? `the server is restarting, so this wait stopped after ${Math.round(waited)} s (the call itself goes on)`
+    : fault
+      ? `VOISA answered ${faultText(fault)} while waiting`
+      : c
+        ? `still ${c.status ?? 'in progress'} after ${waited} s`
+        : `no conversation for this call listed yet after ${waited} s`;
   return {
     ...(conversationId ? { conversation_id: conversationId } : {}),
     ended: false,
@@ -462,23 +491,28 @@ function stillRunning(
   };
 }
 
-function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
-  return a ? AbortSignal.any([a, b]) : b;
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
+  const given = signals.filter((s): s is AbortSignal => s !== undefined);
+  return given.length === 1 ? given[0]! : AbortSignal.any(given);
 }
 
-/** Sleeps `ms`; ends early when woken (a webhook about the call); rejects at once when `signal` aborts. */
+/**
+ * Sleeps `ms`; ends early when woken (a webhook about the call) or when the server stops; rejects at
+ * once when `signal` aborts.
+ */
 async function pause(
   ms: number,
   signal: AbortSignal | undefined,
   setWake: (wake: (() => void) | undefined) => void,
+  stopping?: AbortSignal,
 ): Promise<void> {
   const woken = new AbortController();
   setWake(() => woken.abort());
   try {
-    await sleep(ms, anySignal(signal, woken.signal));
+    await sleep(ms, anySignal(signal, woken.signal, stopping));
   } catch (err) {
-    // Woken is not an error; the caller's abort is.
-    if (signal?.aborted || !woken.signal.aborted) throw err;
+    // Woken, or the server stopping, is not an error; the caller's abort is.
+    if (signal?.aborted || !(woken.signal.aborted || stopping?.aborted)) throw err;
   } finally {
     setWake(undefined);
   }

@@ -96,6 +96,11 @@ export interface ToolContext {
   events?: ToolEvents;
   /** This key's placed calls when instances share them; else each process keeps its own per client. */
   calls?: PlacedCalls;
+  /**
+   * Aborted when the server begins to stop (a restart): long waits (`wait_for_call`) answer at once
+   * with what they know and a hint to call again, rather than hold the shutdown up.
+   */
+  stopping?: AbortSignal;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodType = z.ZodType> {

@@ -86,8 +86,11 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   else if (webhookSecret) log('info', `VOISA webhooks accepted at ${server.url}/webhooks/voisa`);
 
   await stop;
+  // Waits (wait_for_call) answer at once with a hint to call again; other calls finish within the bound.
+  const stopping = Date.now();
   log('info', `shutting down: finishing in-flight calls (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
   await server.close(SHUTDOWN_GRACE_MS);
+  log('info', `stopped serving in ${Date.now() - stopping} ms`);
 }
 
 /** Configures the sandbox (through its API) to deliver every event to this server. */

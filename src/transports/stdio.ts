@@ -69,6 +69,9 @@ export class StdioTransport implements Transport {
   private skipping: { head: string; tail: Buffer; bytes: number } | null = null;
   private started = false;
   private closed = false;
+  /** Ids of the client's requests not answered yet. */
+  private readonly unanswered = new Set<RequestId>();
+  private onAnswered: (() => void) | undefined;
   private markClosed!: () => void;
   /** Settles when the transport has closed, whoever owns its `onclose`. */
   readonly whenClosed = new Promise<void>((resolve) => {
@@ -103,7 +106,26 @@ export class StdioTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
+    const m = message as { id?: RequestId; result?: unknown; error?: unknown };
+    if (m.id !== undefined && ('result' in m || 'error' in m)) {
+      this.unanswered.delete(m.id);
+      if (this.unanswered.size === 0) this.onAnswered?.();
+    }
     return this.write(message);
+  }
+
+  /** Resolves once every request received so far is answered, or after `ms`. */
+  answered(ms: number): Promise<void> {
+    if (this.unanswered.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.onAnswered = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.onAnswered = done;
+    });
   }
 
   private write(message: unknown): Promise<void> {
@@ -202,6 +224,8 @@ export class StdioTransport implements Transport {
     }
     const problem = messageProblem(value);
     if (!problem) {
+      const m = value as { id?: RequestId; method?: unknown };
+      if (typeof m.method === 'string' && m.id !== undefined) this.unanswered.add(m.id);
       this.onmessage?.(value as JSONRPCMessage);
       return;
     }
@@ -227,13 +251,32 @@ export class StdioTransport implements Transport {
   }
 }
 
+/** How serving stdio stops on a signal. */
+export interface StdioStop {
+  /** Settles when the process is told to stop (SIGTERM, SIGINT). */
+  requested: Promise<void>;
+  /** Runs first: long work answers at once (the servers' `stopping` signal). */
+  begin(): void;
+  /** How long the requests in flight may take to answer, default STDIO_GRACE_MS. */
+  graceMs?: number;
+}
+
+/** How long requests in flight may take to answer once a stop signal arrives over stdio. */
+export const STDIO_GRACE_MS = 5000;
+
 /**
  * Serves stdio from a server factory through the SDK's era-aware entry: the opening exchange picks the
  * connection's protocol generation (a 2025-era `initialize`, or a 2026-07-28 request with its `_meta`
  * envelope) and one server from the factory is pinned for the connection. Resolves when the client
- * closes stdin or the transport closes.
+ * closes stdin or the transport closes, or on `stop`: once the requests in flight have answered
+ * (waits answer at once), at most `graceMs` later.
  */
-export async function serveStdio(factory: () => McpServer, log?: LogFn, warmUp?: () => void): Promise<void> {
+export async function serveStdio(
+  factory: () => McpServer,
+  log?: LogFn,
+  warmUp?: () => void,
+  stop?: StdioStop,
+): Promise<void> {
   const transport = new StdioTransport({ log, afterFirstWrite: warmUp });
   const closed = new Promise<void>((resolve) => {
     void transport.whenClosed.then(resolve);
@@ -244,6 +287,10 @@ export async function serveStdio(factory: () => McpServer, log?: LogFn, warmUp?:
     transport,
     onerror: (err) => log?.('debug', `stdio: ${err.message}`),
   });
-  await closed;
+  const stopped = stop?.requested.then(() => {
+    stop.begin();
+    return transport.answered(stop.graceMs ?? STDIO_GRACE_MS);
+  });
+  await Promise.race(stopped ? [closed, stopped] : [closed]);
   await handle.close().catch(() => {});
 }
