@@ -5,6 +5,7 @@
 import type { Pool } from 'undici';
 import { resolveConfig } from './config.js';
 import { ApiConnectionError } from './errors.js';
+import { DEFAULT_MAX_QUEUED_PER_KEY, FairShare } from './fair-share.js';
 import { HttpTransport, type PoolKind } from './http.js';
 import { TokenBucket } from './rate-limit.js';
 import { type AgentsApi, agentsApi } from './resources/agents.js';
@@ -48,10 +49,27 @@ const CONNECTIONS: Record<PoolKind, number> = { api: API_CONNECTIONS, download: 
 class SharedPool {
   readonly #origin: string;
   readonly #pools = new Map<PoolKind, Promise<Pool>>();
+  /** Each key's share of each pool. */
+  readonly #shares: Record<PoolKind, FairShare>;
   #closed = false;
 
-  constructor(origin: string) {
+  /** `perKey`: a key's share of the API pool; of the download pool, the same fraction. */
+  constructor(origin: string, perKey: number) {
     this.#origin = origin;
+    const share = (kind: PoolKind) =>
+      new FairShare(
+        CONNECTIONS[kind],
+        Math.max(1, Math.round((perKey * CONNECTIONS[kind]) / API_CONNECTIONS)),
+        DEFAULT_MAX_QUEUED_PER_KEY,
+      );
+    this.#shares = { api: share('api'), download: share('download') };
+  }
+
+  /** A new key's lanes on both pools: `acquire(kind, signal)` waits for its turn. */
+  lanes(): (kind: PoolKind, signal: AbortSignal) => Promise<() => void> {
+    const api = this.#shares.api.lane();
+    const download = this.#shares.download.lane();
+    return (kind, signal) => (kind === 'api' ? api : download).acquire(signal);
   }
 
   /**
@@ -103,7 +121,7 @@ export class VoisaClient {
     // The key lives only in private fields (#config here, and the transport's).
     this.#config = { ...config };
     this.#ownsPool = poolToAdopt === undefined;
-    this.#pool = poolToAdopt ?? new SharedPool(resolved.origin);
+    this.#pool = poolToAdopt ?? new SharedPool(resolved.origin, resolved.maxConcurrentPerKey);
     poolToAdopt = undefined;
     const perMinute = resolved.rateLimitPerMin;
     const bucket =
@@ -111,7 +129,7 @@ export class VoisaClient {
         ? (config.budgetFor?.(config.apiKey, perMinute) ?? new TokenBucket(perMinute))
         : undefined;
     const pool = this.#pool;
-    const http = new HttpTransport(resolved, (kind) => pool.get(kind), bucket);
+    const http = new HttpTransport(resolved, (kind) => pool.get(kind), bucket, pool.lanes());
 
     this.auth = authApi(http);
     this.agents = agentsApi(http);

@@ -14,6 +14,11 @@ export const DEFAULTS = {
    * 429 storm answers with a clear error instead of the client giving up on us first.
    */
   maxTotalWaitMs: 20_000,
+  /**
+   * Most requests one key has on the shared connection pool at once: half of its 16 connections,
+   * so one key's slow calls always leave connections to the others (fair-share.ts).
+   */
+  maxConcurrentPerKey: 8,
 } as const;
 
 /**
@@ -30,6 +35,7 @@ export const ENV = {
   timeoutMs: 'VOISA_TIMEOUT_MS',
   maxRetries: 'VOISA_MAX_RETRIES',
   rateLimitPerMin: 'VOISA_RATE_LIMIT_PER_MIN',
+  maxConcurrentPerKey: 'VOISA_MAX_CONCURRENT_PER_KEY',
 } as const;
 
 /** A logger that drops everything (the default: stdout may belong to an MCP stdio transport). */
@@ -51,6 +57,8 @@ export function clientConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Voisa
   if (maxRetries !== undefined) config.maxRetries = maxRetries;
   const rateLimitPerMin = readInt(env, ENV.rateLimitPerMin, 0);
   if (rateLimitPerMin !== undefined) config.rateLimitPerMin = rateLimitPerMin;
+  const maxConcurrentPerKey = readInt(env, ENV.maxConcurrentPerKey, 1);
+  if (maxConcurrentPerKey !== undefined) config.maxConcurrentPerKey = maxConcurrentPerKey;
   return config;
 }
 
@@ -76,6 +84,7 @@ export interface ResolvedConfig {
   rateLimitPerMin: number;
   maxRetryDelayMs: number;
   maxTotalWaitMs: number;
+  maxConcurrentPerKey: number;
   /** `timeoutMs * DOWNLOAD_DEADLINE_FACTOR`: the whole of one download attempt. */
   downloadDeadlineMs: number;
   logger: VoisaLogger;
@@ -103,6 +112,11 @@ export function resolveConfig(config: VoisaClientConfig): ResolvedConfig {
     rateLimitPerMin: nonNegative('rateLimitPerMin', config.rateLimitPerMin ?? DEFAULTS.rateLimitPerMin, 0),
     maxRetryDelayMs: nonNegative('maxRetryDelayMs', config.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs, 0),
     maxTotalWaitMs: nonNegative('maxTotalWaitMs', config.maxTotalWaitMs ?? DEFAULTS.maxTotalWaitMs, 0),
+    maxConcurrentPerKey: nonNegative(
+      'maxConcurrentPerKey',
+      config.maxConcurrentPerKey ?? DEFAULTS.maxConcurrentPerKey,
+      1,
+    ),
     downloadDeadlineMs: timeoutMs * DOWNLOAD_DEADLINE_FACTOR,
     logger: config.logger ?? silentLogger,
     userAgent: config.userAgent ?? `voisa-mcp/${VERSION}`,

@@ -66,6 +66,12 @@ const notSent = new WeakSet<VoisaError>();
 
 const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'PUT', 'DELETE']);
 
+/**
+ * Waits for this key's turn on a pool (fair-share.ts); resolves to the release, called once the
+ * request is done with its connection (for a download, when its body is).
+ */
+export type SlotSource = (kind: PoolKind, signal: AbortSignal) => Promise<() => void>;
+
 /** What `AttemptContext.handOff` gives the body's new owner. */
 interface HandedOff {
   /** Stops the download deadline and unlinks the caller's signal; call when done with the body. */
@@ -86,6 +92,7 @@ export class HttpTransport {
   readonly #config: ResolvedConfig;
   readonly #pool: (kind: PoolKind) => Promise<Pool>;
   readonly #bucket: RequestBudget | undefined;
+  readonly #slot: SlotSource | undefined;
   /** Removes the configured key and anything key-shaped; holds the key in its closure only. */
   readonly #redact: (text: string) => string;
 
@@ -93,6 +100,7 @@ export class HttpTransport {
     config: ResolvedConfig,
     pool: (kind: PoolKind) => Promise<Pool>,
     bucket: RequestBudget | undefined,
+    slot?: SlotSource,
   ) {
     this.#apiKey = config.apiKey;
     this.#redact = redactorFor(config.apiKey);
@@ -100,6 +108,7 @@ export class HttpTransport {
     this.#config = { ...config, apiKey: undefined };
     this.#pool = pool;
     this.#bucket = bucket;
+    this.#slot = slot;
   }
 
   /** Sends the call and returns the envelope's `data` (or `{message}`), checked leniently against `schema`. */
@@ -248,13 +257,17 @@ export class HttpTransport {
     let timer = setTimeout(expire, timeoutMs);
     const onCallerAbort = () => controller.abort();
     signal?.addEventListener('abort', onCallerAbort, { once: true });
+    let releaseSlot = () => {};
     const unlink = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onCallerAbort);
+      releaseSlot();
     };
     let handedOff = false;
     let res: Dispatcher.ResponseData | undefined;
     try {
+      // This key's share of the pool (see fair-share.ts), waited for within the attempt's time.
+      if (this.#slot) releaseSlot = await this.#slot(pool, controller.signal);
       res = await dispatcher.request({
         method: spec.method,
         path: this.#pathOf(spec),

@@ -42,6 +42,12 @@ export interface VoisaClientConfig {
   maxRetries?: number;
   /** VOISA_RATE_LIMIT_PER_MIN, default 100; 0 = no client-side limit. */
   rateLimitPerMin?: number;
+  /**
+   * VOISA_MAX_CONCURRENT_PER_KEY, default 8: most JSON calls one key (this client and each made by
+   * `withApiKey` is one key) has on the shared pool of 16 connections at once; downloads get the same
+   * share of theirs (4 of 8). More wait for the key's turn, so a slow key cannot starve the others.
+   */
+  maxConcurrentPerKey?: number;
   /** Cap for backoff and Retry-After, default 30000. */
   maxRetryDelayMs?: number;
   /**
