@@ -13,6 +13,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { nowIso } from './http.js';
+import { newId } from './ids.js';
 import type { Store } from './store.js';
 import type { WebhookRecord } from './types.js';
 
@@ -36,7 +37,7 @@ export class WebhookDispatcher {
     for (const hook of account.webhooks.values()) {
       if (!hook.events.includes(event)) continue;
       if (!this.external && !isLoopbackUrl(hook.url)) continue;
-      const payload = { id: account.newId('evt', 16), event, timestamp: nowIso(), data };
+      const payload = { id: newId('evt', 16), event, timestamp: nowIso(), data };
       this.deliver(hook, payload, 0);
     }
   }

@@ -256,7 +256,10 @@ describe('two accounts in one sandbox', () => {
     const seededTwo = allIds(await visibleIds(s, SECOND_KEY));
     expect(seededOne.filter((id) => seededTwo.includes(id))).toEqual([]);
     const created: Record<string, string[]> = { [DEMO_KEY]: [], [SECOND_KEY]: [] };
-    const agentOf = { [DEMO_KEY]: SEED_AGENTS.restaurant, [SECOND_KEY]: SECOND_SEED_AGENTS.restaurant };
+    const agentOf: Record<string, string> = {
+      [DEMO_KEY]: SEED_AGENTS.restaurant,
+      [SECOND_KEY]: SECOND_SEED_AGENTS.restaurant,
+    };
     for (const key of [DEMO_KEY, SECOND_KEY]) {
       for (let i = 0; i < 5; i++) {
         const a = await api(s, 'POST', '/api/agents/create', { name: `Agent ${i}` }, key);
