@@ -3,10 +3,12 @@
  * (the sealed requestState plus the user's yes) is single-use: sent twice, four times at once, or to
  * two instances sharing Debian's redis-server, it reaches VOISA once, as the sandbox's request log
  * shows; the other copies get CONFIRMATION_USED. Replays are raw 2026-07-28 requests (a client can
- * send the same retry again); 2026-07-28 and 2025-11-25 SDK clients still confirm once and go ahead.
+ * send the same retry again), and the same retry fields sent by hand in a 2025-era session; the
+ * 2026-07-28 and 2025-11-25 SDK clients still confirm once and go ahead.
  * While Redis refuses the claim, nothing goes ahead.
  */
 import { randomBytes } from 'node:crypto';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHttpServer, startHttpServer } from '../../src/http/server.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
@@ -17,6 +19,7 @@ import { VoisaClient } from '../../src/voisa/index.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import { ACCEPTED, ELICIT, type ModernAnswer, postModern } from '../helpers/modern-request.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
+import { connectHttp } from '../http/helpers.js';
 
 const SECRET = randomBytes(32);
 const CALL = { agent_id: 'agt_bella0001', phone_number: '+49123456789' };
@@ -174,6 +177,35 @@ describe('one instance (confirmations claimed in memory)', () => {
     );
     expect(tally(answers)).toEqual({ ok: 1, used: 4 });
     expect(sent('DELETE', `/api/agents/${id}`)).toBe(1);
+  });
+
+  it('a 2025-era session sending the retry fields by hand is held to one use as well', async () => {
+    // The SDK lifts requestState and inputResponses out of a 2025-era request's params too.
+    const state = await ask(single, 'make_call', CALL);
+    const session = await connectHttp(single.http.mcpUrl, sandbox.demoKey);
+    try {
+      const before = makeCalls();
+      const replay = () =>
+        session.client.request(
+          {
+            method: 'tools/call',
+            params: {
+              name: 'make_call',
+              arguments: CALL,
+              requestState: state,
+              inputResponses: ACCEPTED,
+            } as never,
+          },
+          CallToolResultSchema,
+        );
+      const answers = [await replay(), ...(await Promise.all([replay(), replay()]))];
+      expect(answers.filter((a) => !a.isError)).toHaveLength(1);
+      for (const a of answers.filter((x) => x.isError))
+        expect((a.content[0] as { text: string }).text).toMatch(/^CONFIRMATION_USED:/);
+      expect(makeCalls()).toBe(before + 1);
+    } finally {
+      await session.close();
+    }
   });
 
   it.each(GENERATIONS)('a %s client still confirms once and goes ahead, once per yes', async (generation) => {
