@@ -29,7 +29,8 @@ import { type ConfirmOptions, canElicit, confirmCall, requestCapabilities } from
 import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './events/live-updates.js';
 import { registerPrompts } from './prompts/index.js';
 import { CACHE_HINTS } from './resources/cache.js';
-import { idCompleters, registerResources } from './resources/index.js';
+import { CONVERSATION_TEMPLATE, idCompleters, registerResources } from './resources/index.js';
+import { guardReach, reachable } from './resources/reach.js';
 import { progressFor } from './resources/request.js';
 import { createStateSealer } from './security/request-state.js';
 import { parseArguments } from './tools/arguments.js';
@@ -59,6 +60,11 @@ export interface ServerDeps {
   calls?: PlacedCalls;
   /** Aborted when the server begins to stop: long waits answer at once (ToolContext.stopping). */
   stopping?: AbortSignal;
+  /**
+   * The scopes of the OAuth grant the request acts with; undefined for a plain API key, which reaches
+   * everything. Resources, prompts, completions and live updates follow them (oauth/scopes.ts REACH).
+   */
+  scopes?: readonly string[];
 }
 
 export const SERVER_NAME = 'voisa-mcp';
@@ -81,6 +87,9 @@ export function createServer(deps: ServerDeps): McpServer {
     },
   );
   const server = mcp.server;
+  // Before anything is registered: the handlers installed from here on check the grant's reach.
+  if (deps.scopes) guardReach(server, deps.scopes);
+  const reach = reachable(deps.scopes);
   const byName = new Map(tools.map((t) => [t.name, t]));
 
   const fileRules = {
@@ -161,6 +170,8 @@ export function createServer(deps: ServerDeps): McpServer {
       events: deps.events?.hub,
       calls: deps.calls,
       stopping: deps.stopping,
+      // A grant that cannot read conversations follows its own calls only, without their content.
+      callsOnly: !reach(CONVERSATION_TEMPLATE),
     };
   }
 
@@ -193,11 +204,13 @@ export function createServer(deps: ServerDeps): McpServer {
   registerResources(mcp, {
     ...shared,
     staticEntries: deps.events ? [eventsResource(deps.events.hub.limit)] : [],
+    reach,
   });
   registerPrompts(mcp, shared);
   // Our prompts never change at run time; say so (McpServer declares listChanged for any prompt).
   server.registerCapabilities({ prompts: { listChanged: false } });
-  if (deps.events) attachLiveUpdates(mcp, deps.events);
+  // Without voisa:read no event reaches the client (log notifications, resource updates).
+  if (deps.events) attachLiveUpdates(mcp, { ...deps.events, silent: !reach('resources/subscribe') });
 
   return mcp;
 }

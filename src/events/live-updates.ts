@@ -16,6 +16,8 @@ export interface LiveUpdatesOptions {
   delivery: 'session' | 'listen' | 'none';
   /** Per session, default 1000. */
   maxSubscriptions?: number;
+  /** Deliver nothing (an OAuth grant without `voisa:read`; its subscribe requests are refused, resources/reach.ts). */
+  silent?: boolean;
 }
 
 /** The `voisa://events` entry, as listed and as registered. */
@@ -64,6 +66,7 @@ export function attachLiveUpdates(mcp: McpServer, opts: LiveUpdatesOptions): () 
     subscribed.delete(request.params.uri);
     return {};
   });
+  if (opts.silent) return () => {};
 
   const stop = hub.subscribe((event) => {
     const data = { id: event.id, event: event.event, timestamp: event.timestamp, data: event.data };

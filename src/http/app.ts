@@ -23,7 +23,8 @@ import { changesResourceList, EventHub, urisChangedBy, type VoisaEvent } from '.
 import type { LiveUpdatesOptions } from '../events/live-updates.js';
 import type { LogFn } from '../log.js';
 import type { OAuthGate } from '../oauth/gate.js';
-import { allowedTools } from '../oauth/scopes.js';
+import { allowedTools, parseScopes, reachOf, reaches } from '../oauth/scopes.js';
+import { scopeRefusal } from '../resources/reach.js';
 import { memoryState, type SharedState } from '../scale/index.js';
 import { createStateSealer, type StateSealer } from '../security/request-state.js';
 import { createServer, warmUp } from '../server.js';
@@ -218,6 +219,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     createServer({
       api,
       filter,
+      // The grant's reach beyond tools; undefined (everything) for a plain API key.
+      scopes: filter?.scopes,
       files,
       log,
       events: { hub, delivery },
@@ -458,11 +461,13 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       return unauthorized(`invalid_token: ${check.reason}. Sign in again.`, true, challenge);
     const granted = allowedTools(CATALOGUE, check.scopes, check.account.permissions);
     const hash = hashKey(check.account.key);
+    // The scopes go with the tools: resources, prompts and live updates follow them (oauth/scopes.ts REACH).
+    const scopes = parseScopes(check.scopes.join(' '));
     return {
       key: check.account.key,
       hash,
-      binding: hashKey(`${hash}\n${[...granted].sort().join(',')}`),
-      filter: { ...o.filter, granted },
+      binding: hashKey(`${hash}\n${[...granted].sort().join(',')}\n${scopes.join(' ')}`),
+      filter: { ...o.filter, granted, scopes },
     };
   }
 
@@ -570,8 +575,20 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   }
 
   async function serveModern(c: Ctx, caller: Caller, body: unknown): Promise<Response> {
-    if ((body as { method?: unknown } | undefined)?.method === 'subscriptions/listen')
+    const request = body as { method?: unknown; id?: string | number } | undefined;
+    if (request?.method === 'subscriptions/listen') {
+      // The stream names agents and conversations: a grant must read them (oauth/scopes.ts REACH).
+      const row = reachOf('subscriptions/listen');
+      if (caller.filter?.scopes && !reaches(caller.filter.scopes, row.needs)) {
+        const refusal = scopeRefusal('subscriptions/listen', row);
+        return json(200, {
+          jsonrpc: '2.0',
+          id: request.id ?? null,
+          error: { code: refusal.code, message: refusal.message, data: refusal.data },
+        });
+      }
       c.get('notInFlight')?.();
+    }
     const api = pool.acquire(caller.key, caller.hash);
     whenDone(c, () => pool.release(caller.hash));
     return serveModernWith(c.req.raw, api, caller.key, body, caller.filter);

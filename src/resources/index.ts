@@ -9,6 +9,7 @@ import { DEFAULT_AUDIO_RESOURCE_BYTES, registerAudioResource } from './audio.js'
 import { type IdCompleters, idCompleters } from './complete.js';
 import { registerConversationResource } from './conversations.js';
 import { registerResourceList } from './list.js';
+import type { Reachable } from './reach.js';
 import type { ApiDeps } from './request.js';
 import { registerTranscriptResource } from './transcripts.js';
 import { registerViewResources, VIEW_ENTRIES } from './views.js';
@@ -21,6 +22,8 @@ export interface ResourceDeps extends ApiDeps {
   audioMaxBytes?: number;
   /** Static resources registered elsewhere (e.g. `voisa://events`), listed on the first page. */
   staticEntries?: Resource[];
+  /** What the OAuth grant reaches (reach.ts); everything when absent (a plain API key). */
+  reach?: Reachable;
 }
 
 export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
@@ -32,7 +35,7 @@ export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
   registerAudioResource(mcp, deps, ids.conversationIds, deps.audioMaxBytes ?? DEFAULT_AUDIO_RESOURCE_BYTES);
   registerViewResources(mcp);
   // After the registrations above, which install McpServer's unpaged handler.
-  registerResourceList(mcp, deps, [...VIEW_ENTRIES, ...(deps.staticEntries ?? [])]);
+  registerResourceList(mcp, deps, [...VIEW_ENTRIES, ...(deps.staticEntries ?? [])], deps.reach);
 }
 
 export { type IdCompleters, idCompleters } from './complete.js';

@@ -5,9 +5,11 @@ import {
   followCall,
   MAX_WAIT_SECONDS,
   placedCallsOf,
+  type WaitArgs,
   type WaitResult,
 } from './call-wait.js';
-import { defineTool, READ_ONLY, WithContent } from './define.js';
+import { defineTool, READ_ONLY, type ToolContext, WithContent } from './define.js';
+import { InputError } from './input.js';
 
 export const makeCall = defineTool({
   name: 'make_call',
@@ -77,9 +79,36 @@ export const waitForCall = defineTool({
   untrusted: true,
   view: 'call',
   async run(args, ctx) {
+    if (ctx.callsOnly) return followOwnCall(args, ctx);
     const { result, links } = await followCall(args, ctx);
     return links.length ? new WithContent(result, links) : result;
   },
 });
+
+/**
+ * `wait_for_call` for a grant that may place calls but not read the account (`voisa:calls` alone): it
+ * follows only a call placed through this server with this key, found by its call id (hints and other
+ * conversation ids are not taken), and tells the outcome (status, success, duration, sentiment) without
+ * the content (summary, transcript and recording links), which needs `voisa:read`.
+ */
+async function followOwnCall(args: WaitArgs, ctx: ToolContext): Promise<WaitResult> {
+  const why =
+    'with the voisa:calls scope alone, wait_for_call follows only calls placed through this server with this account';
+  if (!args.call_id) throw new InputError('call_id', `give the call_id make_call returned (${why})`);
+  const placed = await placedCallsOf(ctx)
+    .recall(args.call_id)
+    .catch(() => {
+      throw new InputError('call_id', `call ${args.call_id} cannot be looked up now; retry in a few seconds`);
+    });
+  if (!placed) throw new InputError('call_id', `call ${args.call_id} is unknown here: ${why}`);
+  const { result } = await followCall({ call_id: args.call_id, wait_seconds: args.wait_seconds }, ctx);
+  const { summary: _, ...outcome } = result;
+  return result.ended
+    ? {
+        ...outcome,
+        next: 'The call is over. Its summary, transcript and recording need the voisa:read scope.',
+      }
+    : outcome;
+}
 
 export const callTools = [makeCall, waitForCall];

@@ -101,6 +101,12 @@ export interface ToolContext {
    * with what they know and a hint to call again, rather than hold the shutdown up.
    */
   stopping?: AbortSignal;
+  /**
+   * The grant may place and follow calls but not read the account (OAuth `voisa:calls` without
+   * `voisa:read`): `wait_for_call` follows only calls placed through this server, and tells their outcome
+   * without their content.
+   */
+  callsOnly?: boolean;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodType = z.ZodType> {

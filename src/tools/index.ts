@@ -30,6 +30,11 @@ export interface ToolFilter {
   readOnly?: boolean;
   /** What an OAuth grant allows (see oauth/scopes.ts): only these names, and none when empty. */
   granted?: ReadonlySet<string>;
+  /**
+   * The grant's scopes, which travel with its tools to the server (ServerDeps.scopes): what it reaches
+   * of the resources, prompts and live updates (oauth/scopes.ts REACH). Undefined for a plain API key.
+   */
+  scopes?: readonly string[];
 }
 
 export class UnknownNameError extends Error {
