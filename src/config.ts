@@ -38,6 +38,8 @@ export interface HttpOptions {
   trustProxy?: TrustProxy;
   /** Turns on the OAuth authorization server: the issuer and resource origin. */
   publicUrl?: string;
+  /** Where VOISA reaches this server's webhook receivers (default: publicUrl). */
+  webhookBaseUrl?: string;
   /** OAuth access token lifetime, seconds. */
   accessTokenTtl: number;
 }
@@ -142,6 +144,11 @@ export const FLAGS = {
     type: 'string',
     env: 'VOISA_PUBLIC_URL',
     help: "HTTP: this server's public origin (https://…); turns on OAuth sign-in with a VOISA account",
+  },
+  'webhook-base-url': {
+    type: 'string',
+    env: 'VOISA_WEBHOOK_BASE_URL',
+    help: 'HTTP: the https origin VOISA reaches this server at (default --public-url); configure_webhook registers a per-account URL under it',
   },
   'require-confirmation': {
     type: 'boolean',
@@ -295,6 +302,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw new ConfigError((err as Error).message);
   }
 
+  const webhookBaseValue = flag('webhook-base-url');
+  let webhookBaseUrl: string | undefined;
+  if (webhookBaseValue !== undefined) {
+    const parsed = URL.canParse(webhookBaseValue) ? new URL(webhookBaseValue) : undefined;
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash || parsed.username)
+      throw new ConfigError(
+        `--webhook-base-url must be an http(s) URL with no query or credentials (e.g. https://mcp.example.com), got "${webhookBaseValue}"`,
+      );
+    webhookBaseUrl = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
+  }
+
   const portValue = flag('port');
   return {
     command,
@@ -319,6 +337,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       instanceId,
       trustProxy,
       publicUrl,
+      webhookBaseUrl,
       accessTokenTtl: positive(envValue(env, 'VOISA_OAUTH_TOKEN_TTL'), 'VOISA_OAUTH_TOKEN_TTL', 3600),
     },
     sandboxPort: portValue ? port(portValue, '--port') : 4010,

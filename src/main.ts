@@ -63,9 +63,12 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
   if (config.transport === 'http') {
     // The secret and the shared state first: the VOISA client takes its request budget from them.
     let secret: Buffer;
+    let secretGenerated: boolean;
     let shared: SharedState;
     try {
-      secret = resolveServerSecret(env, { shared: Boolean(config.http.redisUrl) }).secret;
+      const resolved = resolveServerSecret(env, { shared: Boolean(config.http.redisUrl) });
+      secret = resolved.secret;
+      secretGenerated = resolved.source === 'generated';
       const { createSharedState } = await import('./scale/index.js');
       shared = await createSharedState({ redisUrl: config.http.redisUrl, secret, log });
     } catch (err) {
@@ -83,7 +86,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     });
     cleanups.push(() => api.close());
     const { serveHttp } = await import('./transports/http.js');
-    await serveHttp(config, { api, serverKey: apiKey, log, shared, secret });
+    await serveHttp(config, { api, serverKey: apiKey, log, shared, secret, secretGenerated });
   } else {
     const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log) });
     cleanups.push(() => api.close());

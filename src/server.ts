@@ -34,7 +34,7 @@ import { guardReach, reachable } from './resources/reach.js';
 import { progressFor } from './resources/request.js';
 import { createStateSealer } from './security/request-state.js';
 import { parseArguments } from './tools/arguments.js';
-import type { AnyTool, PlacedCalls, ToolContext } from './tools/define.js';
+import type { AnyTool, PlacedCalls, ToolContext, WebhookTarget } from './tools/define.js';
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from './tools/files.js';
 import { selectTools, type ToolFilter } from './tools/index.js';
 import { toolListEntry } from './tools/json-schema.js';
@@ -60,6 +60,8 @@ export interface ServerDeps {
   calls?: PlacedCalls;
   /** Aborted when the server begins to stop: long waits answer at once (ToolContext.stopping). */
   stopping?: AbortSignal;
+  /** The caller's own webhook receiver on this server (hosted HTTP), for `configure_webhook`. */
+  webhook?: WebhookTarget;
   /**
    * The scopes of the OAuth grant the request acts with; undefined for a plain API key, which reaches
    * everything. Resources, prompts, completions and live updates follow them (oauth/scopes.ts REACH).
@@ -167,9 +169,11 @@ export function createServer(deps: ServerDeps): McpServer {
       req,
       files: fileAccess,
       progress,
-      events: deps.events?.hub,
+      // The principal's own events only (wait_for_call looks for its call among them).
+      events: deps.events ? deps.events.hub.view(deps.events.owner) : undefined,
       calls: deps.calls,
       stopping: deps.stopping,
+      webhook: deps.webhook,
       // A grant that cannot read conversations follows its own calls only, without their content.
       callsOnly: !reach(CONVERSATION_TEMPLATE),
     };

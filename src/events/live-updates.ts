@@ -8,6 +8,8 @@ import { changesResourceList, EVENTS_URI, type EventHub, urisChangedBy } from '.
 
 export interface LiveUpdatesOptions {
   hub: EventHub;
+  /** The principal this server acts for (its opaque id): it sees and hears of its own events only. */
+  owner: string;
   /**
    * How updates reach the client: `session`: a 2025-era session's own stream (`resources/subscribe`,
    * unsolicited notifications); `listen`: 2026-07-28 `subscriptions/listen` streams, fed by the serving
@@ -26,7 +28,7 @@ export function eventsResource(limit: number): Resource {
     uri: EVENTS_URI,
     name: 'events',
     title: 'Recent VOISA events',
-    description: `The last ${limit} VOISA webhook events this server received (newest first): conversation.started/ended/failed, agent.created/updated, tool.executed/failed.`,
+    description: `The last ${limit} VOISA webhook events of this account (newest first): conversation.started/ended/failed, agent.created/updated, tool.executed/failed.`,
     mimeType: 'application/json',
   };
 }
@@ -40,7 +42,7 @@ export function attachLiveUpdates(mcp: McpServer, opts: LiveUpdatesOptions): () 
       {
         uri: EVENTS_URI,
         mimeType: 'application/json',
-        text: JSON.stringify({ events: hub.recent(), limit: hub.limit }),
+        text: JSON.stringify({ events: hub.recent(opts.owner), limit: hub.limit }),
       },
     ],
   }));
@@ -68,7 +70,7 @@ export function attachLiveUpdates(mcp: McpServer, opts: LiveUpdatesOptions): () 
   });
   if (opts.silent) return () => {};
 
-  const stop = hub.subscribe((event) => {
+  const stop = hub.subscribe(opts.owner, (event) => {
     const data = { id: event.id, event: event.event, timestamp: event.timestamp, data: event.data };
     void server
       .sendLoggingMessage({ level: 'info', logger: 'voisa.webhooks', data }, server.transport?.sessionId)

@@ -20,6 +20,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { type Context, Hono } from 'hono';
 import { changesResourceList, EventHub, urisChangedBy, type VoisaEvent } from '../events/hub.js';
+import { listenBusFor, publishOwned } from '../events/listen-bus.js';
 import type { LiveUpdatesOptions } from '../events/live-updates.js';
 import type { LogFn } from '../log.js';
 import type { OAuthGate } from '../oauth/gate.js';
@@ -55,7 +56,8 @@ import {
 } from './responses.js';
 import { type Session, SessionRegistry } from './sessions.js';
 import { DEFAULT_STREAM_BUFFER_BYTES, formatBytes, isEventStream, StreamBuffers } from './stream-bound.js';
-import { WebhookReceiver } from './webhooks.js';
+import { createTenants, WEBHOOK_PATH } from './tenants.js';
+import { WebhookReceiver, type WebhookSender } from './webhooks.js';
 
 export interface HttpAppOptions {
   /** Base client: settings for every key; its own key (if any) is `serverKey`. */
@@ -69,8 +71,20 @@ export interface HttpAppOptions {
   allowedOrigins?: string[];
   /** Folder that file_path/save_to may use; local files are refused without it. */
   allowFileAccess?: string;
-  /** Enables `POST /webhooks/voisa`. */
+  /**
+   * Enables `POST /webhooks/voisa`, whose events belong to `serverKey` (none without it), and the
+   * per-principal receivers `POST /webhooks/voisa/t/<id>` (tenants.ts).
+   */
   webhookSecret?: string;
+  /**
+   * Where VOISA reaches this server (`--webhook-base-url`, else `--public-url`): `configure_webhook`
+   * registers `<base>/webhooks/voisa/t/<id>` there. Turns the receivers on without a webhook secret.
+   */
+  webhookBaseUrl?: string;
+  /** This server's own address once it listens (http://127.0.0.1:port), the webhook base on loopback. */
+  listenUrl?: () => string | undefined;
+  /** VOISA_SERVER_SECRET: derives each principal's webhook id and secret (random per app without it). */
+  secret?: Buffer;
   /** Default 30 min. */
   sessionIdleMs?: number;
   /** Default 500. */
@@ -190,17 +204,32 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     allowedOrigins: o.allowedOrigins ?? [],
   });
   const bus = shared.bus;
+  // Who the 2026-07-28 request being served acts for: its listen stream hears of that principal's events only.
+  const streamOwner = new AsyncLocalStorage<string>();
   const fanOut = shared.events(hub);
   // An accepted webhook goes once to every instance's hub (2025-era sessions, voisa://events) and once
   // onto the listen bus (2026-07-28 streams on any instance).
-  const accepted = (event: VoisaEvent) => {
-    fanOut.publish(event);
-    for (const uri of urisChangedBy(event)) bus.publish({ kind: 'resource_updated', uri });
-    if (changesResourceList(event)) bus.publish({ kind: 'resources_list_changed' });
+  // Each goes with its owner, and reaches that principal only.
+  const accepted = (event: VoisaEvent, owner: string) => {
+    fanOut.publish(event, owner);
+    for (const uri of urisChangedBy(event)) publishOwned(bus, owner, { kind: 'resource_updated', uri });
+    if (changesResourceList(event)) publishOwned(bus, owner, { kind: 'resources_list_changed' });
   };
-  const receiver = o.webhookSecret
-    ? new WebhookReceiver({ secret: o.webhookSecret, hub: { publish: accepted }, ledger: shared.ledger })
-    : undefined;
+  // A principal is named by a keyed hash of its key, never the key: the owner of its events everywhere.
+  const tenants = createTenants(
+    o.secret ?? randomBytes(32),
+    () => o.webhookBaseUrl ?? (o.loopbackOnly ? o.listenUrl?.() : undefined),
+  );
+  const ownerOf = (key: string) => tenants.idOf(hashKey(key));
+  const receiver =
+    o.webhookSecret !== undefined || o.webhookBaseUrl !== undefined
+      ? new WebhookReceiver({ hub: { publish: accepted }, ledger: shared.ledger })
+      : undefined;
+  // The shared URL's events are the server's own key's; without that key they would be nobody's.
+  const sharedSender =
+    o.webhookSecret !== undefined && serverKeyHash
+      ? { owner: tenants.idOf(serverKeyHash), secret: o.webhookSecret }
+      : undefined;
   const files = o.allowFileAccess
     ? { mode: 'dir' as const, dir: o.allowFileAccess }
     : { mode: 'off' as const };
@@ -215,21 +244,25 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     delivery: LiveUpdatesOptions['delivery'],
     principal: string,
     filter: ToolFilter | undefined = o.filter,
-  ): McpServer =>
-    createServer({
+  ): McpServer => {
+    const keyHash = hashKey(principal);
+    return createServer({
       api,
       filter,
       // The grant's reach beyond tools; undefined (everything) for a plain API key.
       scopes: filter?.scopes,
       files,
       log,
-      events: { hub, delivery },
+      // This principal's events only; configure_webhook registers its own receiver.
+      events: { hub, delivery, owner: tenants.idOf(keyHash) },
+      webhook: receiver && tenants.target(keyHash),
       // One confirmation, one call: its nonce is claimed in the shared state (Redis, or this process).
       confirm: { sealer, principal, require: o.requireConfirmation, once: shared.confirmations },
       // The principal is the VOISA key the request acts with (sent, the server's, or an OAuth grant's).
       calls: shared.placedCallsFor?.(principal),
       stopping: stopping.signal,
     });
+  };
 
   // 2026-07-28 traffic: a server from the factory per request, no session; change notifications reach
   // `subscriptions/listen` streams through the bus. 2025-era traffic keeps its sessions (handleMcp).
@@ -243,7 +276,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     },
     {
       legacy: 'reject',
-      bus,
+      // Each listen stream hears of its own principal's events only (listen-bus.ts).
+      bus: listenBusFor(bus, () => streamOwner.getStore()),
       maxRequestBodySize: bodyLimit,
       onerror: (err) => log('debug', `2026-07-28 request: ${err.message}`),
     },
@@ -334,12 +368,33 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
   });
 
-  app.post('/webhooks/voisa', async (c) => {
+  // VOISA webhooks: the shared URL (the server's own key's events) and one per principal (tenants.ts).
+  app.post(WEBHOOK_PATH, (c) =>
+    receiveWebhook(
+      c,
+      sharedSender,
+      "this URL receives only the events of the server's own key (VOISA_API_KEY with VOISA_WEBHOOK_SECRET); configure_webhook registers a URL of your own",
+    ),
+  );
+  app.post(`${WEBHOOK_PATH}/t/:tenant`, (c) => {
+    const id = c.req.param('tenant');
+    return receiveWebhook(
+      c,
+      tenants.isId(id) ? { owner: id, secret: tenants.secretOf(id) } : undefined,
+      'unknown webhook URL; configure_webhook registers yours',
+    );
+  });
+
+  async function receiveWebhook(c: Ctx, sender: WebhookSender | undefined, unknown: string) {
     if (!receiver)
-      return json(404, { ok: false, error: 'webhook receiver disabled: set VOISA_WEBHOOK_SECRET' });
+      return json(404, {
+        ok: false,
+        error: 'webhook receiver disabled: set VOISA_WEBHOOK_SECRET or --webhook-base-url',
+      });
+    if (!sender) return json(404, { ok: false, error: unknown });
     const body = await readBody(c.req.raw, WEBHOOK_BODY_LIMIT);
     if (!body.ok) return json(413, { ok: false, error: 'payload too large' });
-    const outcome = await receiver.receive(body.bytes, (name) => c.req.header(name));
+    const outcome = await receiver.receive(body.bytes, (name) => c.req.header(name), sender);
     // Anyone can send unsigned junk: counted, not logged one line each.
     if (outcome.status === 401) unsigned.add(peer.getStore() ?? 'unknown', false);
     else
@@ -351,7 +406,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         },
       );
     return json(outcome.status, outcome.body, outcome.headers);
-  });
+  }
 
   // The old HTTP+SSE transport (2024-11-05) at GET /sse + POST /messages.
   const legacy = mountLegacySse(app, {
@@ -602,10 +657,12 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     parsedBody?: unknown,
     filter?: ToolFilter,
   ) {
-    return modern.fetch(request, {
-      parsedBody,
-      authInfo: { token: '', clientId: 'voisa-key', scopes: [], extra: { api, key, filter } },
-    });
+    return streamOwner.run(ownerOf(key), () =>
+      modern.fetch(request, {
+        parsedBody,
+        authInfo: { token: '', clientId: 'voisa-key', scopes: [], extra: { api, key, filter } },
+      }),
+    );
   }
 
   async function serveStateless(c: Ctx, caller: Caller, body: unknown): Promise<Response> {

@@ -10,7 +10,7 @@ import { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
 import { isLoopbackHost } from './auth.js';
 import { adapterErrorResponse } from './responses.js';
 
-export interface StartHttpOptions extends Omit<HttpAppOptions, 'loopbackOnly'> {
+export interface StartHttpOptions extends Omit<HttpAppOptions, 'loopbackOnly' | 'listenUrl'> {
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -34,7 +34,9 @@ export interface RunningHttpServer {
 
 export async function startHttpServer(o: StartHttpOptions): Promise<RunningHttpServer> {
   const loopbackOnly = isLoopbackHost(o.host);
-  const app = createHttpApp({ ...o, loopbackOnly });
+  let url: string | undefined;
+  // On loopback, VOISA (a sandbox on this machine) reaches the webhook receivers at this server's own address.
+  const app = createHttpApp({ ...o, loopbackOnly, listenUrl: () => url });
   await app.warmUp().catch(() => {}); // an optimisation only: serving works without it
   const listener = getRequestListener(app.app.fetch, {
     // A request the adapter cannot parse (malformed Host…) is the client's error: 400.
@@ -62,7 +64,7 @@ export async function startHttpServer(o: StartHttpOptions): Promise<RunningHttpS
   const { port } = http.address() as AddressInfo;
   const shownHost =
     o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
-  const url = `http://${shownHost}:${port}`;
+  url = `http://${shownHost}:${port}`;
 
   const sweeper = setInterval(
     () => app.sweep(),

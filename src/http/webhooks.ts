@@ -1,11 +1,14 @@
 /**
- * The VOISA webhook receiver behind `POST /webhooks/voisa`: checks the signature
- * (`x-voisa-signature: sha256=<hex HMAC-SHA256(raw body, secret)>`, constant-time),
- * the event's shape and age, rejects an event id it has already accepted, then
- * publishes the event on the hub. Pure of HTTP: takes the raw body and headers.
+ * The VOISA webhook receiver behind `POST /webhooks/voisa` and `POST /webhooks/voisa/t/<tenant>`:
+ * checks the signature (`x-voisa-signature: sha256=<hex HMAC-SHA256(raw body, secret)>`,
+ * constant-time) with the secret of the URL it came to, the event's shape and age, rejects an event id
+ * it has already accepted from that sender, then publishes the event on the hub as the sender's
+ * (its owner: the principal whose URL and secret these are, see tenants.ts). Pure of HTTP: takes the
+ * raw body and headers.
  *
  * With several instances (Redis), an id is also claimed in a shared ledger (`SET NX` with the same
- * expiry), so a delivery accepted by one instance is refused by all the others.
+ * expiry), so a delivery accepted by one instance is refused by all the others. Ids are remembered per
+ * owner: one tenant cannot spend another's event id before it arrives.
  *
  * Replays are refused by time, not by count: an event is accepted only while its
  * `timestamp` is inside the window (up to 10 min old, at most 60 s ahead), and its
@@ -22,9 +25,15 @@ export interface DeliveryLedger {
   firstSeen(id: string, ttlMs: number): Promise<'new' | 'seen' | 'unavailable'>;
 }
 
-export interface WebhookReceiverOptions {
+/** Who a delivery comes from: the owner of the URL it was posted to, and the secret that URL expects. */
+export interface WebhookSender {
+  /** The principal's opaque id (never a key): the owner of what it sends. */
+  owner: string;
   secret: string;
-  /** Where an accepted event goes (the hub, or the fan-out to every instance's hub). */
+}
+
+export interface WebhookReceiverOptions {
+  /** Where an accepted event goes, with its owner (the hub, or the fan-out to every instance's hub). */
   hub: Pick<EventHub, 'publish'>;
   /** Shared replay check; this instance's own memory is always checked first. */
   ledger?: DeliveryLedger;
@@ -52,8 +61,7 @@ const SIGNATURE = /^sha256=([0-9a-f]{64})$/i;
 const MAX_ID_LENGTH = 256;
 
 export class WebhookReceiver {
-  readonly #secret: Buffer;
-  /** Accepted event id -> when its event leaves the window (from then on its timestamp alone refuses it). */
+  /** `<owner>\n<event id>` of accepted events -> when its event leaves the window (from then on its timestamp alone refuses it). */
   readonly #seen = new Map<string, number>();
   readonly #windowMs: number;
   readonly #skewMs: number;
@@ -62,7 +70,6 @@ export class WebhookReceiver {
   #nextPrune = 0;
 
   constructor(private readonly opts: WebhookReceiverOptions) {
-    this.#secret = Buffer.from(opts.secret, 'utf8');
     this.#windowMs = opts.replayWindowMs ?? 10 * 60_000;
     this.#skewMs = opts.futureSkewMs ?? 60_000;
     this.#max = opts.maxRemembered ?? 100_000;
@@ -74,8 +81,12 @@ export class WebhookReceiver {
     return this.#seen.size;
   }
 
-  async receive(raw: Uint8Array, header: (name: string) => string | undefined): Promise<WebhookOutcome> {
-    if (!this.#signatureOk(raw, header('x-voisa-signature'))) {
+  async receive(
+    raw: Uint8Array,
+    header: (name: string) => string | undefined,
+    from: WebhookSender,
+  ): Promise<WebhookOutcome> {
+    if (!signatureOk(raw, header('x-voisa-signature'), from.secret)) {
       return { status: 401, body: { ok: false, error: 'missing or invalid x-voisa-signature' } };
     }
     const event = parseEvent(raw);
@@ -97,7 +108,8 @@ export class WebhookReceiver {
       };
     }
     this.#prune(now);
-    if (this.#seen.has(event.id))
+    const delivery = `${from.owner}\n${event.id}`;
+    if (this.#seen.has(delivery))
       return { status: 409, body: { ok: false, error: 'replayed event', id: event.id } };
     if (this.#seen.size >= this.#max) {
       return {
@@ -106,19 +118,14 @@ export class WebhookReceiver {
         headers: { 'retry-after': String(this.#secondsUntilRoom(now)) },
       };
     }
-    this.#seen.set(event.id, at + this.#windowMs);
+    this.#seen.set(delivery, at + this.#windowMs);
     // Another instance may have taken it already; if the ledger cannot say, this instance's memory decides.
-    if ((await this.opts.ledger?.firstSeen(event.id, at + this.#windowMs - now)) === 'seen')
+    if (
+      (await this.opts.ledger?.firstSeen(`${from.owner}:${event.id}`, at + this.#windowMs - now)) === 'seen'
+    )
       return { status: 409, body: { ok: false, error: 'replayed event', id: event.id } };
-    this.opts.hub.publish({ ...event, received_at: new Date(now).toISOString() });
+    this.opts.hub.publish({ ...event, received_at: new Date(now).toISOString() }, from.owner);
     return { status: 200, body: { ok: true, id: event.id } };
-  }
-
-  #signatureOk(raw: Uint8Array, given: string | undefined): boolean {
-    const hex = given ? SIGNATURE.exec(given.trim())?.[1] : undefined;
-    if (!hex) return false;
-    const expected = createHmac('sha256', this.#secret).update(raw).digest();
-    return timingSafeEqual(expected, Buffer.from(hex, 'hex'));
   }
 
   /**
@@ -138,6 +145,13 @@ export class WebhookReceiver {
     for (const until of this.#seen.values()) first = Math.min(first, until);
     return Math.max(1, Math.ceil((first - now) / 1000));
   }
+}
+
+function signatureOk(raw: Uint8Array, given: string | undefined, secret: string): boolean {
+  const hex = given ? SIGNATURE.exec(given.trim())?.[1] : undefined;
+  if (!hex) return false;
+  const expected = createHmac('sha256', secret).update(raw).digest();
+  return timingSafeEqual(expected, Buffer.from(hex, 'hex'));
 }
 
 function parseEvent(raw: Uint8Array): Omit<VoisaEvent, 'received_at'> | undefined {

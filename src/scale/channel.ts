@@ -119,16 +119,26 @@ export class RedisServerEventBus implements ServerEventBus {
   }
 }
 
-/** Where accepted webhook events go: every instance's hub, once. */
+/** Where accepted webhook events go, each with its owner: every instance's hub, once. */
 export interface EventFanOut {
-  publish(event: VoisaEvent): void;
+  publish(event: VoisaEvent, owner: string): void;
   /** Delivers what any instance published to this listener (the local hub). */
-  subscribe(listener: (event: VoisaEvent) => void): () => void;
+  subscribe(listener: (event: VoisaEvent, owner: string) => void): () => void;
 }
 
-export function redisEventFanOut(channel: RedisChannel<VoisaEvent>): EventFanOut {
+/** What travels on the events channel: the event and the opaque id of the principal it belongs to. */
+export interface OwnedEvent {
+  owner: string;
+  event: VoisaEvent;
+}
+
+export function redisEventFanOut(channel: RedisChannel<OwnedEvent>): EventFanOut {
   return {
-    publish: (event) => void channel.publish(event),
-    subscribe: (listener) => channel.subscribe((event) => listener(event)),
+    publish: (event, owner) => void channel.publish({ owner, event }),
+    subscribe: (listener) =>
+      channel.subscribe((m) => {
+        // An event without an owner reaches nobody.
+        if (typeof m?.owner === 'string' && m.event) listener(m.event, m.owner);
+      }),
   };
 }

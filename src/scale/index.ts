@@ -3,8 +3,8 @@
  * (nothing to install, one instance), in Redis with `--redis-url`.
  *
  * - `bus`: the `subscriptions/listen` events (2026-07-28): raised on any instance, delivered by all;
- * - `events`: accepted webhook events, fanned out to every instance's hub once (2025-era sessions,
- *   `voisa://events`);
+ * - `events`: accepted webhook events with their owner (a principal's opaque id), fanned out to every
+ *   instance's hub once (2025-era sessions, `voisa://events`);
  * - `ledger`: accepted webhook ids, so a replay to another instance is refused;
  * - `verdicts`: API keys already checked with VOISA;
  * - `confirmations`: the confirmations of `make_call` and the deletes already acted on, so one is used
@@ -15,7 +15,7 @@
  * - `eventStores`: resumable 2025-era session streams.
  */
 import { InMemoryServerEventBus, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
-import type { EventHub, VoisaEvent } from '../events/hub.js';
+import type { EventHub } from '../events/hub.js';
 import type { VerdictStore } from '../http/auth.js';
 import type { DeliveryLedger } from '../http/webhooks.js';
 import type { LogFn } from '../log.js';
@@ -23,7 +23,13 @@ import { MemorySingleUse, type SingleUse } from '../security/single-use.js';
 import type { PlacedCalls } from '../tools/define.js';
 import type { RequestBudget } from '../voisa/types.js';
 import { sharedBudgets } from './budget.js';
-import { type EventFanOut, RedisChannel, RedisServerEventBus, redisEventFanOut } from './channel.js';
+import {
+  type EventFanOut,
+  type OwnedEvent,
+  RedisChannel,
+  RedisServerEventBus,
+  redisEventFanOut,
+} from './channel.js';
 import { MemoryEventStores, RedisEventStores, type SessionEventStores } from './event-store.js';
 import { redisPlacedCalls } from './placed-calls.js';
 import { connectRedis, type RedisLink, redactRedisUrl } from './redis.js';
@@ -78,7 +84,7 @@ export function memoryState(): SharedState {
   return {
     mode: 'memory',
     bus: new InMemoryServerEventBus(),
-    events: (hub) => ({ publish: (e) => hub.publish(e), subscribe: () => () => {} }),
+    events: (hub) => ({ publish: (e, owner) => hub.publish(e, owner), subscribe: () => () => {} }),
     confirmations: new MemorySingleUse(),
     eventStores: new MemoryEventStores(),
     health: () => ({ status: 'ok', redis: 'off' }),
@@ -88,12 +94,12 @@ export function memoryState(): SharedState {
 
 function redisState(link: RedisLink, secret: Buffer): SharedState {
   const bus = new RedisServerEventBus(new RedisChannel<ServerEvent>(link, 'bus'));
-  const fanOut = redisEventFanOut(new RedisChannel<VoisaEvent>(link, 'events'));
+  const fanOut = redisEventFanOut(new RedisChannel<OwnedEvent>(link, 'events'));
   return {
     mode: 'redis',
     bus,
     events(hub) {
-      fanOut.subscribe((event) => hub.publish(event));
+      fanOut.subscribe((event, owner) => hub.publish(event, owner));
       return fanOut;
     },
     ledger: redisLedger(link),

@@ -107,6 +107,19 @@ export interface ToolContext {
    * without their content.
    */
   callsOnly?: boolean;
+  /** Where this server receives the caller's own webhooks (hosted HTTP), for `configure_webhook`. */
+  webhook?: WebhookTarget;
+}
+
+/**
+ * The caller's own webhook receiver on this server: a URL and a signing secret that are this
+ * principal's alone, so the events they bring reach nobody else. The secret is never shown.
+ */
+export interface WebhookTarget {
+  url: string;
+  secret: string;
+  /** True for any of this server's webhook URLs (the shared one, or any principal's). */
+  isOurs(url: string): boolean;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodType = z.ZodType> {

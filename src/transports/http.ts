@@ -26,6 +26,8 @@ export interface ServeHttpDeps {
   shared?: SharedState;
   /** VOISA_SERVER_SECRET (or this process's own): seals confirmations. */
   secret?: Buffer;
+  /** True when `secret` is this process's own (VOISA_SERVER_SECRET unset). */
+  secretGenerated?: boolean;
 }
 
 /** How long in-flight calls may take to finish once a stop signal arrives. */
@@ -58,6 +60,9 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
     maxSessions: http.maxSessions,
     sessionIdleMs: http.sessionIdleMs,
     webhookSecret,
+    // configure_webhook registers each account's own receiver under this base (tenants.ts).
+    webhookBaseUrl: http.webhookBaseUrl ?? http.publicUrl,
+    secret: deps.secret,
     filter: config.filter,
     log: deps.log,
     shared: deps.shared,
@@ -84,6 +89,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   }
   if (config.sandbox && webhookSecret) await pointSandboxWebhooks(deps.api, server, webhookSecret, log);
   else if (webhookSecret) log('info', `VOISA webhooks accepted at ${server.url}/webhooks/voisa`);
+  if (webhookSecret || http.webhookBaseUrl || http.publicUrl) logWebhookTenants(config, deps, server, log);
 
   await stop;
   // Waits (wait_for_call) answer at once with a hint to call again; other calls finish within the bound.
@@ -91,6 +97,27 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   log('info', `shutting down: finishing in-flight calls (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
   await server.close(SHUTDOWN_GRACE_MS);
   log('info', `stopped serving in ${Date.now() - stopping} ms`);
+}
+
+/** Says where each account's webhooks arrive, and what would stop them from arriving there. */
+function logWebhookTenants(config: Config, deps: ServeHttpDeps, server: RunningHttpServer, log: LogFn): void {
+  const base = config.http.webhookBaseUrl ?? config.http.publicUrl;
+  if (!base && !isLoopbackHost(config.http.host)) {
+    log(
+      'warning',
+      'configure_webhook cannot point VOISA at this server: set --webhook-base-url to the https origin VOISA reaches it at',
+    );
+    return;
+  }
+  log(
+    'info',
+    `configure_webhook registers each account's own webhook URL, ${base ?? server.url}/webhooks/voisa/t/<id>, with a secret of its own; events reach only that account`,
+  );
+  if (deps.secretGenerated)
+    log(
+      'warning',
+      'VOISA_SERVER_SECRET is not set: the per-account webhook URLs and secrets change at restart (configure_webhook again, or set it)',
+    );
 }
 
 /** Configures the sandbox (through its API) to deliver every event to this server. */

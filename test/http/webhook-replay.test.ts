@@ -16,7 +16,7 @@ const MINUTE = 60_000;
 function setup(o: { maxRemembered?: number } = {}) {
   let now = Date.parse('2026-01-15T10:30:00Z');
   const hub = new EventHub();
-  const receiver = new WebhookReceiver({ secret: SECRET, hub, now: () => now, ...o });
+  const receiver = new WebhookReceiver({ hub, now: () => now, ...o });
   let n = 0;
   const event = (at = now) => ({
     id: `evt_${++n}`,
@@ -27,7 +27,10 @@ function setup(o: { maxRemembered?: number } = {}) {
   const deliver = (body: unknown) => {
     const raw = Buffer.from(JSON.stringify(body));
     const signature = signWebhookBody(raw.toString('utf8'), SECRET);
-    return receiver.receive(raw, (name) => (name === 'x-voisa-signature' ? signature : undefined));
+    return receiver.receive(raw, (name) => (name === 'x-voisa-signature' ? signature : undefined), {
+      owner: 'tenant_a',
+      secret: SECRET,
+    });
   };
   return {
     receiver,

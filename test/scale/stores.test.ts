@@ -64,11 +64,12 @@ describe.skipIf(skip)('shared state in Redis', () => {
     const fanA = a.events(hubA);
     b.events(hubB);
     const now = new Date().toISOString();
-    fanA.publish({ id: 'evt_1', event: 'agent.updated', timestamp: now, received_at: now, data: {} });
-    await waitFor(() => hubA.recent().length === 1 && hubB.recent().length === 1, 3000, 'both hubs');
+    fanA.publish({ id: 'evt_1', event: 'agent.updated', timestamp: now, received_at: now, data: {} }, 'o1');
+    await waitFor(() => hubA.recent('o1').length === 1 && hubB.recent('o1').length === 1, 3000, 'both hubs');
     await new Promise((r) => setTimeout(r, 100));
-    expect(hubA.recent().map((e) => e.id)).toEqual(['evt_1']);
-    expect(hubB.recent().map((e) => e.id)).toEqual(['evt_1']);
+    expect(hubA.recent('o1').map((e) => e.id)).toEqual(['evt_1']);
+    expect(hubB.recent('o1').map((e) => e.id)).toEqual(['evt_1']);
+    expect(hubB.recent('o2')).toEqual([]);
   });
 
   it('shares the webhook ledger and the key verdicts', async () => {

@@ -63,6 +63,7 @@ describe.skipIf(!requireRedis())('wait_for_call across two instances sharing Red
       port: 0,
       api,
       shared,
+      secret: SECRET,
       webhookSecret: WEBHOOK_SECRET,
       log,
     });
@@ -80,13 +81,11 @@ describe.skipIf(!requireRedis())('wait_for_call across two instances sharing Red
     admin = await connectRedis(redis.url, {});
     a = await instance();
     b = await instance();
-    // The webhooks go to A only: B hears of them through Redis.
-    const owner = new VoisaClient({ baseUrl: sandbox.baseUrl, apiKey: sandbox.demoKey, rateLimitPerMin: 0 });
-    await owner.webhooks.configure({
-      url: `${a.http.url}/webhooks/voisa`,
-      events: [...WEBHOOK_EVENTS],
-      secret: WEBHOOK_SECRET,
-    });
+    // The webhooks go to A only (the key's own URL there, through configure_webhook): B hears of them
+    // through Redis.
+    const owner = await connectGeneration('2025-11-25', { url: a.http.mcpUrl }, { key: sandbox.demoKey });
+    const configured = await owner.callTool('configure_webhook', { events: [...WEBHOOK_EVENTS] });
+    expect(configured.isError).toBeFalsy();
     await owner.close();
   });
   afterAll(async () => {
