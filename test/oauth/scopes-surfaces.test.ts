@@ -13,11 +13,18 @@ import {
   StreamableHTTPClientTransport as ModernHttp,
 } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport as LegacySse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  LoggingMessageNotificationSchema,
+  ResourceListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventHub } from '../../src/events/hub.js';
 import { REACH, type Reach, reaches, reachTable, SCOPE_NAMES, toolNeed } from '../../src/oauth/scopes.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { GENERATIONS, type Generation } from '../helpers/generations.js';
+import { connect as connect2025 } from '../helpers/mcp.js';
 import {
   authorize,
   authorizeUrl,
@@ -277,6 +284,66 @@ describe.each(GENERATIONS)('a %s client', (generation) => {
       expect(hinted.content[0].text).toMatch(/call_unknown1 is unknown here/);
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('the other ways in', () => {
+  it('a 2025-11-25 session without voisa:read hears no webhook events (log notifications, resource updates)', async () => {
+    const hub = new EventHub();
+    const heard = async (scopes: string[] | undefined) => {
+      const mcp = await connect2025(stack.sandbox, {
+        scopes,
+        events: { hub, delivery: 'session', owner: 'acct' },
+      });
+      const logs: unknown[] = [];
+      const changes: unknown[] = [];
+      mcp.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+        logs.push(n.params.data);
+      });
+      mcp.client.setNotificationHandler(ResourceListChangedNotificationSchema, (n) => {
+        changes.push(n);
+      });
+      return { mcp, logs, changes };
+    };
+    const reader = await heard(['voisa:read']);
+    const caller = await heard(['voisa:calls']);
+    try {
+      hub.publish(
+        {
+          id: 'evt_scopes1',
+          event: 'conversation.started',
+          timestamp: new Date().toISOString(),
+          data: { conversation_id: 'conv_scopes1', agent_id: AGENT, phone_number: '+49123456789' },
+          received_at: new Date().toISOString(),
+        },
+        'acct',
+      );
+      await expect.poll(() => reader.logs.length).toBe(1);
+      await expect.poll(() => reader.changes.length).toBe(1);
+      expect(caller.logs).toEqual([]);
+      expect(caller.changes).toEqual([]);
+    } finally {
+      await reader.mcp.close();
+      await caller.mcp.close();
+    }
+  });
+
+  it('GET /sse holds an access token to the same reach as /mcp', async () => {
+    const client = new LegacyClient({ name: 'scopes-sse', version: '1.0.0' });
+    const token = await tokenFor(['voisa:calls']);
+    await client.connect(
+      new LegacySse(new URL(`${stack.url}/sse`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    try {
+      expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(['ui://voisa/call']);
+      expect((await client.listPrompts()).prompts).toEqual([]);
+      await expect(client.readResource({ uri: 'voisa://events' })).rejects.toThrow(/INSUFFICIENT_SCOPE/);
+      await expect(client.subscribeResource({ uri: 'voisa://events' })).rejects.toThrow(/INSUFFICIENT_SCOPE/);
+    } finally {
+      await client.close();
     }
   });
 });
