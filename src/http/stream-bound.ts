@@ -156,9 +156,10 @@ export function isEventStream(response: Response): boolean {
   return response.body !== null && type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream';
 }
 
-/** "2 MiB", "512 KiB" for log lines and messages. */
+/** "2 MiB", "2.1 MiB", "512 KiB" for log lines and messages. */
 export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MiB`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
+  const [unit, size]: [string, number] =
+    bytes >= 1024 * 1024 ? ['MiB', 1024 * 1024] : bytes >= 1024 ? ['KiB', 1024] : ['bytes', 1];
+  const n = bytes / size;
+  return `${Number.isInteger(n) ? n : n.toFixed(1)} ${unit}`;
 }
