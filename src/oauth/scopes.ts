@@ -160,7 +160,7 @@ export function reachOf(id: string): Reach {
 /** "`voisa:read`", "`voisa:read` or `voisa:calls`", "`voisa:read` and `voisa:write`" (plain with `code` false). */
 export function describeNeed(need: Need, code = true): string {
   const names = ('anyOf' in need ? need.anyOf : need.allOf).map((s) => (code ? `\`${s}\`` : s));
-  if (names.length === SCOPE_NAMES.length && 'anyOf' in need) return 'any';
+  if (names.length === SCOPE_NAMES.length && 'anyOf' in need) return 'any scope';
   return names.join('anyOf' in need ? ' or ' : ' and ');
 }
 
