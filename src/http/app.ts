@@ -24,7 +24,7 @@ import { listenBusFor, publishOwned } from '../events/listen-bus.js';
 import type { LiveUpdatesOptions } from '../events/live-updates.js';
 import type { LogFn } from '../log.js';
 import type { OAuthGate } from '../oauth/gate.js';
-import { allowedTools, parseScopes, reachOf, reaches } from '../oauth/scopes.js';
+import { allowedTools, parseScopes, reaches, reachOf } from '../oauth/scopes.js';
 import { scopeRefusal } from '../resources/reach.js';
 import { memoryState, type SharedState } from '../scale/index.js';
 import { createStateSealer, type StateSealer } from '../security/request-state.js';
@@ -130,6 +130,8 @@ export interface Caller {
   hash: string;
   binding: string;
   filter?: ToolFilter;
+  /** The OAuth grant the caller acts through: revoked when VOISA refuses its key (see checkKey). */
+  grantId?: string;
 }
 
 export interface HttpApp {
@@ -440,7 +442,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
 
     if (!(await isLegacyRequest(c.req.raw, body, { maxRequestBodySize: bodyLimit }))) {
-      const refused = await checkKey(caller.hash, caller.key);
+      const refused = await checkKey(caller.hash, caller.key, caller.grantId);
       if (refused) return refused;
       return serveModern(c, caller, body);
     }
@@ -450,7 +452,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         return rpcError(405, SERVER_ERROR, 'Method not allowed: this server is stateless (POST only)', {
           allow: 'POST',
         });
-      const refused = await checkKey(caller.hash, caller.key);
+      const refused = await checkKey(caller.hash, caller.key, caller.grantId);
       if (refused) return refused;
       return serveStateless(c, caller, body);
     }
@@ -477,9 +479,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     if (!isPost || !isInitialize(body)) {
       return rpcError(400, SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required (initialize first)');
     }
-    const refused = await checkKey(caller.hash, caller.key);
+    const refused = await checkKey(caller.hash, caller.key, caller.grantId);
     if (refused) return refused;
-    return openSession(c.req.raw, caller, body);
+    return openSession(c, caller, body);
   }
 
   /**
@@ -523,6 +525,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       hash,
       binding: hashKey(`${hash}\n${[...granted].sort().join(',')}\n${scopes.join(' ')}`),
       filter: { ...o.filter, granted, scopes },
+      grantId: check.grantId,
     };
   }
 
@@ -533,7 +536,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
    * known good, without asking VOISA.
    * Refusals are logged in aggregate by `sweep`, never one line each.
    */
-  async function checkKey(hash: string, key: string): Promise<Response | undefined> {
+  async function checkKey(hash: string, key: string, grantId?: string): Promise<Response | undefined> {
     const address = peer.getStore() ?? 'unknown';
     if (verifier.cached(hash) !== 'valid') {
       const wait = limiter.retryAfter(address);
@@ -552,6 +555,18 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       if (verdict === 'invalid') {
         limiter.refused(address);
         refusals.add(address, false);
+        // The key behind an OAuth grant was rotated or revoked: end the grant (a refresh would mint
+        // tokens that can never work) and send the client back to sign-in.
+        if (grantId && o.oauth) {
+          await o.oauth.revokeGrant(grantId);
+          const why = 'VOISA no longer accepts the API key this sign-in used (it was rotated or revoked)';
+          return unauthorized(
+            `invalid_token: ${why}, so this sign-in has ended. Sign in to VOISA again from your application (reconnect voisa-mcp).`,
+            true,
+            o.oauth.challenge,
+            `${why}; sign in again`,
+          );
+        }
         return unauthorized(
           'INVALID_API_KEY: VOISA rejected this API key (GET /api/verify). Check it, or create one with `voisa-mcp login`.',
           true,
@@ -570,7 +585,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
   }
 
-  async function openSession(request: Request, caller: Caller, body: unknown): Promise<Response> {
+  async function openSession(c: Ctx, caller: Caller, body: unknown): Promise<Response> {
+    const request = c.req.raw;
     const { key, hash } = caller;
     if (sessions.full()) {
       return rpcError(
@@ -596,6 +612,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       eventStore: shared.eventStores.forSession(id),
       onsessioninitialized: () => {
         sessions.add(session);
+        // The initialize request itself is activity: a slow first answer must not let the idle sweep
+        // close the session before the client's notifications/initialized arrives.
+        whenDone(c, sessions.begin(session));
         log('info', `session ${id.slice(0, 8)}… opened; ${sessions.size} live`);
       },
       maxRequestBodySize: bodyLimit,
