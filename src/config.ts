@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
 import { parseTrustProxy, type TrustProxy } from './http/client-address.js';
+import { isLoopbackHost } from './http/auth.js';
 import { isLogLevel } from './log.js';
 import { publicOrigin } from './oauth/gate.js';
 import { TOOLSETS } from './tools/define.js';
@@ -42,6 +43,8 @@ export interface HttpOptions {
   webhookBaseUrl?: string;
   /** OAuth access token lifetime, seconds. */
   accessTokenTtl: number;
+  /** Client metadata documents may be fetched from loopback and private addresses (loopback-only --host). */
+  oauthAllowPrivateFetch: boolean;
 }
 
 export interface Config {
@@ -149,6 +152,11 @@ export const FLAGS = {
     type: 'string',
     env: 'VOISA_WEBHOOK_BASE_URL',
     help: 'HTTP: the https origin VOISA reaches this server at (default --public-url); configure_webhook registers a per-account URL under it',
+  },
+  'oauth-allow-private-fetch': {
+    type: 'boolean',
+    env: 'VOISA_OAUTH_ALLOW_PRIVATE_FETCH',
+    help: 'With --public-url: client metadata documents may be fetched from loopback and private addresses (only with a loopback --host; env: 1/true)',
   },
   'require-confirmation': {
     type: 'boolean',
@@ -313,6 +321,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     webhookBaseUrl = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
   }
 
+  const host = flag('host') ?? '127.0.0.1';
+  const oauthAllowPrivateFetch = bool('oauth-allow-private-fetch');
+  if (oauthAllowPrivateFetch && !isLoopbackHost(host))
+    throw new ConfigError(
+      `--oauth-allow-private-fetch works only with a loopback --host (127.0.0.1 or ::1), not ${host}: a server others can reach must not fetch from private addresses for them`,
+    );
+
   const portValue = flag('port');
   return {
     command,
@@ -324,7 +339,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     transport: bool('http') ? 'http' : 'stdio',
     requireConfirmation: bool('require-confirmation'),
     http: {
-      host: flag('host') ?? '127.0.0.1',
+      host,
       port: portValue ? port(portValue, '--port') : 3000,
       stateless: bool('stateless'),
       allowedHosts: list(flag('allowed-hosts')) ?? [],
@@ -339,6 +354,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       publicUrl,
       webhookBaseUrl,
       accessTokenTtl: positive(envValue(env, 'VOISA_OAUTH_TOKEN_TTL'), 'VOISA_OAUTH_TOKEN_TTL', 3600),
+      oauthAllowPrivateFetch,
     },
     sandboxPort: portValue ? port(portValue, '--port') : 4010,
   };

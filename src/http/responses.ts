@@ -28,10 +28,21 @@ export function rpcError(
   return json(status, { jsonrpc: '2.0', error: { code, message }, id }, headers);
 }
 
-/** 401 with the `WWW-Authenticate` challenge; `invalidToken` when a key was sent and refused. */
-export function unauthorized(message: string, invalidToken = false, challenge = ''): Response {
+/**
+ * 401 with the `WWW-Authenticate` challenge; `invalidToken` when a key was sent and refused, with
+ * `description` as its `error_description` (quotes and backslashes dropped: RFC 6750 allows neither).
+ */
+export function unauthorized(
+  message: string,
+  invalidToken = false,
+  challenge = '',
+  description?: string,
+): Response {
+  const error = invalidToken
+    ? `, error="invalid_token"${description ? `, error_description="${description.replace(/["\\]/g, '')}"` : ''}`
+    : '';
   return rpcError(401, SERVER_ERROR, message, {
-    'www-authenticate': `Bearer realm="voisa-mcp"${invalidToken ? ', error="invalid_token"' : ''}${challenge ? `, ${challenge}` : ''}`,
+    'www-authenticate': `Bearer realm="voisa-mcp"${error}${challenge ? `, ${challenge}` : ''}`,
   });
 }
 

@@ -135,7 +135,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
         if (key !== 'redirect_uris' || !Array.isArray(value)) return;
         for (const uri of value) {
           const problem = redirectUriProblem(String(uri));
-          if (problem) throw new errors.InvalidRedirectUri(problem);
+          if (problem) throw new errors.InvalidClientMetadata(problem);
         }
         // A private-use scheme (cursor://, vscode://) is a native app's (RFC 8252 §7.1).
         if (value.some((uri) => !/^https?:/i.test(String(uri)))) metadata.application_type = 'native';

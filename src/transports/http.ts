@@ -43,7 +43,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   });
   const webhookSecret =
     http.webhookSecret ?? (config.sandbox ? randomBytes(24).toString('base64url') : undefined);
-  const oauth = http.publicUrl ? await startOAuth(http.publicUrl, http.accessTokenTtl, deps) : undefined;
+  const oauth = http.publicUrl ? await startOAuth(http, http.publicUrl, deps) : undefined;
   const server = await startHttpServer({
     host: http.host,
     port: http.port,
@@ -140,7 +140,7 @@ async function pointSandboxWebhooks(
 }
 
 /** The OAuth authorization server (`--public-url`), loaded only when asked for. */
-async function startOAuth(publicUrl: string, accessTokenTtl: number, deps: ServeHttpDeps) {
+async function startOAuth(http: Config['http'], publicUrl: string, deps: ServeHttpDeps) {
   const { createAuthorizationServer, oauthKv } = await import('../oauth/server.js');
   return createAuthorizationServer({
     publicUrl,
@@ -148,6 +148,8 @@ async function startOAuth(publicUrl: string, accessTokenTtl: number, deps: Serve
     api: deps.api,
     kv: oauthKv(deps.shared?.redis),
     log: deps.log,
-    accessTokenTtl,
+    accessTokenTtl: http.accessTokenTtl,
+    host: http.host,
+    allowPrivateFetch: http.oauthAllowPrivateFetch,
   });
 }

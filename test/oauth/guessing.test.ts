@@ -32,7 +32,7 @@ afterAll(async () => {
 function browserAt(localAddress: string) {
   const dispatcher = new Agent({ localAddress });
   agents.push(dispatcher);
-  return new UserAgent({ dispatcher } as RequestInit);
+  return new UserAgent({ dispatcher: dispatcher as unknown as RequestInit['dispatcher'] });
 }
 
 /** The sign-in form of a fresh authorization in `ua`, and a function that posts it. */

@@ -154,6 +154,13 @@ export class TestOAuthClient {
     if (!this.verifier) throw new Error('no code verifier saved');
     return this.verifier;
   }
+  /** What the SDK drops when the server refuses it (a refused refresh: the tokens). */
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery') {
+    if (scope === 'all' || scope === 'tokens') this.saved = undefined;
+    if (scope === 'all' || scope === 'client') this.info = undefined;
+    if (scope === 'all' || scope === 'verifier') this.verifier = undefined;
+    if (scope === 'all' || scope === 'discovery') this.discovery = undefined;
+  }
 }
 
 /**

@@ -64,7 +64,7 @@ describe.skipIf(missing(REDIS_BIN, 'redis-server'))('OAuth state in Redis', () =
         type === 'string'
           ? await sharedB.redis!.command.get(key)
           : type === 'zset'
-            ? (await sharedB.redis!.command.zrange(key, 0, -1)).join()
+            ? (await sharedB.redis!.command.zrange(key, '0', '-1')).join()
             : (await sharedB.redis!.command.smembers(key)).join();
       expect(value ?? '').not.toContain(DEMO_KEY);
       expect(value ?? '').not.toContain('voisa-sandbox-demo');
