@@ -4,8 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
-import { parseTrustProxy, type TrustProxy } from './http/client-address.js';
 import { isLoopbackHost } from './http/auth.js';
+import { parseTrustProxy, type TrustProxy } from './http/client-address.js';
 import { isLogLevel } from './log.js';
 import { publicOrigin } from './oauth/gate.js';
 import { TOOLSETS } from './tools/define.js';
@@ -148,15 +148,15 @@ export const FLAGS = {
     env: 'VOISA_PUBLIC_URL',
     help: "HTTP: this server's public origin (https://…); turns on OAuth sign-in with a VOISA account",
   },
-  'webhook-base-url': {
-    type: 'string',
-    env: 'VOISA_WEBHOOK_BASE_URL',
-    help: 'HTTP: the https origin VOISA reaches this server at (default --public-url); configure_webhook registers a per-account URL under it',
-  },
   'oauth-allow-private-fetch': {
     type: 'boolean',
     env: 'VOISA_OAUTH_ALLOW_PRIVATE_FETCH',
     help: 'With --public-url: client metadata documents may be fetched from loopback and private addresses (only with a loopback --host; env: 1/true)',
+  },
+  'webhook-base-url': {
+    type: 'string',
+    env: 'VOISA_WEBHOOK_BASE_URL',
+    help: 'HTTP: the https origin VOISA reaches this server at (default --public-url); configure_webhook registers a per-account URL under it',
   },
   'require-confirmation': {
     type: 'boolean',
@@ -310,6 +310,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw new ConfigError((err as Error).message);
   }
 
+  const host = flag('host') ?? '127.0.0.1';
+  const oauthAllowPrivateFetch = bool('oauth-allow-private-fetch');
+  if (oauthAllowPrivateFetch && !isLoopbackHost(host))
+    throw new ConfigError(
+      `--oauth-allow-private-fetch works only with a loopback --host (127.0.0.1 or ::1), not ${host}: a server others can reach must not fetch from private addresses for them`,
+    );
+
   const webhookBaseValue = flag('webhook-base-url');
   let webhookBaseUrl: string | undefined;
   if (webhookBaseValue !== undefined) {
@@ -320,13 +327,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       );
     webhookBaseUrl = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
   }
-
-  const host = flag('host') ?? '127.0.0.1';
-  const oauthAllowPrivateFetch = bool('oauth-allow-private-fetch');
-  if (oauthAllowPrivateFetch && !isLoopbackHost(host))
-    throw new ConfigError(
-      `--oauth-allow-private-fetch works only with a loopback --host (127.0.0.1 or ::1), not ${host}: a server others can reach must not fetch from private addresses for them`,
-    );
 
   const portValue = flag('port');
   return {
