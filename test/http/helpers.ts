@@ -286,10 +286,18 @@ export function watchWebhookNotifications(client: Client): { updates: string[]; 
   return { updates, logs };
 }
 
-/** POSTs `event` to `baseUrl`'s webhook receiver, signed with `secret` as VOISA signs it; the HTTP status. */
-export async function postWebhook(baseUrl: string, event: object, secret: string): Promise<number> {
+/**
+ * POSTs `event` to `baseUrl`'s webhook receiver (the shared one, or `path`: an account's own), signed
+ * with `secret` as VOISA signs it; the HTTP status.
+ */
+export async function postWebhook(
+  baseUrl: string,
+  event: object,
+  secret: string,
+  path = '/webhooks/voisa',
+): Promise<number> {
   const raw = JSON.stringify(event);
-  const res = await fetch(`${baseUrl}/webhooks/voisa`, {
+  const res = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-voisa-signature': signWebhookBody(raw, secret) },
     body: raw,

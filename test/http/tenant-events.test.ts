@@ -23,7 +23,6 @@ import {
   READ_ONLY_KEY,
   type Sandbox,
   SECOND_KEY,
-  signWebhookBody,
   startSandbox,
 } from '../../src/sandbox/index.js';
 import { createSharedState, type SharedState } from '../../src/scale/index.js';
@@ -32,7 +31,7 @@ import { webhookRequest } from '../../src/tools/webhooks.js';
 import { VoisaClient, WEBHOOK_EVENTS } from '../../src/voisa/index.js';
 import { type AnyClient, connectGeneration, GENERATIONS, type Generation } from '../helpers/generations.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
-import { waitFor } from './helpers.js';
+import { postWebhook, waitFor } from './helpers.js';
 
 const B_KEY = SECOND_KEY;
 const SERVER_SECRET = randomBytes(32);
@@ -88,21 +87,14 @@ function event(conversationId: string, over: Record<string, unknown> = {}) {
   };
 }
 
-/** POSTs `body` to `url` signed with `secret` as VOISA signs; the HTTP status. */
-async function post(url: string, body: object, secret: string): Promise<number> {
-  const raw = JSON.stringify(body);
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-voisa-signature': signWebhookBody(raw, secret) },
-    body: raw,
-  });
-  await res.text();
-  return res.status;
-}
+/** POSTs `body` to the receiver at `path` of `i`, signed with `secret` as VOISA signs; the HTTP status. */
+const post = (i: Instance, path: string, body: object, secret: string) =>
+  postWebhook(i.http.url, body, secret, path);
 
-const tenantUrl = (i: Instance, key: string) => `${i.http.url}/webhooks/voisa/t/${idOf(key)}`;
+const tenantPath = (key: string) => `/webhooks/voisa/t/${idOf(key)}`;
+const tenantUrl = (i: Instance, key: string) => `${i.http.url}${tenantPath(key)}`;
 const postAs = (i: Instance, key: string, body: object) =>
-  post(tenantUrl(i, key), body, tenants.secretOf(idOf(key)));
+  post(i, tenantPath(key), body, tenants.secretOf(idOf(key)));
 
 interface Received {
   id: string;
@@ -231,7 +223,7 @@ describe('tenant events in one process', () => {
 
     it(`${generation}: events on the shared URL belong to the server's own key only`, async () => {
       const e = event('conv_shared_1');
-      expect(await post(`${server.http.url}/webhooks/voisa`, e, SHARED_SECRET)).toBe(200);
+      expect(await post(server, '/webhooks/voisa', e, SHARED_SECRET)).toBe(200);
       const own = await connectGeneration(generation, { url: server.http.mcpUrl }); // keyless: the server's key
       const a = await connectGeneration(generation, { url: server.http.mcpUrl }, { key: A_KEY });
       try {
@@ -246,13 +238,13 @@ describe('tenant events in one process', () => {
 
   it("refuses a delivery to A's URL signed with B's secret or the shared one, and made-up tenant ids", async () => {
     const e = event('conv_forged_1');
-    expect(await post(tenantUrl(server, A_KEY), e, tenants.secretOf(idOf(B_KEY)))).toBe(401);
-    expect(await post(tenantUrl(server, A_KEY), e, SHARED_SECRET)).toBe(401);
+    expect(await post(server, tenantPath(A_KEY), e, tenants.secretOf(idOf(B_KEY)))).toBe(401);
+    expect(await post(server, tenantPath(A_KEY), e, SHARED_SECRET)).toBe(401);
     const madeUp = randomBytes(24).toString('base64url');
-    const forged = `${server.http.url}/webhooks/voisa/t/${madeUp}`;
-    expect(await post(forged, e, SHARED_SECRET)).toBe(401);
-    expect(await post(forged, e, tenants.secretOf(idOf(A_KEY)))).toBe(401);
-    expect(await post(`${server.http.url}/webhooks/voisa/t/not-an-id`, e, SHARED_SECRET)).toBe(404);
+    const forged = `/webhooks/voisa/t/${madeUp}`;
+    expect(await post(server, forged, e, SHARED_SECRET)).toBe(401);
+    expect(await post(server, forged, e, tenants.secretOf(idOf(A_KEY)))).toBe(401);
+    expect(await post(server, '/webhooks/voisa/t/not-an-id', e, SHARED_SECRET)).toBe(404);
     // Only A's own secret opens A's URL, once.
     expect(await postAs(server, A_KEY, e)).toBe(200);
     expect(await postAs(server, A_KEY, e)).toBe(409);
@@ -295,11 +287,11 @@ describe.skipIf(!requireRedis())('tenant events across two instances sharing Red
 
   it("refuses B's secret on A's URL on either instance, and a replay to the other instance", async () => {
     const e = event('conv_redis_replay');
-    expect(await post(tenantUrl(watch, A_KEY), e, tenants.secretOf(idOf(B_KEY)))).toBe(401);
+    expect(await post(watch, tenantPath(A_KEY), e, tenants.secretOf(idOf(B_KEY)))).toBe(401);
     expect(await postAs(hooks, A_KEY, e)).toBe(200);
     expect(await postAs(watch, A_KEY, e)).toBe(409);
     // Without a server key, the shared URL's events would be nobody's: refused.
-    expect(await post(`${hooks.http.url}/webhooks/voisa`, event('conv_nobody'), SHARED_SECRET)).toBe(404);
+    expect(await post(hooks, '/webhooks/voisa', event('conv_nobody'), SHARED_SECRET)).toBe(404);
   });
 });
 

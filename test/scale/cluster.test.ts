@@ -10,7 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKey } from '../../src/http/auth.js';
+import { createTenants } from '../../src/http/tenants.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { resolveServerSecret } from '../../src/security/secret.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import {
   freePort,
@@ -126,8 +129,12 @@ function webhook(conversationId: string) {
   };
 }
 
+/** Posts to the demo key's own webhook URL on that instance, signed with its own secret (src/http/tenants.ts). */
 function deliver(url: string, event: object): Promise<number> {
-  return postWebhook(url, event, WEBHOOK_SECRET);
+  const secret = resolveServerSecret({ VOISA_SERVER_SECRET: SERVER_SECRET }, { shared: true }).secret;
+  const tenants = createTenants(secret, () => undefined);
+  const id = tenants.idOf(hashKey(sandbox.demoKey));
+  return postWebhook(url, event, tenants.secretOf(id), `/webhooks/voisa/t/${id}`);
 }
 
 const skip = missing(REDIS_BIN, 'redis-server') || missing(NGINX_BIN, 'nginx-light');
