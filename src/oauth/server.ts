@@ -14,7 +14,7 @@
 import { createHash, createHmac, createPrivateKey, timingSafeEqual } from 'node:crypto';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context, Hono, Next } from 'hono';
-import Provider, { type Configuration, errors, type Interaction } from 'oidc-provider';
+import Provider, { type Configuration, errors, type Interaction, interactionPolicy } from 'oidc-provider';
 import type { HttpEnv } from '../http/app.js';
 import { addressBucket, isLoopbackHost } from '../http/auth.js';
 import { readBody } from '../http/responses.js';
@@ -77,6 +77,8 @@ export class PrivateFetchError extends Error {
 
 const SILENT: VoisaLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const FAILURE_WINDOW_SEC = 15 * 60;
+/** How long a browser session (the sign-in pages' cookie) lives. */
+const SESSION_TTL = 24 * 3600;
 /** Dynamic registrations per address per hour. */
 const MAX_REGISTRATIONS_PER_HOUR = 30;
 const FORM_LIMIT = 16 * 1024;
@@ -108,8 +110,10 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
 
   const configuration: Configuration = {
     adapter: adapterFor(kv, o.secret),
-    findAccount: (_ctx, id) => {
-      if (!accounts.open(id)) return undefined;
+    // A browser session whose key VOISA refused since (see revokeGrant) is no sign-in: the user signs in again.
+    findAccount: async (_ctx, id) => {
+      const account = accounts.open(id);
+      if (!account || (await kv.get(refusedKeyName(account.key)))) return undefined;
       return { accountId: id, claims: () => ({ sub: id }) };
     },
     scopes: ['openid', 'offline_access', ...SCOPE_NAMES],
@@ -189,14 +193,17 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       device_authorization: '/oauth/device/auth',
       backchannel_authentication: '/oauth/backchannel',
     },
-    interactions: { url: (_ctx, interaction) => `/oauth/interaction/${interaction.uid}` },
+    interactions: {
+      policy: signInPolicy(),
+      url: (_ctx, interaction) => `/oauth/interaction/${interaction.uid}`,
+    },
     ttl: {
       AccessToken: accessTokenTtl,
       AuthorizationCode: 60,
       RefreshToken: refreshTokenTtl,
       Grant: refreshTokenTtl,
       Interaction: 15 * 60,
-      Session: 24 * 3600,
+      Session: SESSION_TTL,
       IdToken: 3600,
     },
     // Tokens outlive the browser session of the sign-in page; they end with the grant.
@@ -244,6 +251,8 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     const got = Buffer.from(given ?? '');
     return want.length === got.length && timingSafeEqual(want, got);
   };
+  const refusedKeyName = (key: string) =>
+    `signin:refused:${createHmac('sha256', limitKey).update(`refused\n${key}`).digest('base64url')}`;
   const limitName = (kind: string, value: string, family = 'signin') =>
     `${family}:${kind}:${createHmac('sha256', limitKey).update(value).digest('base64url').slice(0, 32)}`;
 
@@ -514,6 +523,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       // Only a refusal by VOISA stays counted: not a success, nor an attempt VOISA could not judge.
       if (outcome.ok || outcome.status !== 401) await attempt.refund();
       if (!outcome.ok) return signIn(details, outcome.status, outcome.message, email);
+      await kv.del([refusedKeyName(outcome.account.key)]);
       const to = await provider.interactionResult(
         c.env.incoming,
         c.env.outgoing,
@@ -623,9 +633,17 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     };
   }
 
-  /** Ends a grant: its access and refresh tokens and codes stop working at once. */
+  /**
+   * Ends a grant whose key VOISA refused: its access and refresh tokens and codes stop working at
+   * once, and a browser session signed in with that key no longer counts as signed in (for as long
+   * as such a session lives), so the next authorization asks for the sign-in again.
+   */
   async function revokeGrant(grantId: string): Promise<void> {
-    if (grantId) await provider.AccessToken.revokeByGrantId(grantId);
+    if (!grantId) return;
+    const grant = await provider.Grant.find(grantId);
+    const account = grant?.accountId ? accounts.open(grant.accountId) : undefined;
+    if (account) await kv.set(refusedKeyName(account.key), '1', SESSION_TTL);
+    await provider.AccessToken.revokeByGrantId(grantId);
   }
 
   return {
@@ -640,6 +658,24 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
         ? `OAuth sign-in at ${issuer}, state in Redis`
         : `OAuth sign-in at ${issuer}, state in memory: sign-ins and tokens are lost on restart (set --redis-url to keep them)`,
   };
+}
+
+/**
+ * oidc-provider's prompts, with one more reason to ask for the sign-in: the browser session names an
+ * account that `findAccount` no longer gives (VOISA refused its key since).
+ */
+function signInPolicy() {
+  const { Check } = interactionPolicy;
+  const policy = interactionPolicy.base();
+  policy
+    .get('login')
+    ?.checks.add(
+      new Check('key_refused', 'VOISA refused the key this session signed in with', (ctx) =>
+        ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+      ),
+      0,
+    );
+  return policy;
 }
 
 /** The scopes of this server a pending consent asks for (all three when the client named none of ours). */

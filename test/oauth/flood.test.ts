@@ -50,7 +50,7 @@ describe('an authorization flood', () => {
       const statuses = new Map<number, number>();
       let retryAfter: string | null = null;
 
-      const rssBefore = process.memoryUsage().rss;
+      const before = process.memoryUsage();
       const started = Date.now();
       // A few addresses at a time, each sending its requests one after another.
       let nextAddress = 0;
@@ -74,10 +74,10 @@ describe('an authorization flood', () => {
         }
       };
       await Promise.all(Array.from({ length: 8 }, worker));
-      const rssAfter = process.memoryUsage().rss;
+      const after = process.memoryUsage();
       const sizes = kv.sizes();
       console.log(
-        `[bench] OAuth authorize flood: ${addresses * PER_ADDRESS} requests from ${addresses} addresses in ${((Date.now() - started) / 1000).toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries(statuses))}; process RSS ${mb(rssBefore)} -> ${mb(rssAfter)}; store ${JSON.stringify(sizes)}`,
+        `[bench] OAuth authorize flood: ${addresses * PER_ADDRESS} requests from ${addresses} addresses in ${((Date.now() - started) / 1000).toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries(statuses))}; process RSS ${mb(before.rss)} -> ${mb(after.rss)}, heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)}; store ${JSON.stringify(sizes)}`,
       );
 
       // Each address got its share, then 429 with Retry-After.

@@ -65,7 +65,8 @@ describe.each(GENERATIONS)('a rotated VOISA key (%s)', (generation) => {
     const key = keyFor[generation];
     const provider = new TestOAuthClient();
     const first = await startAuthorization(generation, stack, provider);
-    const callback = await authorize(new UserAgent(), first, stack.issuer, { apiKey: key });
+    const browser = new UserAgent();
+    const callback = await authorize(browser, first, stack.issuer, { apiKey: key });
     await finishAuth(generation, stack.mcpUrl, provider, callback);
     const { access_token, refresh_token } = provider.saved ?? { access_token: '' };
     expect(access_token).toBeTruthy();
@@ -103,5 +104,10 @@ describe.each(GENERATIONS)('a rotated VOISA key (%s)', (generation) => {
     expect(again).toBeInstanceOf(Error);
     expect(provider.authorizationUrl?.href).not.toBe(first.href);
     expect(provider.authorizationUrl?.pathname).toBe('/oauth/authorize');
+    // The same browser, still holding its session of the refused key, is asked to sign in again.
+    const { res } = await browser.follow(provider.authorizationUrl as URL, stack.issuer);
+    const page = await res?.text();
+    expect(res?.status).toBe(200);
+    expect(page).toContain('name="api_key"');
   });
 });
