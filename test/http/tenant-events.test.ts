@@ -20,8 +20,10 @@ import { type RunningHttpServer, startHttpServer } from '../../src/http/server.j
 import { createTenants } from '../../src/http/tenants.js';
 import {
   DEMO_KEY as A_KEY,
+  DEMO_ACCOUNT,
   READ_ONLY_KEY,
   type Sandbox,
+  SECOND_ACCOUNT,
   SECOND_KEY,
   startSandbox,
 } from '../../src/sandbox/index.js';
@@ -31,6 +33,7 @@ import { webhookRequest } from '../../src/tools/webhooks.js';
 import { VoisaClient, WEBHOOK_EVENTS } from '../../src/voisa/index.js';
 import { type AnyClient, connectGeneration, GENERATIONS, type Generation } from '../helpers/generations.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
+import { type OAuthStack, startOAuthStack, tokens } from '../oauth/helpers.js';
 import { postWebhook, waitFor } from './helpers.js';
 
 const B_KEY = SECOND_KEY;
@@ -293,6 +296,44 @@ describe.skipIf(!requireRedis())('tenant events across two instances sharing Red
     // Without a server key, the shared URL's events would be nobody's: refused.
     expect(await post(hooks, '/webhooks/voisa', event('conv_nobody'), SHARED_SECRET)).toBe(404);
   });
+});
+
+describe('tenant events through OAuth grants', () => {
+  let s: OAuthStack;
+  const at = (): Instance => ({ http: s.http, api: undefined as never });
+
+  beforeAll(async () => {
+    s = await startOAuthStack({ http: { secret: SERVER_SECRET, webhookSecret: SHARED_SECRET } });
+  });
+  afterAll(() => s?.close());
+
+  for (const generation of GENERATIONS) {
+    it(`${generation}: a grant is the principal of the key behind it: its events reach it, not another account's grant`, async () => {
+      const grantA = await tokens(s, DEMO_ACCOUNT);
+      const grantB = await tokens(s, SECOND_ACCOUNT);
+      const connect = (token: string) => connectGeneration(generation, { url: s.mcpUrl }, { key: token });
+      const a = await connect(grantA.access_token);
+      const b = await connect(grantB.access_token);
+      try {
+        // The sandbox's sign-in hands out the account's key: the grant gets that key's own URL.
+        await configure(a, at(), A_KEY);
+        await configure(b, at(), B_KEY);
+        const mine = event('conv_grant_a');
+        const theirs = event('conv_grant_b');
+        expect(await postAs(at(), A_KEY, mine)).toBe(200);
+        expect(await postAs(at(), B_KEY, theirs)).toBe(200);
+        const ofA = (await events(a)).map((e) => e.id);
+        const ofB = (await events(b)).map((e) => e.id);
+        expect(ofA).toContain(mine.id);
+        expect(ofA).not.toContain(theirs.id);
+        expect(ofB).toContain(theirs.id);
+        expect(ofB).not.toContain(mine.id);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  }
 });
 
 describe('where configure_webhook points', () => {
