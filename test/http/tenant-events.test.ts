@@ -13,8 +13,11 @@
  * own is posted to B's URL; once B has it, anything of A's would have arrived before it.
  */
 import { randomBytes } from 'node:crypto';
+import { InMemoryServerEventBus, type ServerEvent } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { EventHub } from '../../src/events/hub.js';
+import { listenBusFor, publishOwned } from '../../src/events/listen-bus.js';
 import { hashKey } from '../../src/http/auth.js';
 import { type RunningHttpServer, startHttpServer } from '../../src/http/server.js';
 import { createTenants } from '../../src/http/tenants.js';
@@ -376,5 +379,43 @@ describe('where configure_webhook points', () => {
       'https://a.example/?x=1',
     ])
       expect(() => loadConfig(['--http', '--webhook-base-url', bad], {})).toThrow(ConfigError);
+  });
+});
+
+describe('the hub and the listen bus keep owners apart', () => {
+  const at = new Date().toISOString();
+  const e = (id: string) => ({ id, event: 'agent.updated', timestamp: at, received_at: at, data: {} });
+
+  it('keeps each owner its own latest events, and drops the least recently active owner past the total', () => {
+    const hub = new EventHub(2, 4);
+    for (const id of ['a1', 'a2', 'a3']) hub.publish(e(id), 'A');
+    hub.publish(e('b1'), 'B');
+    expect(hub.recent('A').map((x) => x.id)).toEqual(['a3', 'a2']);
+    expect(hub.recent('B').map((x) => x.id)).toEqual(['b1']);
+    hub.publish(e('c1'), 'C');
+    hub.publish(e('c2'), 'C'); // 5 held: A, the least recently active, goes
+    expect(hub.recent('A')).toEqual([]);
+    expect(hub.recent('B').map((x) => x.id)).toEqual(['b1']);
+    const heard: string[] = [];
+    const stop = hub.view('B').subscribe((x) => heard.push(x.id));
+    hub.publish(e('c3'), 'C');
+    hub.publish(e('b2'), 'B');
+    stop();
+    hub.publish(e('b3'), 'B');
+    expect(heard).toEqual(['b2']);
+  });
+
+  it("gives a listen stream its own owner's events only, and none when it cannot tell whose stream it is", () => {
+    const bus = new InMemoryServerEventBus();
+    let owner: string | undefined = 'A';
+    const face = listenBusFor(bus, () => owner);
+    const heard: ServerEvent[] = [];
+    face.subscribe((x) => heard.push(x));
+    owner = undefined;
+    face.subscribe((x) => heard.push({ ...x, kind: 'tools_list_changed' }));
+    publishOwned(bus, 'B', { kind: 'resource_updated', uri: 'voisa://events' });
+    publishOwned(bus, 'A', { kind: 'resource_updated', uri: 'voisa://agents/x' });
+    bus.publish({ kind: 'resources_list_changed' }); // no owner: nobody's
+    expect(heard).toEqual([{ kind: 'resource_updated', uri: 'voisa://agents/x' }]);
   });
 });
