@@ -37,7 +37,7 @@ import { VoisaClient, WEBHOOK_EVENTS } from '../../src/voisa/index.js';
 import { type AnyClient, connectGeneration, GENERATIONS, type Generation } from '../helpers/generations.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
 import { type OAuthStack, startOAuthStack, tokens } from '../oauth/helpers.js';
-import { postWebhook, waitFor } from './helpers.js';
+import { connectSse, postWebhook, waitFor, watchWebhookNotifications } from './helpers.js';
 
 const B_KEY = SECOND_KEY;
 const SERVER_SECRET = randomBytes(32);
@@ -241,6 +241,53 @@ describe('tenant events in one process', () => {
       }
     });
   }
+
+  it("a legacy HTTP+SSE session hears and reads only its own key's events", async () => {
+    const a = await connectSse(`${server.http.url}/sse`, A_KEY);
+    const b = await connectSse(`${server.http.url}/sse`, B_KEY);
+    const heardA = watchWebhookNotifications(a.client);
+    const heardB = watchWebhookNotifications(b.client);
+    try {
+      const mine = event('conv_sse_a');
+      const theirs = event('conv_sse_b');
+      expect(await postAs(server, A_KEY, mine)).toBe(200);
+      await waitFor(() => JSON.stringify(heardA.logs).includes(mine.id), 10_000, "A's log notification");
+      expect(await postAs(server, B_KEY, theirs)).toBe(200); // the sentinel
+      await waitFor(() => JSON.stringify(heardB.logs).includes(theirs.id), 10_000, "B's log notification");
+      expect(JSON.stringify(heardB.logs)).not.toContain(mine.id);
+      const read = async (c: typeof a) =>
+        (await c.client.readResource({ uri: 'voisa://events' })).contents[0] as { text: string };
+      expect((await read(b)).text).not.toContain(mine.id);
+      expect((await read(a)).text).toContain(mine.id);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("a stateless 2025-era request reads only its own key's events", async () => {
+    const stateless = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      api: server.api,
+      stateless: true,
+      secret: SERVER_SECRET,
+      webhookSecret: SHARED_SECRET,
+    });
+    const on: Instance = { http: stateless, api: server.api };
+    const c = (key: string) => connectGeneration('2025-11-25', { url: stateless.mcpUrl }, { key });
+    const [a, b] = [await c(A_KEY), await c(B_KEY)];
+    try {
+      const mine = event('conv_stateless_a');
+      expect(await postAs(on, A_KEY, mine)).toBe(200);
+      expect((await events(a)).map((x) => x.id)).toContain(mine.id);
+      expect((await events(b)).map((x) => x.id)).not.toContain(mine.id);
+    } finally {
+      await a.close();
+      await b.close();
+      await stateless.close(200);
+    }
+  });
 
   it("refuses a delivery to A's URL signed with B's secret or the shared one, and made-up tenant ids", async () => {
     const e = event('conv_forged_1');
