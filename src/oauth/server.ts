@@ -57,6 +57,11 @@ export interface AuthorizationServerOptions {
   maxFailuresPerAddress?: number;
   maxFailuresPerAccountTotal?: number;
   /**
+   * Live grants per VOISA key (default 50): a new one past it ends the key's oldest, so no one
+   * principal, however many times it signs in, can fill the store and push out other users' tokens.
+   */
+  maxGrantsPerAccount?: number;
+  /**
    * Requests per address (IPv6: /64) per minute to the OAuth endpoints before 429: the browser pages
    * (authorize, sign-in, consent; default 300) and the rest (token, register, revoke, metadata; 600).
    */
@@ -102,6 +107,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
   const maxPerAccount = o.maxFailuresPerAccount ?? 5;
   const maxPerAddress = o.maxFailuresPerAddress ?? 20;
   const maxPerAccountTotal = o.maxFailuresPerAccountTotal ?? 20;
+  const maxGrantsPerAccount = o.maxGrantsPerAccount ?? 50;
   const perMinute = { pages: o.requestsPerMinute?.pages ?? 300, api: o.requestsPerMinute?.api ?? 600 };
   if (o.allowPrivateFetch && !(o.host !== undefined && isLoopbackHost(o.host)))
     throw new PrivateFetchError(
@@ -549,9 +555,8 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
         missingOIDCClaims?: string[];
         missingResourceScopes?: Record<string, string[]>;
       };
-      const grant = details.grantId
-        ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId }))
-        : new provider.Grant({ accountId, clientId });
+      const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+      const grant = existing ?? new provider.Grant({ accountId, clientId });
       if (prompt.missingOIDCScope?.length) grant.addOIDCScope(prompt.missingOIDCScope.join(' '));
       if (prompt.missingOIDCClaims?.length) grant.addOIDCClaims(prompt.missingOIDCClaims);
       let granted = 0;
@@ -565,6 +570,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       if (granted === 0 && askedScopes(details).length > 0)
         return consent(details, 400, 'Tick at least one permission, or choose Deny.');
       const grantId = await grant.save();
+      if (!existing) await keepGrantsBounded(accountId, grantId);
       const to = await provider.interactionResult(
         c.env.incoming,
         c.env.outgoing,
@@ -631,6 +637,20 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       clientId: token.clientId ?? '',
       grantId: token.grantId ?? '',
     };
+  }
+
+  /** Notes a new grant of this account's key; past the bound, the key's oldest grants are ended. */
+  async function keepGrantsBounded(accountId: string, grantId: string): Promise<void> {
+    const account = accounts.open(accountId);
+    if (!account) return;
+    const name = `grant:account:${createHmac('sha256', limitKey).update(`grants\n${account.key}`).digest('base64url')}`;
+    // Members sort by when they were made: `<ms, zero-padded>:<grant id>`.
+    await kv.addToSet(name, `${String(Date.now()).padStart(15, '0')}:${grantId}`, refreshTokenTtl);
+    const members = (await kv.members(name)).sort();
+    const oldest = members.slice(0, Math.max(0, members.length - maxGrantsPerAccount));
+    for (const member of oldest)
+      await provider.AccessToken.revokeByGrantId(member.slice(member.indexOf(':') + 1));
+    await kv.removeFromSet(name, oldest);
   }
 
   /**

@@ -68,6 +68,7 @@ export interface OAuthKv {
   /** Adds to a set and makes the set live at least `ttlSec` more. */
   addToSet(key: string, member: string, ttlSec: number): Promise<void>;
   members(key: string): Promise<string[]>;
+  removeFromSet(key: string, members: string[]): Promise<void>;
   /** Counts one more in a window of `windowSec` that starts at the first count; returns the count. */
   count(key: string, windowSec: number): Promise<{ count: number; resetSec: number }>;
   /** Takes back one count (never below zero), in the same window; nothing when the window is over. */
@@ -163,6 +164,10 @@ export class MemoryKv implements OAuthKv {
     const v = this.#live(key)?.value;
     return v instanceof Set ? [...v] : [];
   }
+  async removeFromSet(key: string, members: string[]) {
+    const v = this.#live(key)?.value;
+    if (v instanceof Set) for (const m of members) v.delete(m);
+  }
   async count(key: string, windowSec: number) {
     const e = this.#live(key);
     const n = (typeof e?.value === 'string' ? Number(e.value) : 0) + 1;
@@ -249,6 +254,9 @@ export class RedisKv implements OAuthKv {
   }
   async members(key: string) {
     return this.link.command.smembers(this.#k(key));
+  }
+  async removeFromSet(key: string, members: string[]) {
+    if (members.length) await this.link.command.srem(this.#k(key), ...members);
   }
   async count(key: string, windowSec: number) {
     const k = this.#k(key);

@@ -9,6 +9,7 @@
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_LIMITS, MemoryKv } from '../../src/oauth/store.js';
+import { DEMO_KEY, SECOND_KEY } from '../../src/sandbox/index.js';
 import {
   authorizeUrl,
   form,
@@ -101,6 +102,30 @@ describe('an authorization flood', () => {
     },
     Math.max(60_000, FLOOD * 20),
   );
+
+  it('one account signing in again and again ends only its own oldest grants', async () => {
+    const capped = await startOAuthStack({ sandbox: stack.sandbox, maxGrantsPerAccount: 3 });
+    try {
+      const other = await tokens(capped, { apiKey: SECOND_KEY });
+      const mine = [];
+      for (let i = 0; i < 5; i++) mine.push(await tokens(capped, { apiKey: DEMO_KEY }));
+      const works = async (t: { access_token: string }) =>
+        (await toolNamesWith(capped.mcpUrl, t.access_token)).status;
+      expect(await Promise.all(mine.map(works))).toEqual([401, 401, 200, 200, 200]);
+      expect(await works(other)).toBe(200);
+      const refreshOldest = await fetch(
+        `${capped.url}/oauth/token`,
+        form({
+          grant_type: 'refresh_token',
+          refresh_token: mine[0]!.refresh_token,
+          client_id: mine[0]!.clientId,
+        }),
+      );
+      expect(refreshOldest.status).toBe(400);
+    } finally {
+      await capped.close();
+    }
+  });
 
   it('the other endpoints are limited per address too, with Retry-After', async () => {
     const limited = await startOAuthStack({ sandbox: stack.sandbox, requestsPerMinute: { api: 5 } });

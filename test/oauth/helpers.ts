@@ -47,6 +47,7 @@ export interface OAuthStackOptions {
   sandbox?: Sandbox;
   maxFailuresPerAccount?: number;
   maxFailuresPerAddress?: number;
+  maxGrantsPerAccount?: number;
   requestsPerMinute?: { pages?: number; api?: number };
   /** `--oauth-allow-private-fetch` (the server must then listen on loopback only). */
   allowPrivateFetch?: boolean;
@@ -72,6 +73,7 @@ export async function startOAuthStack(o: OAuthStackOptions = {}): Promise<OAuthS
     accessTokenTtl: o.accessTokenTtl,
     maxFailuresPerAccount: o.maxFailuresPerAccount,
     maxFailuresPerAddress: o.maxFailuresPerAddress,
+    maxGrantsPerAccount: o.maxGrantsPerAccount,
     requestsPerMinute: o.requestsPerMinute,
     host: o.http?.host ?? '127.0.0.1',
     allowPrivateFetch: o.allowPrivateFetch,
