@@ -133,8 +133,8 @@ export interface LegacySseDeps {
    * is an OAuth access token acts with its grant's key and tools here too, and is never taken for a key.
    */
   identify(authorization: string | undefined): Promise<Caller | Response>;
-  /** Undefined when the key is good, else the answer to send. */
-  checkKey(hash: string, key: string): Promise<Response | undefined>;
+  /** Undefined when the key is good, else the answer to send (a grant whose key VOISA refuses is revoked). */
+  checkKey(hash: string, key: string, grantId?: string): Promise<Response | undefined>;
   /** A pooled VOISA client for the key; pair with `releaseClient(hash)`. */
   acquireClient(key: string, hash: string): VoisaClient;
   releaseClient(hash: string): void;
@@ -163,7 +163,7 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
     if (d.stateless) return statelessRefusal();
     const caller = await d.identify(c.req.header('authorization'));
     if (caller instanceof Response) return caller;
-    const refused = await d.checkKey(caller.hash, caller.key);
+    const refused = await d.checkKey(caller.hash, caller.key, caller.grantId);
     if (refused) return refused;
     if (d.sessions.full()) {
       return rpcError(503, SERVER_ERROR, `Too many sessions (limit ${d.sessions.max}); retry later`, {

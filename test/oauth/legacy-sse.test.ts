@@ -10,10 +10,10 @@ import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.j
 import { SSEClientTransport as LegacySse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowedTools } from '../../src/oauth/scopes.js';
-import { DEMO_ACCOUNT_ID } from '../../src/sandbox/seed.js';
+import { DEMO_ACCOUNT_ID, SECOND_KEY } from '../../src/sandbox/seed.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { INIT, openSse, post } from '../http/helpers.js';
-import { type OAuthStack, startOAuthStack, tokens } from './helpers.js';
+import { form, type OAuthStack, startOAuthStack, tokens } from './helpers.js';
 
 let stack: OAuthStack;
 let sseUrl: string;
@@ -136,5 +136,27 @@ describe('GET /sse and POST /messages refuse what /mcp refuses', () => {
     } finally {
       raw.close();
     }
+  });
+});
+
+describe('GET /sse with a grant whose VOISA key was rotated', () => {
+  it('answers 401 invalid_token with the challenge and a sign-in-again message, and revokes the grant', async () => {
+    // The second account's key, pasted at sign-in: the demo key the other tests use stays good.
+    const grant = await tokens(stack, { apiKey: SECOND_KEY });
+    stack.sandbox.revokeKey(SECOND_KEY);
+    const refused = await openSse(sseUrl, { authorization: `Bearer ${grant.access_token}` });
+    expect(refused.status).toBe(401);
+    const challenge = refused.headers.get('www-authenticate') ?? '';
+    expect(challenge).toContain('error="invalid_token"');
+    expect(challenge).toContain('resource_metadata=');
+    expect(refused.text).toContain('Sign in to VOISA again');
+    expect(refused.text).not.toContain(SECOND_KEY);
+
+    const refresh = await fetch(
+      `${stack.url}/oauth/token`,
+      form({ grant_type: 'refresh_token', refresh_token: grant.refresh_token, client_id: grant.clientId }),
+    );
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
   });
 });
