@@ -22,7 +22,8 @@ const { VoisaClient } = await import('../dist/voisa/index.js');
 const { createServer } = await import('../dist/server.js');
 
 /** Environment variables that only matter when serving HTTP (not in the registry's stdio entry). */
-const HTTP_ONLY = /^VOISA_(HTTP_|ALLOWED_|ALLOW_FILE_ACCESS|WEBHOOK_SECRET|MAX_SESSIONS|SESSION_IDLE|TRUST_PROXY)/;
+const HTTP_ONLY =
+  /^VOISA_(HTTP_|ALLOWED_|ALLOW_FILE_ACCESS|WEBHOOK_|MAX_SESSIONS|SESSION_IDLE|TRUST_PROXY|OAUTH_ALLOW_PRIVATE_FETCH)/;
 
 function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));

@@ -174,6 +174,8 @@ export const OTHER_ENV = {
     'Request timeout in ms (default 30000); downloads: per-chunk pause, and twice this in all',
   VOISA_MAX_RETRIES: 'Retries of safe requests, never of make_call or creates (default 2)',
   VOISA_RATE_LIMIT_PER_MIN: 'Client-side request budget per minute (default 100; 0 = off)',
+  VOISA_MAX_CONCURRENT_PER_KEY:
+    "Most VOISA requests one key has in flight at once (default 8 of the pool's 16), so one slow tenant cannot hold every connection",
   VOISA_WEBHOOK_SECRET: 'HTTP: secret that VOISA webhook deliveries are signed with',
   VOISA_SERVER_SECRET:
     'Secret that confirmations and OAuth sign-ins are sealed with (>= 32 bytes); required with --redis-url, else generated per process',
