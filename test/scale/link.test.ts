@@ -112,7 +112,17 @@ describe.skipIf(!requireRedis())('the Redis link, two instances on one server', 
     expect(logA.filter((l) => l.includes('Redis is back'))).toHaveLength(1);
     // The subscribers came back too: an event crosses again, once each.
     onA.length = 0;
-    await waitFor(() => b.subscriber.status === 'ready', 5000, 'subscriber back');
+    // Both subscribers are back on the channel (SUBSCRIBE goes out just after 'ready'), so neither misses it.
+    const until = Date.now() + 5000;
+    for (;;) {
+      const [, listeners] = (await admin.command.call('PUBSUB', 'NUMSUB', `${prefix}bus`)) as [
+        string,
+        number,
+      ];
+      if (Number(listeners) >= 2) break;
+      if (Date.now() > until) throw new Error('timed out waiting for both subscribers back on the channel');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     busB.publish({ kind: 'resources_list_changed' });
     await waitFor(() => onA.length === 1 && onB.length === 1, 5000, 'delivery after restart');
     await new Promise((r) => setTimeout(r, 100));
