@@ -113,7 +113,8 @@ function logWebhookTenants(config: Config, deps: ServeHttpDeps, server: RunningH
     'info',
     `configure_webhook registers each account's own webhook URL, ${base ?? server.url}/webhooks/voisa/t/<id>, with a secret of its own; events reach only that account`,
   );
-  if (deps.secretGenerated)
+  // The sandbox lives only as long as this process: nothing there outlasts a restart anyway.
+  if (deps.secretGenerated && !config.sandbox)
     log(
       'warning',
       'VOISA_SERVER_SECRET is not set: the per-account webhook URLs and secrets change at restart (configure_webhook again, or set it)',
