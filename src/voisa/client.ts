@@ -147,9 +147,9 @@ export class VoisaClient {
    * It shares this client's connection pool and gets its own rate limiter with the
    * same settings (the API limits per key). Closing it leaves the shared pool open.
    * `overrides.logger` replaces the logger (e.g. a silent one for a call whose
-   * failure the caller reports itself).
+   * failure the caller reports itself); `overrides.onEvent` observes this client's calls.
    */
-  withApiKey(apiKey: string, overrides: Pick<VoisaClientConfig, 'logger'> = {}): VoisaClient {
+  withApiKey(apiKey: string, overrides: Pick<VoisaClientConfig, 'logger' | 'onEvent'> = {}): VoisaClient {
     poolToAdopt = this.#pool;
     try {
       return new VoisaClient({ ...this.#config, ...overrides, apiKey });

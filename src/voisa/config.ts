@@ -1,5 +1,5 @@
 /** Client configuration: defaults, validation, and reading it from the environment. */
-import type { VoisaClientConfig, VoisaLogger } from './types.js';
+import type { ClientEvent, VoisaClientConfig, VoisaLogger } from './types.js';
 import { VERSION } from './version.js';
 
 export const DEFAULT_BASE_URL = 'https://api.voisa.ai/v1';
@@ -89,6 +89,7 @@ export interface ResolvedConfig {
   downloadDeadlineMs: number;
   logger: VoisaLogger;
   userAgent: string;
+  onEvent?: (e: ClientEvent) => void;
 }
 
 export function resolveConfig(config: VoisaClientConfig): ResolvedConfig {
@@ -120,6 +121,7 @@ export function resolveConfig(config: VoisaClientConfig): ResolvedConfig {
     downloadDeadlineMs: timeoutMs * DOWNLOAD_DEADLINE_FACTOR,
     logger: config.logger ?? silentLogger,
     userAgent: config.userAgent ?? `voisa-mcp/${VERSION}`,
+    ...(config.onEvent ? { onEvent: config.onEvent } : {}),
   };
 }
 

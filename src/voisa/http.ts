@@ -176,7 +176,7 @@ export class HttpTransport {
           signal,
           (waitMs) => {
             logger.debug('VOISA client rate limit: waiting', { method: spec.method, path, waitMs });
-            emit(options, { type: 'rate_limit_wait', method: spec.method, path, waitMs });
+            this.#emit(options, { type: 'rate_limit_wait', method: spec.method, path, waitMs });
           },
           maxTotalWaitMs - waitedMs,
         );
@@ -206,7 +206,14 @@ export class HttpTransport {
               delayMs,
               reason,
             });
-            emit(options, { type: 'retry', method: spec.method, path, attempt: retry + 1, delayMs, reason });
+            this.#emit(options, {
+              type: 'retry',
+              method: spec.method,
+              path,
+              attempt: retry + 1,
+              delayMs,
+              reason,
+            });
             waitedMs += delayMs;
             await sleep(delayMs, signal);
             continue;
@@ -377,6 +384,17 @@ export class HttpTransport {
     });
   }
 
+  /** To the call's own observer, then to the client's (VoisaClientConfig.onEvent). */
+  #emit(options: RequestOptions, event: ClientEvent): void {
+    for (const observer of [options.onEvent, this.#config.onEvent]) {
+      try {
+        observer?.(event);
+      } catch {
+        // An observer must not break the request.
+      }
+    }
+  }
+
   // --- failures ---
 
   /** A sanitized ApiConnectionError: the cause keeps only name, code and (redacted) message. */
@@ -398,7 +416,7 @@ export class HttpTransport {
       message: err.message,
       requestId: 'requestId' in err ? err.requestId : undefined,
     });
-    emit(options, {
+    this.#emit(options, {
       type: 'upstream_error',
       method: spec.method,
       path,
@@ -416,14 +434,6 @@ function bodyOf(spec: CallSpec, options: RequestOptions): string | Readable | un
     return Readable.from(spec.multipart.chunks(options.onUploadProgress), { objectMode: false });
   if (spec.json !== undefined) return JSON.stringify(spec.json);
   return undefined;
-}
-
-function emit(options: RequestOptions, event: ClientEvent): void {
-  try {
-    options.onEvent?.(event);
-  } catch {
-    // An observer must not break the request.
-  }
 }
 
 function isIdempotent(spec: CallSpec): boolean {

@@ -60,6 +60,11 @@ export interface VoisaClientConfig {
   /** Default `voisa-mcp/<version>`. */
   userAgent?: string;
   /**
+   * Observer of every call this client makes, after each call's own `RequestOptions.onEvent` (e.g. to
+   * notice that VOISA refused the key: `upstream_error` with code INVALID_API_KEY). Exceptions are ignored.
+   */
+  onEvent?: (e: ClientEvent) => void;
+  /**
    * The client-side request budget for this key, when it must be shared (several instances of a
    * server spending one key's rate limit together). Default: a token bucket in this process.
    */
