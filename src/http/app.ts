@@ -185,7 +185,11 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   const bodyLimit = o.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const hub = o.hub ?? new EventHub();
   const serverKeyHash = o.serverKey ? hashKey(o.serverKey) : undefined;
-  const pool = new ClientPool(o.api, serverKeyHash, undefined, o.maxClients);
+  // VOISA refusing a key on a call (rotated or revoked since it was checked) drops its "valid" verdict,
+  // here and in the shared store, so the principal's next request is checked again and refused (checkKey).
+  const pool = new ClientPool(o.api, serverKeyHash, undefined, o.maxClients, (hash) => {
+    void verifier.forget(hash);
+  });
   const shared = o.shared ?? memoryState();
   // A key is checked with a throwaway client that logs nothing: a refused key costs
   // one upstream call (then the negative cache), never a pooled client or a log line.
@@ -253,6 +257,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       filter,
       // The grant's reach beyond tools; undefined (everything) for a plain API key.
       scopes: filter?.scopes,
+      // Only an OAuth grant has scopes: its refused key sends the user back to sign-in.
+      signIn: filter?.scopes ? 'oauth' : 'key',
       files,
       log,
       // This principal's events only; configure_webhook registers its own receiver.
@@ -473,6 +479,10 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
           SESSION_NOT_FOUND,
           'Session not found: it ended or expired; initialize a new one',
         );
+      // Free while the key's "valid" verdict holds; once it lapses, or a call found the key refused
+      // (ClientPool's onKeyRefused), the session's next request checks the key again like a new one.
+      const refused = await checkKey(caller.hash, caller.key, caller.grantId);
+      if (refused) return refused;
       whenDone(c, sessions.begin(session));
       return session.transport.handleRequest(c.req.raw, { parsedBody: body });
     }

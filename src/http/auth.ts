@@ -98,6 +98,8 @@ export interface VerdictStore {
   /** Undefined when unknown, or when the store cannot be reached. */
   get(hash: string): Promise<Verdict | undefined>;
   set(hash: string, verdict: Verdict, ttlMs: number): Promise<void>;
+  /** Drops the verdict (VOISA refused a key it had accepted); a failure to reach the store is swallowed. */
+  forget(hash: string): Promise<void>;
 }
 
 export class KeyVerifier {
@@ -155,6 +157,16 @@ export class KeyVerifier {
     const ttl = this.#remember(hash, verdict);
     void this.shared?.set(hash, verdict, ttl);
     return verdict;
+  }
+
+  /**
+   * Drops a "valid" verdict: VOISA refused the key on a call made with it (rotated or revoked since it
+   * was checked), so the next check asks VOISA again instead of trusting the verdict for its minute.
+   * Here at once; in the shared store (other instances) by the time the promise settles.
+   */
+  forget(hash: string): Promise<void> {
+    this.#valid.delete(hash);
+    return this.shared?.forget(hash) ?? Promise.resolve();
   }
 
   /** Caches a verdict here; returns how long it is trusted. */

@@ -3,9 +3,11 @@
  * key (so they share the key's client-side rate limit), released when unused.
  * The server's own key uses the base client. Only keys VOISA accepted get here
  * (see KeyVerifier), and at most `max` are kept: past that, the least recently
- * used client nobody holds is closed and dropped.
+ * used client nobody holds is closed and dropped. A call VOISA answers with 401
+ * INVALID_API_KEY (the key was rotated or revoked since it was checked) is reported
+ * with `onKeyRefused(hash)`.
  */
-import type { VoisaClient } from '../voisa/index.js';
+import type { ClientEvent, VoisaClient } from '../voisa/index.js';
 
 interface Entry {
   client: VoisaClient;
@@ -24,6 +26,7 @@ export class ClientPool {
     private readonly baseKeyHash: string | undefined,
     private readonly idleMs = 5 * 60_000,
     readonly max = DEFAULT_MAX_CLIENTS,
+    private readonly onKeyRefused?: (hash: string) => void,
   ) {}
 
   /** The client for a key; pair with `release(hash)`. */
@@ -65,7 +68,12 @@ export class ClientPool {
       this.#entries.delete(hash); // re-inserted below: most recently used last
     } else {
       this.#shrinkTo(this.max - 1);
-      entry = { client: this.base.withApiKey(key), refs: 0, lastUsed: Date.now() };
+      const onEvent = this.onKeyRefused && refusalsOf(hash, this.onKeyRefused);
+      entry = {
+        client: this.base.withApiKey(key, onEvent ? { onEvent } : {}),
+        refs: 0,
+        lastUsed: Date.now(),
+      };
     }
     this.#entries.set(hash, entry);
     entry.lastUsed = Date.now();
@@ -89,4 +97,11 @@ export class ClientPool {
     this.#entries.delete(hash);
     void entry.client.close().catch(() => {});
   }
+}
+
+/** The client observer that reports VOISA refusing the key (401 INVALID_API_KEY) on any call. */
+function refusalsOf(hash: string, report: (hash: string) => void): (e: ClientEvent) => void {
+  return (e) => {
+    if (e.type === 'upstream_error' && e.status === 401 && e.code === 'INVALID_API_KEY') report(hash);
+  };
 }

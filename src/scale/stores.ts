@@ -67,5 +67,12 @@ export function redisVerdicts(link: RedisLink, secret: Buffer): VerdictStore {
         link.failed('key verdicts', err);
       }
     },
+    async forget(hash) {
+      try {
+        await link.command.del(name(hash));
+      } catch (err) {
+        link.failed('key verdicts', err);
+      }
+    },
   };
 }
