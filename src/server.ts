@@ -38,7 +38,7 @@ import type { AnyTool, PlacedCalls, ToolContext, WebhookTarget } from './tools/d
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from './tools/files.js';
 import { selectTools, type ToolFilter } from './tools/index.js';
 import { toolListEntry } from './tools/json-schema.js';
-import { toErrorResult, toResult } from './tools/result.js';
+import { type SignIn, toErrorResult, toResult } from './tools/result.js';
 import type { ClientEvent, RequestOptions, VoisaClient } from './voisa/index.js';
 import { VERSION } from './voisa/version.js';
 
@@ -67,6 +67,11 @@ export interface ServerDeps {
    * everything. Resources, prompts, completions and live updates follow them (oauth/scopes.ts REACH).
    */
   scopes?: readonly string[];
+  /**
+   * How the principal authenticated (default `key`): with `oauth`, a call VOISA refuses for the key
+   * (rotated or revoked) tells the user to sign in again from the application, not to run `voisa-mcp login`.
+   */
+  signIn?: SignIn;
 }
 
 export const SERVER_NAME = 'voisa-mcp';
@@ -133,7 +138,7 @@ export function createServer(deps: ServerDeps): McpServer {
         );
         return toResult(value, tool.untrusted);
       } catch (err) {
-        const result = toErrorResult(err, tool.name);
+        const result = toErrorResult(err, tool.name, deps.signIn);
         deps.log?.('warning', `${tool.name} failed`, {
           error: result.content[0]?.type === 'text' ? result.content[0].text : '',
         });
@@ -203,6 +208,7 @@ export function createServer(deps: ServerDeps): McpServer {
   const shared = {
     api: deps.api,
     requestOptions: (extra: Extra) => context(extra).req,
+    signIn: deps.signIn,
     completers: idCompleters(deps.api),
   };
   registerResources(mcp, {

@@ -31,20 +31,24 @@ export function registerAgentReportPrompt(mcp: McpServer, deps: ApiDeps, ids: Id
       }),
     },
     ({ agent_id, period = 'month' }, ctx) =>
-      guarded(agentUri(agent_id), async () => {
-        const data = await gather(deps, agent_id, period, ctx);
-        return {
-          description: `Report on agent ${agent_id} (${period})`,
-          messages: [
-            embedded(agentUri(agent_id), 'application/json', JSON.stringify(data.agent)),
-            userText(`Analytics (${period}): ${JSON.stringify(data.analytics)}`),
-            userText(
-              `Calls since ${data.since} (${data.conversations.length}${data.complete ? '' : '+, the most recent'}): ${JSON.stringify(data.conversations)}`,
-            ),
-            userText(reportText(agent_id, period)),
-          ],
-        };
-      }),
+      guarded(
+        agentUri(agent_id),
+        async () => {
+          const data = await gather(deps, agent_id, period, ctx);
+          return {
+            description: `Report on agent ${agent_id} (${period})`,
+            messages: [
+              embedded(agentUri(agent_id), 'application/json', JSON.stringify(data.agent)),
+              userText(`Analytics (${period}): ${JSON.stringify(data.analytics)}`),
+              userText(
+                `Calls since ${data.since} (${data.conversations.length}${data.complete ? '' : '+, the most recent'}): ${JSON.stringify(data.conversations)}`,
+              ),
+              userText(reportText(agent_id, period)),
+            ],
+          };
+        },
+        deps.signIn,
+      ),
   );
 }
 

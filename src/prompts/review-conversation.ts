@@ -28,22 +28,26 @@ export function registerReviewConversationPrompt(mcp: McpServer, deps: ApiDeps, 
       }),
     },
     ({ conversation_id }, ctx) =>
-      guarded(transcriptUri(conversation_id), async () => {
-        const options = optionsFor(deps, ctx);
-        const details = await deps.api.conversations.get(conversation_id, options);
-        const messages: PromptMessage[] = [
-          embedded(conversationUri(details.id), JSON_MIME, JSON.stringify(conversationView(details))),
-          embedded(transcriptUri(details.id), TRANSCRIPT_MIME, formatTranscript(details.transcript ?? [])),
-        ];
-        try {
-          const agent = await deps.api.agents.get(details.agent_id, options);
-          messages.push(embedded(agentUri(agent.id), JSON_MIME, JSON.stringify(agent)));
-        } catch (err) {
-          if (!(err instanceof NotFoundError)) throw err; // a deleted agent: review the call without its config
-        }
-        messages.push(userText(reviewText(details.id, details.agent_id)));
-        return { description: `Review of call ${details.id}`, messages };
-      }),
+      guarded(
+        transcriptUri(conversation_id),
+        async () => {
+          const options = optionsFor(deps, ctx);
+          const details = await deps.api.conversations.get(conversation_id, options);
+          const messages: PromptMessage[] = [
+            embedded(conversationUri(details.id), JSON_MIME, JSON.stringify(conversationView(details))),
+            embedded(transcriptUri(details.id), TRANSCRIPT_MIME, formatTranscript(details.transcript ?? [])),
+          ];
+          try {
+            const agent = await deps.api.agents.get(details.agent_id, options);
+            messages.push(embedded(agentUri(agent.id), JSON_MIME, JSON.stringify(agent)));
+          } catch (err) {
+            if (!(err instanceof NotFoundError)) throw err; // a deleted agent: review the call without its config
+          }
+          messages.push(userText(reviewText(details.id, details.agent_id)));
+          return { description: `Review of call ${details.id}`, messages };
+        },
+        deps.signIn,
+      ),
   );
 }
 

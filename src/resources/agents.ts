@@ -23,10 +23,14 @@ export function registerAgentResource(mcp: McpServer, deps: ApiDeps, complete: C
       cacheHint: CACHE.agent,
     },
     (uri, vars, ctx) =>
-      guarded(uri.href, async () => {
-        const agent = await deps.api.agents.get(variable(vars, 'agent_id'), optionsFor(deps, ctx));
-        return { contents: [{ uri: uri.href, mimeType: JSON_MIME, text: JSON.stringify(agent) }] };
-      }),
+      guarded(
+        uri.href,
+        async () => {
+          const agent = await deps.api.agents.get(variable(vars, 'agent_id'), optionsFor(deps, ctx));
+          return { contents: [{ uri: uri.href, mimeType: JSON_MIME, text: JSON.stringify(agent) }] };
+        },
+        deps.signIn,
+      ),
   );
 }
 

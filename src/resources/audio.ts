@@ -27,16 +27,20 @@ export function registerAudioResource(
       cacheHint: CACHE.finished,
     },
     (uri, vars, ctx) =>
-      guarded(uri.href, async () => {
-        const id = variable(vars, 'conversation_id');
-        // Streams from the API and cancels the download past maxBytes (ResponseTooLargeError).
-        const { contentType, data } = await deps.api.conversations.audioBuffer(id, {
-          ...optionsFor(deps, ctx),
-          maxBytes,
-        });
-        const type = contentType.split(';')[0]?.trim() ?? '';
-        const mimeType = type.startsWith('audio/') ? type : 'audio/mpeg';
-        return { contents: [{ uri: uri.href, mimeType, blob: data.toString('base64') }] };
-      }),
+      guarded(
+        uri.href,
+        async () => {
+          const id = variable(vars, 'conversation_id');
+          // Streams from the API and cancels the download past maxBytes (ResponseTooLargeError).
+          const { contentType, data } = await deps.api.conversations.audioBuffer(id, {
+            ...optionsFor(deps, ctx),
+            maxBytes,
+          });
+          const type = contentType.split(';')[0]?.trim() ?? '';
+          const mimeType = type.startsWith('audio/') ? type : 'audio/mpeg';
+          return { contents: [{ uri: uri.href, mimeType, blob: data.toString('base64') }] };
+        },
+        deps.signIn,
+      ),
   );
 }

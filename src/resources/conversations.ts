@@ -25,16 +25,22 @@ export function registerConversationResource(mcp: McpServer, deps: ApiDeps, comp
       mimeType: JSON_MIME,
     },
     (uri, vars, ctx) =>
-      guarded(uri.href, async () => {
-        const details = await deps.api.conversations.get(
-          variable(vars, 'conversation_id'),
-          optionsFor(deps, ctx),
-        );
-        const result = {
-          contents: [{ uri: uri.href, mimeType: JSON_MIME, text: JSON.stringify(conversationView(details)) }],
-        };
-        return withCache(result, ctx, conversationCache(details.status));
-      }),
+      guarded(
+        uri.href,
+        async () => {
+          const details = await deps.api.conversations.get(
+            variable(vars, 'conversation_id'),
+            optionsFor(deps, ctx),
+          );
+          const result = {
+            contents: [
+              { uri: uri.href, mimeType: JSON_MIME, text: JSON.stringify(conversationView(details)) },
+            ],
+          };
+          return withCache(result, ctx, conversationCache(details.status));
+        },
+        deps.signIn,
+      ),
   );
 }
 

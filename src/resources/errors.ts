@@ -1,6 +1,6 @@
 /** Failed reads become MCP errors that name the URI and the VOISA code; nothing else escapes. */
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
-import { describeError } from '../tools/result.js';
+import { describeError, type SignIn } from '../tools/result.js';
 import { ApiAbortError, ApiError, NotFoundError, ResponseTooLargeError } from '../voisa/index.js';
 
 /**
@@ -9,10 +9,13 @@ import { ApiAbortError, ApiError, NotFoundError, ResponseTooLargeError } from '.
  */
 export const RESOURCE_NOT_FOUND = ProtocolErrorCode.InvalidParams;
 
-/** The McpError for anything a resource read (or a prompt built on one) threw. */
-export function toMcpError(err: unknown, uri: string): ProtocolError {
+/**
+ * The McpError for anything a resource read (or a prompt built on one) threw; `signIn` says what a
+ * refused key's next step is (ApiDeps.signIn).
+ */
+export function toMcpError(err: unknown, uri: string, signIn?: SignIn): ProtocolError {
   if (err instanceof ProtocolError) return err;
-  const text = describeError(err, 'resources/read');
+  const text = describeError(err, 'resources/read', signIn);
   const data: Record<string, unknown> = { uri };
   if (err instanceof ApiError) {
     data.code = err.code;
@@ -35,10 +38,10 @@ export function toMcpError(err: unknown, uri: string): ProtocolError {
 }
 
 /** Runs a read and converts whatever it throws. */
-export async function guarded<T>(uri: string, read: () => Promise<T>): Promise<T> {
+export async function guarded<T>(uri: string, read: () => Promise<T>, signIn?: SignIn): Promise<T> {
   try {
     return await read();
   } catch (err) {
-    throw toMcpError(err, uri);
+    throw toMcpError(err, uri, signIn);
   }
 }

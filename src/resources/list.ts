@@ -64,7 +64,7 @@ export function registerResourceList(
         more = hasMore(at.p, r.conversations.length, CONVERSATIONS_PER_PAGE, r.pagination?.pages);
       }
     } catch (err) {
-      throw toMcpError(err, `voisa://${at.k}`);
+      throw toMcpError(err, `voisa://${at.k}`, deps.signIn);
     }
     const next: Cursor | undefined = more
       ? { k: at.k, p: at.p + 1 }

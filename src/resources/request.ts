@@ -1,5 +1,6 @@
 /** What resources and prompts need from the server: the client, per-request options, progress. */
 import type { ServerContext } from '@modelcontextprotocol/server';
+import type { SignIn } from '../tools/result.js';
 import type { RequestOptions, VoisaClient } from '../voisa/index.js';
 
 export type Extra = ServerContext;
@@ -9,6 +10,8 @@ export interface ApiDeps {
   api: VoisaClient;
   /** Client options for one MCP request (abort signal, log hooks). Default: the request's abort signal. */
   requestOptions?: (extra: Extra) => RequestOptions;
+  /** How the principal authenticated: what a refused key's error tells it to do. Default `key`. */
+  signIn?: SignIn;
 }
 
 export function optionsFor(deps: ApiDeps, extra: Extra): RequestOptions {

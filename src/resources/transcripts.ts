@@ -22,12 +22,16 @@ export function registerTranscriptResource(mcp: McpServer, deps: ApiDeps, comple
       mimeType: TRANSCRIPT_MIME,
     },
     (uri, vars, ctx) =>
-      guarded(uri.href, async () => {
-        const id = variable(vars, 'conversation_id');
-        const details = await deps.api.conversations.get(id, optionsFor(deps, ctx));
-        const result = { contents: [transcriptContents(details, uri.href)] };
-        return withCache(result, ctx, conversationCache(details.status));
-      }),
+      guarded(
+        uri.href,
+        async () => {
+          const id = variable(vars, 'conversation_id');
+          const details = await deps.api.conversations.get(id, optionsFor(deps, ctx));
+          const result = { contents: [transcriptContents(details, uri.href)] };
+          return withCache(result, ctx, conversationCache(details.status));
+        },
+        deps.signIn,
+      ),
   );
 }
 

@@ -16,9 +16,13 @@ export const VOICES_ENTRY: Resource = { uri: VOICES_URI, name: 'voices', ...META
 
 export function registerVoicesResource(mcp: McpServer, deps: ApiDeps): void {
   mcp.registerResource('voices', VOICES_URI, { ...META, cacheHint: CACHE.voices }, (uri, ctx) =>
-    guarded(uri.href, async () => {
-      const voices = await deps.api.voices.list(optionsFor(deps, ctx));
-      return { contents: [{ uri: uri.href, mimeType: META.mimeType, text: JSON.stringify(voices) }] };
-    }),
+    guarded(
+      uri.href,
+      async () => {
+        const voices = await deps.api.voices.list(optionsFor(deps, ctx));
+        return { contents: [{ uri: uri.href, mimeType: META.mimeType, text: JSON.stringify(voices) }] };
+      },
+      deps.signIn,
+    ),
   );
 }

@@ -64,8 +64,15 @@ export function toResult(value: unknown, untrusted = false): CallToolResult {
   return { content, structuredContent: data };
 }
 
+/**
+ * How the principal a server acts for authenticated, which decides what to do about a refused key:
+ * `key`, a VOISA API key (sent, or the server's own: get a new one); `oauth`, an OAuth sign-in whose
+ * key VOISA no longer accepts (sign in again from the application).
+ */
+export type SignIn = 'key' | 'oauth';
+
 /** What a model should do next, by VOISA error code. */
-function nextStep(err: ApiError, tool: string): string {
+function nextStep(err: ApiError, tool: string, signIn: SignIn): string {
   const field = err.field ?? '';
   switch (err.code) {
     case 'AGENT_NOT_FOUND':
@@ -76,7 +83,9 @@ function nextStep(err: ApiError, tool: string): string {
       if (field.includes('server') || tool.includes('mcp')) return 'list_mcp_servers shows valid server ids';
       return 'check the id';
     case 'INVALID_API_KEY':
-      return 'the API key is invalid or expired: run `voisa-mcp login` or set VOISA_API_KEY, then restart the server';
+      return signIn === 'oauth'
+        ? 'VOISA no longer accepts the API key this sign-in used (it was rotated or revoked), so this sign-in has ended: sign in to VOISA again from your application (reconnect voisa-mcp)'
+        : 'the API key is invalid or expired: run `voisa-mcp login` or set VOISA_API_KEY, then restart the server';
     case 'INSUFFICIENT_PERMISSIONS':
       return 'this API key lacks the permission for this action; use a key with write/delete permission, or only read';
     case 'RATE_LIMIT_EXCEEDED':
@@ -100,15 +109,15 @@ function nextStep(err: ApiError, tool: string): string {
 }
 
 /** The `isError` result for anything a handler threw. Never includes the API key or a stack trace. */
-export function toErrorResult(err: unknown, tool: string): CallToolResult {
-  return { content: [{ type: 'text', text: describeError(err, tool) }], isError: true };
+export function toErrorResult(err: unknown, tool: string, signIn: SignIn = 'key'): CallToolResult {
+  return { content: [{ type: 'text', text: describeError(err, tool, signIn) }], isError: true };
 }
 
-export function describeError(err: unknown, tool: string): string {
+export function describeError(err: unknown, tool: string, signIn: SignIn = 'key'): string {
   if (err instanceof ApiError) {
     const field = err.field ? ` [field: ${err.field}]` : '';
     const req = err.requestId ? ` (request ${err.requestId})` : '';
-    return `${err.code} (${err.status}): ${err.apiMessage ?? err.message}${field} — ${nextStep(err, tool)}${req}`;
+    return `${err.code} (${err.status}): ${err.apiMessage ?? err.message}${field} — ${nextStep(err, tool, signIn)}${req}`;
   }
   if (err instanceof InputError) {
     return `INVALID_REQUEST (input): ${err.field}: ${err.message} — fix ${err.field} and call again; nothing was sent to VOISA`;
