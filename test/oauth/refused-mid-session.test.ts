@@ -33,6 +33,8 @@ import {
 
 interface Connected {
   callTool(name: string): Promise<{ isError?: boolean; text: string }>;
+  /** A resource read; a refused one answers with its error's message as the text. */
+  read(uri: string): Promise<{ isError?: boolean; text: string }>;
   /** The session a 2025-11-25 client holds (none on 2026-07-28). */
   sessionId(): string | undefined;
   close(): Promise<void>;
@@ -53,11 +55,17 @@ async function open(
     const result = r as { isError?: boolean; content: { text?: string }[] };
     return { isError: result.isError, text: result.content.map((c) => c.text ?? '').join('\n') };
   };
+  const read = (reading: Promise<unknown>) =>
+    reading.then(
+      () => ({ isError: false, text: '' }),
+      (err: Error) => ({ isError: true, text: err.message }),
+    );
   if (generation === '2026-07-28') {
     const client = new ModernClient(info, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
     await client.connect(new ModernHttp(new URL(mcpUrl), options));
     return {
       callTool: async (name) => text(await client.callTool({ name, arguments: {} })),
+      read: (uri) => read(client.readResource({ uri })),
       sessionId: () => undefined,
       close: () => client.close(),
     };
@@ -67,6 +75,7 @@ async function open(
   await client.connect(transport);
   return {
     callTool: async (name) => text(await client.callTool({ name, arguments: {} })),
+    read: (uri) => read(client.readResource({ uri })),
     sessionId: () => transport.sessionId,
     close: () => client.close(),
   };
@@ -138,7 +147,12 @@ async function refreshWith(stack: OAuthStack, provider: TestOAuthClient) {
  * The OAuth scenario on `first` (which makes the successful call and meets the refusal) and `then`
  * (which gets the next request: the same instance, or another sharing the verdicts through Redis).
  */
-async function oauthScenario(generation: Generation, first: OAuthStack, then: OAuthStack = first) {
+async function oauthScenario(
+  generation: Generation,
+  first: OAuthStack,
+  then: OAuthStack = first,
+  via: 'tool' | 'resource' = 'tool',
+) {
   const key = await liveKey(first.sandbox);
   const provider = await signIn(generation, first, key);
   const client = await open(generation, first.mcpUrl, { provider });
@@ -147,7 +161,8 @@ async function oauthScenario(generation: Generation, first: OAuthStack, then: OA
     expect((await client.callTool('list_agents')).isError).toBeFalsy();
     first.sandbox.revokeKey(key);
 
-    const failed = await client.callTool('list_agents');
+    const failed =
+      via === 'tool' ? await client.callTool('list_agents') : await client.read('voisa://voices');
     expect(failed.isError).toBe(true);
     expect(failed.text).toContain('INVALID_API_KEY');
     expect(failed.text).toContain('sign in to VOISA again from your application');
@@ -185,6 +200,10 @@ describe('a VOISA key refused within the minute its verdict is trusted', () => {
   describe.each(GENERATIONS)('%s', (generation) => {
     it('an OAuth user: the failed call says to sign in again, the next request gets the challenge, the grant is revoked', async () => {
       await oauthScenario(generation, stack);
+    });
+
+    it('an OAuth user reading a resource: the error says to sign in again, the next request gets the challenge', async () => {
+      await oauthScenario(generation, stack, stack, 'resource');
     });
 
     it('a plain key: the failed call keeps its wording, the next request gets 401 INVALID_API_KEY', async () => {
