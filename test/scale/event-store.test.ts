@@ -4,6 +4,8 @@
  * in-memory one (the stream written least recently goes first). Redis runs for real. A memory figure
  * for many sessions of large messages goes to a log line.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { EventStore, JSONRPCMessage } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryEventStores, RedisEventStores } from '../../src/scale/event-store.js';
@@ -87,6 +89,10 @@ describe('the in-memory event store: byte bounds', () => {
     const size = full ? 100_000 : 20_000;
     const stores = new MemoryEventStores();
     const pad = 'x'.repeat(size - 100);
+    // A full collection before each reading, so the figures are what is held, not garbage.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
     const before = process.memoryUsage();
     const started = Date.now();
     for (let s = 0; s < sessions; s++) {
@@ -99,6 +105,7 @@ describe('the in-memory event store: byte bounds', () => {
           params: { data: `${s}.${i}.${pad}` },
         });
     }
+    gc();
     const after = process.memoryUsage();
     const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
     console.log(
