@@ -7,6 +7,12 @@
  * Each session gets its own view (`forSession`): stream ids are per transport (the standalone GET
  * stream has the same id in every session), so the view prefixes them with the session id, and an
  * event id from another session never replays anything.
+ *
+ * What is kept is bounded whether or not the client reads: per stream by count (EVENTS_PER_STREAM) and
+ * bytes (STREAM_BYTES), and in memory in total (MAX_MEMORY_EVENTS, MAX_MEMORY_BYTES). A resume from an
+ * id whose stream is no longer kept replays nothing (`''`): the SDK's transport then ends that GET at
+ * once, and SDK clients reconnect without `Last-Event-ID`, starting afresh. A resume into a stream
+ * that dropped some messages replays what it still holds after the id.
  */
 import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
 import type { RedisLink } from './redis.js';
