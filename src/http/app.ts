@@ -226,7 +226,6 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     o.secret ?? randomBytes(32),
     () => o.webhookBaseUrl ?? (o.loopbackOnly ? o.listenUrl?.() : undefined),
   );
-  const ownerOf = (key: string) => tenants.idOf(hashKey(key));
   const receiver =
     o.webhookSecret !== undefined || o.webhookBaseUrl !== undefined
       ? new WebhookReceiver({ hub: { publish: accepted }, ledger: shared.ledger })
@@ -245,13 +244,16 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   let inFlight = 0;
 
   const sealer = o.sealer ?? createStateSealer(randomBytes(32));
+  /** Who a server acts for: the key, its hash, and for a grant the tools and scopes it allows. */
+  type Principal = Pick<Caller, 'key' | 'hash' | 'filter'>;
   const buildServer = (
     api: VoisaClient,
     delivery: LiveUpdatesOptions['delivery'],
-    principal: string,
-    filter: ToolFilter | undefined = o.filter,
+    caller: Principal,
+    // The principal's opaque id, the owner of its events (computed once per request by the caller).
+    owner = tenants.idOf(caller.hash),
   ): McpServer => {
-    const keyHash = hashKey(principal);
+    const { key: principal, filter = o.filter } = caller;
     return createServer({
       api,
       filter,
@@ -262,8 +264,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       files,
       log,
       // This principal's events only; configure_webhook registers its own receiver.
-      events: { hub, delivery, owner: tenants.idOf(keyHash) },
-      webhook: receiver && tenants.target(keyHash),
+      events: { hub, delivery, owner },
+      webhook: receiver && tenants.target(owner),
       // One confirmation, one call: its nonce is claimed in the shared state (Redis, or this process).
       confirm: { sealer, principal, require: o.requireConfirmation, once: shared.confirmations },
       // The principal is the VOISA key the request acts with (sent, the server's, or an OAuth grant's).
@@ -276,11 +278,11 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   // `subscriptions/listen` streams through the bus. 2025-era traffic keeps its sessions (handleMcp).
   const modern = createMcpHandler(
     (ctx: McpRequestContext) => {
-      const caller = ctx.authInfo?.extra as
-        | { api: VoisaClient; key: string; filter?: ToolFilter }
+      const served = ctx.authInfo?.extra as
+        | { api: VoisaClient; caller: Principal; owner: string }
         | undefined;
-      if (!caller) throw new Error('no caller on a 2026-07-28 request');
-      return buildServer(caller.api, 'listen', caller.key, caller.filter);
+      if (!served) throw new Error('no caller on a 2026-07-28 request');
+      return buildServer(served.api, 'listen', served.caller, served.owner);
     },
     {
       legacy: 'reject',
@@ -404,7 +406,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     if (!body.ok) return json(413, { ok: false, error: 'payload too large' });
     const outcome = await receiver.receive(body.bytes, (name) => c.req.header(name), sender);
     // Anyone can send unsigned junk: counted, not logged one line each.
-    if (outcome.status === 401) unsigned.add(peer.getStore() ?? 'unknown', false);
+    if (outcome.status === 401) unsigned.add(c.get('clientAddress'), false);
     else
       log(
         outcome.status === 200 ? 'debug' : 'warning',
@@ -426,7 +428,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     instanceId: o.instanceId,
     acquireClient: (key, hash) => pool.acquire(key, hash),
     releaseClient: (hash) => pool.release(hash),
-    buildServer: (api, key, filter) => buildServer(api, 'session', key, filter),
+    buildServer: (api, caller) => buildServer(api, 'session', caller),
     log,
   });
 
@@ -610,7 +612,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
     const id = newSessionId(caller.binding, o.instanceId);
     const api = pool.acquire(key, hash);
-    const server = buildServer(api, 'session', key, caller.filter);
+    const server = buildServer(api, 'session', caller);
     let released = false;
     const release = () => {
       if (released) return;
@@ -675,21 +677,17 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
     const api = pool.acquire(caller.key, caller.hash);
     whenDone(c, () => pool.release(caller.hash));
-    return serveModernWith(c.req.raw, api, caller.key, body, caller.filter);
+    return serveModernWith(c.req.raw, api, caller, body);
   }
 
   /** A 2026-07-28 request, served by a server the factory builds for this caller's client and key. */
-  function serveModernWith(
-    request: Request,
-    api: VoisaClient,
-    key: string,
-    parsedBody?: unknown,
-    filter?: ToolFilter,
-  ) {
-    return streamOwner.run(ownerOf(key), () =>
+  function serveModernWith(request: Request, api: VoisaClient, caller: Principal, parsedBody?: unknown) {
+    // Named once: the listen stream (if this is one) and the server built for it both need it.
+    const owner = tenants.idOf(caller.hash);
+    return streamOwner.run(owner, () =>
       modern.fetch(request, {
         parsedBody,
-        authInfo: { token: '', clientId: 'voisa-key', scopes: [], extra: { api, key, filter } },
+        authInfo: { token: '', clientId: 'voisa-key', scopes: [], extra: { api, caller, owner } },
       }),
     );
   }
@@ -697,7 +695,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   async function serveStateless(c: Ctx, caller: Caller, body: unknown): Promise<Response> {
     const { key, hash } = caller;
     const api = pool.acquire(key, hash);
-    const server = buildServer(api, 'none', key, caller.filter);
+    const server = buildServer(api, 'none', caller);
     const transport = new WebStandardStreamableHTTPServerTransport({ maxRequestBodySize: bodyLimit });
     await server.connect(transport);
     whenDone(c, () => {
@@ -720,7 +718,10 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     },
     async warmUp() {
       warmUp();
-      const answer = await serveModernWith(modernRequest('http://localhost/mcp', 'tools/list'), o.api, '');
+      const answer = await serveModernWith(modernRequest('http://localhost/mcp', 'tools/list'), o.api, {
+        key: '',
+        hash: hashKey(''),
+      });
       await answer.text();
     },
     sweep: () => {

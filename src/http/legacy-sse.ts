@@ -27,7 +27,6 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
 import type { LogFn } from '../log.js';
-import type { ToolFilter } from '../tools/index.js';
 import type { VoisaClient } from '../voisa/index.js';
 import type { Caller, HttpEnv } from './app.js';
 import { newSessionId, sessionIdMatchesKey } from './auth.js';
@@ -139,7 +138,7 @@ export interface LegacySseDeps {
   acquireClient(key: string, hash: string): VoisaClient;
   releaseClient(hash: string): void;
   /** A server with subscriptions, like a /mcp session's, limited to `filter` (a grant's tools). */
-  buildServer(api: VoisaClient, key: string, filter?: ToolFilter): McpServer;
+  buildServer(api: VoisaClient, caller: Caller): McpServer;
   /** Ends every session id, for the balancer (see auth.ts newSessionId). */
   instanceId?: string;
   log: LogFn;
@@ -218,7 +217,7 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
     const id = newSessionId(binding, d.instanceId);
     name(id);
     const transport = new LegacySseTransport(id, `${MESSAGES_PATH}?sessionId=${encodeURIComponent(id)}`);
-    const server = d.buildServer(d.acquireClient(key, hash), key, caller.filter);
+    const server = d.buildServer(d.acquireClient(key, hash), caller);
     const session: Session = { id, keyHash: binding, server, transport, open: 0, lastActive: Date.now() };
     // The open stream counts as activity, as a /mcp GET stream does.
     const streamDone = d.sessions.begin(session);

@@ -29,8 +29,8 @@ export interface Tenants {
   isId(id: string): boolean;
   /** The secret a delivery to this id's URL must be signed with. */
   secretOf(id: string): string;
-  /** The URL and secret `configure_webhook` registers for this principal; undefined while the base is unknown. */
-  target(keyHash: string): WebhookTarget | undefined;
+  /** The URL and secret `configure_webhook` registers for the principal `id` names; undefined while the base is unknown. */
+  target(id: string): WebhookTarget | undefined;
 }
 
 /**
@@ -47,10 +47,9 @@ export function createTenants(secret: Buffer, base: () => string | undefined): T
     idOf,
     isId: (id) => ID.test(id),
     secretOf,
-    target(keyHash) {
+    target(id) {
       const root = base()?.replace(/\/+$/, '');
       if (!root) return undefined;
-      const id = idOf(keyHash);
       const shared = new URL(`${root}${WEBHOOK_PATH}`);
       return {
         url: `${root}${WEBHOOK_PATH}/t/${id}`,

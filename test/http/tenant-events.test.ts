@@ -387,7 +387,7 @@ describe('tenant events through OAuth grants', () => {
 });
 
 describe('where configure_webhook points', () => {
-  const target = createTenants(SERVER_SECRET, () => 'https://mcp.example.com').target(hashKey(A_KEY))!;
+  const target = createTenants(SERVER_SECRET, () => 'https://mcp.example.com').target(idOf(A_KEY))!;
 
   it("uses the caller's own URL and secret for no url or any of this server's; sends another url as given", () => {
     const events = ['conversation.ended' as const];
