@@ -36,6 +36,9 @@ export function rowOfUri(uri: string): Reach | undefined {
   );
 }
 
+/** The row of a prompt; undefined for a name REACH does not know (then the prompt is not found). */
+const promptRow = (name: string) => REACH.find((r) => r.kind === 'prompt' && r.id === name);
+
 /** The JSON-RPC error for a request the grant does not reach: it names the scope and the way to get it. */
 export function scopeRefusal(what: string, row: Reach): ProtocolError {
   const needs = describeNeed(row.needs, false);
@@ -91,21 +94,14 @@ export function guardReach(server: Server, scopes: readonly string[]): void {
       return { ...r, prompts: r.prompts.filter((p) => can(p.name)) };
     },
     'prompts/get': (p, next) => {
-      if (p.name)
-        demand(
-          REACH.find((r) => r.kind === 'prompt' && r.id === p.name),
-          `the prompt ${p.name}`,
-        );
+      if (p.name) demand(promptRow(p.name), `the prompt ${p.name}`);
       return next();
     },
     'completion/complete': (p, next) => {
       demand(reachOf('completion/complete'), 'completion/complete');
       const ref = p.ref;
       if (ref?.type === 'ref/prompt' && ref.name)
-        demand(
-          REACH.find((r) => r.kind === 'prompt' && r.id === ref.name),
-          `completing the prompt ${ref.name}`,
-        );
+        demand(promptRow(ref.name), `completing the prompt ${ref.name}`);
       if (ref?.type === 'ref/resource' && ref.uri)
         demand(
           REACH.find((r) => r.id === ref.uri),
