@@ -31,6 +31,7 @@ import { createStateSealer, type StateSealer } from '../security/request-state.j
 import { createServer, warmUp } from '../server.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
 import { CATALOGUE, type ToolFilter } from '../tools/index.js';
+import { SIGN_IN_KEY_REFUSED } from '../tools/result.js';
 import type { VoisaClient, VoisaLogger } from '../voisa/index.js';
 import {
   hashKey,
@@ -571,12 +572,11 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         // tokens that can never work) and send the client back to sign-in.
         if (grantId && o.oauth) {
           await o.oauth.revokeGrant(grantId);
-          const why = 'VOISA no longer accepts the API key this sign-in used (it was rotated or revoked)';
           return unauthorized(
-            `invalid_token: ${why}, so this sign-in has ended. Sign in to VOISA again from your application (reconnect voisa-mcp).`,
+            `invalid_token: ${SIGN_IN_KEY_REFUSED}, so this sign-in has ended. Sign in to VOISA again from your application (reconnect voisa-mcp).`,
             true,
             o.oauth.challenge,
-            `${why}; sign in again`,
+            `${SIGN_IN_KEY_REFUSED}; sign in again`,
           );
         }
         return unauthorized(

@@ -71,6 +71,10 @@ export function toResult(value: unknown, untrusted = false): CallToolResult {
  */
 export type SignIn = 'key' | 'oauth';
 
+/** Why an OAuth sign-in ended: said by a refused tool call here and by the 401 of the next request (http/app.ts). */
+export const SIGN_IN_KEY_REFUSED =
+  'VOISA no longer accepts the API key this sign-in used (it was rotated or revoked)';
+
 /** What a model should do next, by VOISA error code. */
 function nextStep(err: ApiError, tool: string, signIn: SignIn): string {
   const field = err.field ?? '';
@@ -84,7 +88,7 @@ function nextStep(err: ApiError, tool: string, signIn: SignIn): string {
       return 'check the id';
     case 'INVALID_API_KEY':
       return signIn === 'oauth'
-        ? 'VOISA no longer accepts the API key this sign-in used (it was rotated or revoked), so this sign-in has ended: sign in to VOISA again from your application (reconnect voisa-mcp)'
+        ? `${SIGN_IN_KEY_REFUSED}, so this sign-in has ended: sign in to VOISA again from your application (reconnect voisa-mcp)`
         : 'the API key is invalid or expired: run `voisa-mcp login` or set VOISA_API_KEY, then restart the server';
     case 'INSUFFICIENT_PERMISSIONS':
       return 'this API key lacks the permission for this action; use a key with write/delete permission, or only read';
