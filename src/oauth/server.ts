@@ -257,10 +257,13 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     const got = Buffer.from(given ?? '');
     return want.length === got.length && timingSafeEqual(want, got);
   };
-  const refusedKeyName = (key: string) =>
-    `signin:refused:${createHmac('sha256', limitKey).update(`refused\n${key}`).digest('base64url')}`;
+  /** Names of what is kept about a key, an email or an address: keyed hashes, never the value itself. */
+  const keyed = (value: string) => createHmac('sha256', limitKey).update(value).digest('base64url');
+  const refusedKeyName = (key: string) => `signin:refused:${keyed(`refused\n${key}`)}`;
   const limitName = (kind: string, value: string, family = 'signin') =>
-    `${family}:${kind}:${createHmac('sha256', limitKey).update(value).digest('base64url').slice(0, 32)}`;
+    `${family}:${kind}:${keyed(value).slice(0, 32)}`;
+  /** The address every per-address limit counts (IPv6: its /64). */
+  const addressOf = (c: Ctx) => addressBucket(c.get('clientAddress'));
 
   /**
    * Counts a sign-in attempt before VOISA is asked, so parallel guesses cannot outrun the limit: one
@@ -471,7 +474,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       const path = c.req.path;
       const kind =
         path.startsWith('/oauth/authorize') || path.startsWith('/oauth/interaction') ? 'pages' : 'api';
-      const address = addressBucket(c.get('clientAddress') ?? 'unknown');
+      const address = addressOf(c);
       const { count, resetSec } = await kv.count(limitName(kind, address, 'rate'), 60);
       if (count <= perMinute[kind]) return next();
       const headers = { 'retry-after': String(resetSec) };
@@ -513,7 +516,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
 
       const email = fields.get('email')?.trim().toLowerCase() ?? '';
       const pasted = fields.get('api_key')?.trim();
-      const address = addressBucket(c.get('clientAddress') ?? 'unknown');
+      const address = addressOf(c);
       // A pasted key counts per address only: guesses at someone's password never lock out their key.
       const attempt = await reserveAttempt(address, pasted ? undefined : email || undefined);
       if (!attempt.ok)
@@ -590,7 +593,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
 
     // Dynamic registration is open (RFC 7591): bounded per address, so it cannot fill the store.
     app.post('/oauth/register', async (c) => {
-      const address = addressBucket(c.get('clientAddress') ?? 'unknown');
+      const address = addressOf(c);
       const { count, resetSec } = await kv.count(limitName('reg', address), 3600);
       if (count > MAX_REGISTRATIONS_PER_HOUR)
         return new Response(
@@ -643,7 +646,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
   async function keepGrantsBounded(accountId: string, grantId: string): Promise<void> {
     const account = accounts.open(accountId);
     if (!account) return;
-    const name = `grant:account:${createHmac('sha256', limitKey).update(`grants\n${account.key}`).digest('base64url')}`;
+    const name = `grant:account:${keyed(`grants\n${account.key}`)}`;
     // Members sort by when they were made: `<ms, zero-padded>:<grant id>`.
     await kv.addToSet(name, `${String(Date.now()).padStart(15, '0')}:${grantId}`, refreshTokenTtl);
     const members = (await kv.members(name)).sort();
