@@ -44,6 +44,8 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   const webhookSecret =
     http.webhookSecret ?? (config.sandbox ? randomBytes(24).toString('base64url') : undefined);
   const oauth = http.publicUrl ? await startOAuth(http, http.publicUrl, deps) : undefined;
+  // Where VOISA reaches this server: configure_webhook registers each account's own receiver under it (tenants.ts).
+  const webhookBase = http.webhookBaseUrl ?? http.publicUrl;
   const server = await startHttpServer({
     host: http.host,
     port: http.port,
@@ -60,8 +62,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
     maxSessions: http.maxSessions,
     sessionIdleMs: http.sessionIdleMs,
     webhookSecret,
-    // configure_webhook registers each account's own receiver under this base (tenants.ts).
-    webhookBaseUrl: http.webhookBaseUrl ?? http.publicUrl,
+    webhookBaseUrl: webhookBase,
     secret: deps.secret,
     filter: config.filter,
     log: deps.log,
@@ -89,7 +90,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
   }
   if (config.sandbox && webhookSecret) await pointSandboxWebhooks(deps.api, server, webhookSecret, log);
   else if (webhookSecret) log('info', `VOISA webhooks accepted at ${server.url}/webhooks/voisa`);
-  if (webhookSecret || http.webhookBaseUrl || http.publicUrl) logWebhookTenants(config, deps, server, log);
+  if (webhookSecret || webhookBase) logWebhookTenants(config, webhookBase, deps, server, log);
 
   await stop;
   // Waits (wait_for_call) answer at once with a hint to call again; other calls finish within the bound.
@@ -100,8 +101,13 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
 }
 
 /** Says where each account's webhooks arrive, and what would stop them from arriving there. */
-function logWebhookTenants(config: Config, deps: ServeHttpDeps, server: RunningHttpServer, log: LogFn): void {
-  const base = config.http.webhookBaseUrl ?? config.http.publicUrl;
+function logWebhookTenants(
+  config: Config,
+  base: string | undefined,
+  deps: ServeHttpDeps,
+  server: RunningHttpServer,
+  log: LogFn,
+): void {
   if (!base && !isLoopbackHost(config.http.host)) {
     log(
       'warning',
