@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { SHUTDOWN_GRACE_MS } from '../../src/transports/http.js';
 import { STDIO_GRACE_MS } from '../../src/transports/stdio.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
-import { waitFor } from '../http/helpers.js';
+import { initialize, waitFor } from '../http/helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/bin/voisa-mcp.mjs', import.meta.url));
 /** A wait that cannot end by itself within the test: no call was placed to this number. */
@@ -134,16 +134,7 @@ describe('SIGTERM with wait_for_call in flight', () => {
         const send = (message: object) => server.child.stdin!.write(`${JSON.stringify(message)}\n`);
         const call = { name: 'wait_for_call', arguments: WAIT };
         if (generation === '2025-11-25') {
-          send({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'initialize',
-            params: {
-              protocolVersion: '2025-11-25',
-              capabilities: {},
-              clientInfo: { name: 't', version: '1' },
-            },
-          });
+          send(initialize('2025-11-25'));
           await waitFor(() => lines.some((l) => l.id === 1), 10_000, 'initialize');
           send({ jsonrpc: '2.0', method: 'notifications/initialized' });
           send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: call });

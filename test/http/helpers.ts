@@ -83,12 +83,17 @@ export async function connectHttp(url: string, key?: string): Promise<HttpClient
   };
 }
 
-export const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-};
+/** A raw 2025-era `initialize` request of this protocol revision. */
+export function initialize(protocolVersion = '2025-06-18') {
+  return {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  };
+}
+
+export const INIT = initialize();
 
 /** A raw POST to /mcp (JSON-RPC body), for the answers an SDK client would hide. */
 export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -20,6 +20,7 @@ import { createSharedState, type SharedState } from '../../src/scale/index.js';
 import { VoisaClient } from '../../src/voisa/index.js';
 import { GENERATIONS, type Generation } from '../helpers/generations.js';
 import { type RunningRedis, requireRedis, startRedis } from '../helpers/redis.js';
+import { initialize, post } from '../http/helpers.js';
 import {
   authorize,
   finishAuth,
@@ -88,24 +89,15 @@ async function open(
 async function nextRequest(generation: Generation, mcpUrl: string, bearer: string, sessionId?: string) {
   const headers = { authorization: `Bearer ${bearer}` };
   const legacy = sessionId
-    ? { method: 'tools/list', params: {} }
-    : {
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-      };
+    ? { jsonrpc: '2.0', id: 9, method: 'tools/list', params: {} }
+    : initialize('2025-11-25');
   const res =
     generation === '2026-07-28'
       ? await fetch(modernRequest(mcpUrl, 'tools/list', {}, headers))
-      : await fetch(mcpUrl, {
-          method: 'POST',
-          headers: {
-            ...headers,
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-protocol-version': '2025-11-25',
-            ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
-          },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 9, ...legacy }),
+      : await post(mcpUrl, legacy, {
+          ...headers,
+          'mcp-protocol-version': '2025-11-25',
+          ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
         });
   const body = await res.text();
   return { status: res.status, challenge: res.headers.get('www-authenticate') ?? '', body };

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modernRequest } from '../../src/http/app.js';
 import { DEMO_KEY, SECOND_KEY } from '../../src/sandbox/index.js';
 import { connectGeneration, GENERATIONS, type Generation } from '../helpers/generations.js';
+import { initialize, post } from '../http/helpers.js';
 import {
   authorize,
   finishAuth,
@@ -32,24 +33,7 @@ async function firstRequest(generation: Generation, token: string) {
   const res =
     generation === '2026-07-28'
       ? await fetch(modernRequest(stack.mcpUrl, 'tools/list', {}, { authorization: `Bearer ${token}` }))
-      : await fetch(stack.mcpUrl, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-          },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'initialize',
-            params: {
-              protocolVersion: '2025-11-25',
-              capabilities: {},
-              clientInfo: { name: 't', version: '1' },
-            },
-          }),
-        });
+      : await post(stack.mcpUrl, initialize('2025-11-25'), { authorization: `Bearer ${token}` });
   const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
   return {
     status: res.status,
