@@ -45,7 +45,7 @@ import {
 import { clientAddress, type TrustProxy } from './client-address.js';
 import { ClientPool } from './clients.js';
 import { corsHeaders, createGuards } from './guards.js';
-import { MESSAGES_PATH, mountLegacySse } from './legacy-sse.js';
+import { MESSAGES_PATH, mountLegacySse, sessionlessGet } from './legacy-sse.js';
 import {
   json,
   readBody,
@@ -490,6 +490,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       return session.transport.handleRequest(c.req.raw, { parsedBody: body });
     }
     if (!isPost || !isInitialize(body)) {
+    // A GET without a session is an HTTP+SSE (2024-11-05) client at the wrong address: name /sse.
+    if (c.req.method === 'GET') return sessionlessGet(c.req.raw, o.oauth?.issuer);
       return rpcError(400, SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required (initialize first)');
     }
     const refused = await checkKey(caller.hash, caller.key, caller.grantId);

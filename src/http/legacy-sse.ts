@@ -38,6 +38,8 @@ const LEGACY_PROTOCOL_VERSION = '2024-11-05';
 
 /** Where clients POST: relative to the server root, so it survives a reverse proxy that keeps the Host. */
 export const MESSAGES_PATH = '/messages';
+/** Where a legacy client opens its session and stream. */
+export const SSE_PATH = '/sse';
 const KEEPALIVE_MS = 25_000;
 const encoder = new TextEncoder();
 
@@ -153,7 +155,7 @@ export interface LegacySse {
 export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse {
   const live = new Set<LegacySseTransport>();
 
-  app.get('/sse', async (c) => {
+  app.get(SSE_PATH, async (c) => {
     // Hono routes HEAD here too; a session whose stream nobody reads would only hold a slot.
     if (c.req.method !== 'GET')
       return rpcError(405, SERVER_ERROR, 'Method not allowed: open the stream with GET /sse', {
@@ -255,6 +257,24 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
       return n;
     },
   };
+}
+
+/**
+ * The answer to `GET /mcp` without a session on a stateful server. Streamable HTTP clients open their
+ * GET stream only after initialize gave them a session; a GET without one comes from an HTTP+SSE
+ * (2024-11-05) client pointed at /mcp. Still 400, as the streamable HTTP spec and the SDK answer a
+ * request without Mcp-Session-Id, but the message names the full /sse address: `publicOrigin`
+ * (--public-url) when the server knows it, else the origin the request was addressed to.
+ */
+export function sessionlessGet(request: Request, publicOrigin?: string): Response {
+  const sse = publicOrigin
+    ? `${publicOrigin.replace(/\/+$/, '')}${SSE_PATH}`
+    : new URL(SSE_PATH, request.url).href;
+  return rpcError(
+    400,
+    SERVER_ERROR,
+    `Bad Request: Mcp-Session-Id header is required. HTTP+SSE (2024-11-05) clients connect to ${sse} instead of /mcp; streamable HTTP clients must POST initialize to /mcp first and send the Mcp-Session-Id it returns.`,
+  );
 }
 
 function statelessRefusal(): Response {
