@@ -34,7 +34,7 @@ import {
   VoisaError,
 } from '../voisa/index.js';
 import { sleep } from '../voisa/retry.js';
-import type { ExtraContent, PlacedCall, PlacedCalls, ReceivedEvent, ToolContext } from './define.js';
+import type { PlacedCall, PlacedCalls, ReceivedEvent, ToolContext } from './define.js';
 import { InputError } from './input.js';
 
 export const DEFAULT_WAIT_SECONDS = 45;
@@ -153,6 +153,9 @@ export interface WaitResult {
   sentiment?: string;
   summary?: string;
   retry_after_seconds?: number;
+  /** Where the ended call's transcript and recording are read (resources; URIs rather than link blocks). */
+  transcript_uri?: string;
+  recording_uri?: string;
   next: string;
 }
 
@@ -169,10 +172,7 @@ interface Conversation {
 /** Where the conversation id came from: the caller or make-call (trusted), or a lookup (may be wrong). */
 type Source = 'given' | 'lookup';
 
-export async function followCall(
-  args: WaitArgs,
-  ctx: ToolContext,
-): Promise<{ result: WaitResult; links: ExtraContent[] }> {
+export async function followCall(args: WaitArgs, ctx: ToolContext): Promise<WaitResult> {
   const { api, req, events, stopping } = ctx;
   const signal = req.signal;
   if (!args.call_id && !args.conversation_id) {
@@ -227,17 +227,8 @@ export async function followCall(
   });
   try {
     // The server stopping (a restart) ends the wait at once: what is known, and when to ask again.
-    const interrupted = () => ({
-      result: stillRunning(
-        args,
-        conversation,
-        conversationId,
-        fault,
-        (Date.now() - startedWaiting) / 1000,
-        true,
-      ),
-      links: [],
-    });
+    const interrupted = () =>
+      stillRunning(args, conversation, conversationId, fault, (Date.now() - startedWaiting) / 1000, true);
     for (let poll = 0; ; poll++) {
       if (signal?.aborted) throw new ApiAbortError();
       if (stopping?.aborted) return interrupted();
@@ -286,7 +277,7 @@ export async function followCall(
       if (ended) return outcome(conversation!);
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        return { result: stillRunning(args, conversation, conversationId, fault, waitSeconds), links: [] };
+        return stillRunning(args, conversation, conversationId, fault, waitSeconds);
       }
       if (!woken) {
         await pause(
@@ -434,9 +425,14 @@ function stateText(callId: string | undefined, c: Conversation | undefined, faul
   return fault ? `${state} (VOISA answered ${faultText(fault)}; still waiting)` : state;
 }
 
-function outcome(c: Conversation): { result: WaitResult; links: ExtraContent[] } {
+/**
+ * An ended call. Its transcript and recording are named by URI in the result (text and structured
+ * content), not as `resource_link` blocks: several frameworks turn those into URL file parts that
+ * their model APIs refuse (see README, "What each tool returns").
+ */
+function outcome(c: Conversation): WaitResult {
   const transcript = transcriptUri(c.id);
-  const result: WaitResult = {
+  return {
     conversation_id: c.id,
     ended: true,
     status: c.status ?? 'ended',
@@ -444,13 +440,10 @@ function outcome(c: Conversation): { result: WaitResult; links: ExtraContent[] }
     ...(c.duration !== undefined ? { duration: c.duration } : {}),
     ...(c.sentiment ? { sentiment: c.sentiment } : {}),
     ...(c.summary ? { summary: c.summary } : {}),
+    transcript_uri: transcript,
+    recording_uri: audioUri(c.id),
     next: `The call is over: read its transcript (${transcript}, or get_conversation).`,
   };
-  const links: ExtraContent[] = [
-    { type: 'resource_link', uri: transcript, name: `${c.id} transcript`, mimeType: 'text/plain' },
-    { type: 'resource_link', uri: audioUri(c.id), name: `${c.id}.mp3`, mimeType: 'audio/mpeg' },
-  ];
-  return { result, links };
 }
 
 function stillRunning(

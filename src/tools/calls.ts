@@ -8,7 +8,7 @@ import {
   type WaitArgs,
   type WaitResult,
 } from './call-wait.js';
-import { defineTool, READ_ONLY, type ToolContext, WithContent } from './define.js';
+import { defineTool, READ_ONLY, type ToolContext } from './define.js';
 import { InputError } from './input.js';
 
 export const makeCall = defineTool({
@@ -53,6 +53,8 @@ const WaitOutcome = z.object({
   sentiment: z.string().optional(),
   summary: z.string().optional(),
   retry_after_seconds: z.number().optional(),
+  transcript_uri: z.string().optional(),
+  recording_uri: z.string().optional(),
   next: z.string(),
 }) satisfies z.ZodType<WaitResult>;
 
@@ -80,8 +82,7 @@ export const waitForCall = defineTool({
   view: 'call',
   async run(args, ctx) {
     if (ctx.callsOnly) return followOwnCall(args, ctx);
-    const { result, links } = await followCall(args, ctx);
-    return links.length ? new WithContent(result, links) : result;
+    return followCall(args, ctx);
   },
 });
 
@@ -101,8 +102,8 @@ async function followOwnCall(args: WaitArgs, ctx: ToolContext): Promise<WaitResu
       throw new InputError('call_id', `call ${args.call_id} cannot be looked up now; retry in a few seconds`);
     });
   if (!placed) throw new InputError('call_id', `call ${args.call_id} is unknown here: ${why}`);
-  const { result } = await followCall({ call_id: args.call_id, wait_seconds: args.wait_seconds }, ctx);
-  const { summary: _, ...outcome } = result;
+  const result = await followCall({ call_id: args.call_id, wait_seconds: args.wait_seconds }, ctx);
+  const { summary: _, transcript_uri: _t, recording_uri: _r, ...outcome } = result;
   return result.ended
     ? {
         ...outcome,

@@ -7,7 +7,7 @@ import {
   ListConversationsQuery,
   ResponseTooLargeError,
 } from '../voisa/index.js';
-import { defineTool, type ExtraContent, READ_ONLY, WithContent } from './define.js';
+import { defineTool, READ_ONLY, WithContent } from './define.js';
 
 export const listConversations = defineTool({
   name: 'list_conversations',
@@ -35,7 +35,7 @@ export const getConversation = defineTool({
   run: ({ conversation_id }, { api, req }) => api.conversations.get(conversation_id, req),
 });
 
-/** Recordings up to this size come back inline as an MCP audio block; larger ones as a resource link. */
+/** Recordings up to this size come back in the result when asked (`inline: true`), as an embedded resource. */
 export const INLINE_AUDIO_BYTES = 1024 * 1024;
 /** The largest recording `save_to` writes. */
 export const SAVED_AUDIO_BYTES = 50 * 1024 * 1024;
@@ -44,73 +44,82 @@ const AudioResult = z.object({
   conversation_id: z.string(),
   content_type: z.string(),
   bytes: z.number().optional(),
+  duration: z.number().optional(),
   inline: z.boolean(),
   saved_to: z.string().optional(),
   resource_uri: z.string(),
 });
 
+/**
+ * By default the result describes the recording (type, size, duration, resource URI) and carries no
+ * bytes: an `audio` block breaks the AI SDK's result parsing and LangChain's OpenAI and Anthropic
+ * converters, and most models cannot take audio in a tool result anyway. The bytes come only when the
+ * caller asks: `inline: true` (an embedded `resource` blob, which LangChain keeps as an artifact and
+ * the others pass on or drop without failing) or `save_to` (a local file).
+ */
 export const getConversationAudio = defineTool({
   name: 'get_conversation_audio',
   title: 'Get conversation audio',
   toolset: 'conversations',
-  description: `A call's recording (audio/mpeg): inline up to ${INLINE_AUDIO_BYTES / 1024 / 1024} MiB, else a link; save_to writes a file.`,
+  description: `A call's recording (audio/mpeg): size, duration and resource URI; inline=true adds the bytes (up to ${INLINE_AUDIO_BYTES / 1024 / 1024} MiB), save_to writes a file.`,
   annotations: READ_ONLY,
   input: {
     conversation_id: ConversationId,
+    inline: z.boolean().optional().describe('Include the bytes'),
     save_to: z.string().min(1).optional().describe('Local file to save it to (stdio only)'),
   },
   output: AudioResult,
-  async run({ conversation_id, save_to }, { api, req, files }) {
+  async run({ conversation_id, inline, save_to }, { api, req, files }) {
     const resource_uri = audioUri(conversation_id);
-    const link: ExtraContent = {
-      type: 'resource_link',
-      uri: resource_uri,
-      name: `${conversation_id}.mp3`,
-      mimeType: 'audio/mpeg',
-    };
+    const described = { conversation_id, inline: false, resource_uri };
     if (save_to) {
       const { contentType, data } = await api.conversations.audioBuffer(conversation_id, {
         ...req,
         maxBytes: SAVED_AUDIO_BYTES,
       });
       const saved_to = await files.write(save_to, data, 'save_to');
-      const result = {
-        conversation_id,
-        content_type: contentType,
-        bytes: data.length,
-        inline: false,
-        saved_to,
-        resource_uri,
+      return { ...described, content_type: contentType, bytes: data.length, saved_to };
+    }
+    if (!inline) {
+      const [size, details] = await Promise.all([
+        api.conversations.audioSize(conversation_id, req),
+        api.conversations.get(conversation_id, req),
+      ]);
+      return {
+        ...described,
+        content_type: size.contentType,
+        bytes: size.bytes,
+        ...(typeof details.duration === 'number' ? { duration: details.duration } : {}),
       };
-      return new WithContent(result, [link]);
     }
     try {
       const { contentType, data } = await api.conversations.audioBuffer(conversation_id, {
         ...req,
         maxBytes: INLINE_AUDIO_BYTES,
       });
-      const result = {
-        conversation_id,
-        content_type: contentType,
-        bytes: data.length,
-        inline: true,
-        resource_uri,
-      };
+      const result = { ...described, content_type: contentType, bytes: data.length, inline: true };
       return new WithContent(result, [
-        { type: 'audio', data: data.toString('base64'), mimeType: contentType },
+        {
+          type: 'resource',
+          resource: { uri: resource_uri, mimeType: mimeOf(contentType), blob: data.toString('base64') },
+        },
       ]);
     } catch (err) {
       if (!(err instanceof ResponseTooLargeError)) throw err;
-      const result = { conversation_id, content_type: 'audio/mpeg', inline: false, resource_uri };
-      return new WithContent(result, [
-        link,
+      return new WithContent({ ...described, content_type: 'audio/mpeg' }, [
         {
           type: 'text',
-          text: `The recording is over ${INLINE_AUDIO_BYTES} bytes: read ${resource_uri}, or call again with save_to.`,
+          text: `The recording is over ${INLINE_AUDIO_BYTES} bytes, too large to include: read ${resource_uri}, or call again with save_to.`,
         },
       ]);
     }
   },
 });
+
+/** The media type of a response, without parameters; `audio/mpeg` when VOISA names no audio type. */
+function mimeOf(contentType: string): string {
+  const type = contentType.split(';')[0]?.trim() ?? '';
+  return type.startsWith('audio/') ? type : 'audio/mpeg';
+}
 
 export const conversationTools = [listConversations, getConversation, getConversationAudio];

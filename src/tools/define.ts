@@ -30,10 +30,13 @@ export const VIEWS = ['call', 'analytics', 'agent'] as const;
 export type View = (typeof VIEWS)[number];
 export const viewUri = (view: View): string => `ui://voisa/${view}`;
 
-/** MCP content blocks a handler may add beside its structured result (e.g. an audio clip). */
+/**
+ * MCP content blocks a handler may add beside its structured result: a note, or bytes the caller asked
+ * for as an embedded resource. No `audio` or `resource_link` blocks: several frameworks cannot pass
+ * them to their model (README, "What each tool returns"); URIs go in the structured result instead.
+ */
 export type ExtraContent =
-  | { type: 'audio'; data: string; mimeType: string }
-  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string }
+  | { type: 'resource'; resource: { uri: string; mimeType: string; blob: string } }
   | { type: 'text'; text: string };
 
 /** What a handler returns when the structured data alone is not the whole answer. */

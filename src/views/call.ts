@@ -277,7 +277,7 @@ function audioType(type: string | undefined): string {
   return type && /^audio\/[\w.+-]+$/.test(type) ? type : 'audio/mpeg';
 }
 
-/** Through the host: the recording resource (up to 10 MiB), else get_conversation_audio (inline up to 1 MiB). */
+/** Through the host: the recording resource (up to 10 MiB), else get_conversation_audio with inline (up to 1 MiB). */
 async function loadRecording(id: string): Promise<void> {
   recordingOf = id;
   audioStatus.textContent = 'Loading the recording…';
@@ -288,11 +288,13 @@ async function loadRecording(id: string): Promise<void> {
     return `data:${audioType(c.mimeType)};base64,${c.blob}`;
   };
   const fromTool = async () => {
-    const r = await callTool(app, 'get_conversation_audio', { conversation_id: id });
+    const r = await callTool(app, 'get_conversation_audio', { conversation_id: id, inline: true });
     if (r.isError) throw new Error(resultText(r));
-    const clip = r.content?.find((c) => c.type === 'audio' && typeof c.data === 'string');
+    const clip = r.content?.find(
+      (c) => c.type === 'resource' && typeof c.resource?.blob === 'string',
+    )?.resource;
     if (!clip) throw new Error(resultText(r) || 'no audio in the result');
-    return `data:${audioType(clip.mimeType)};base64,${clip.data}`;
+    return `data:${audioType(clip.mimeType)};base64,${clip.blob}`;
   };
   const caps = app.getHostCapabilities();
   const ways =

@@ -16,7 +16,12 @@ import './shared.css';
 
 /** A tools/call result as views read it. */
 export interface ToolResult {
-  content?: { type: string; text?: string; data?: string; mimeType?: string }[];
+  content?: {
+    type: string;
+    text?: string;
+    /** An embedded resource (`type: 'resource'`), e.g. a recording asked for with `inline`. */
+    resource?: { uri: string; mimeType?: string; blob?: string };
+  }[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 }

@@ -86,7 +86,8 @@ describe.each(GENERATIONS)('a %s client over HTTP', (generation: Generation) => 
         success: true,
         conversation_id: started.data.conversation_id,
       });
-      expect(result.content.filter((b) => b.type === 'resource_link')).toHaveLength(2);
+      expect(result.content.map((b) => b.type)).toEqual(['text', 'text']);
+      expect(d.transcript_uri).toBe(`voisa://conversations/${d.conversation_id}/transcript`);
       // No listing: the webhook named the conversation; only it was read.
       const sent = conversationCalls();
       expect(sent.length).toBeGreaterThanOrEqual(1);

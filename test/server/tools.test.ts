@@ -24,6 +24,8 @@ afterAll(() => mcp.close());
 interface Case {
   args: Record<string, unknown>;
   request: { method: string; path: string; query?: Record<string, string>; body?: unknown };
+  /** Further GETs the tool sends beside its own request (in any order). */
+  also?: string[];
   check(data: Record<string, any>, result: CallToolResult): void;
 }
 
@@ -213,12 +215,19 @@ const cases: Record<string, () => Case> = {
   get_conversation_audio: () => ({
     args: { conversation_id: conversationId },
     request: { method: 'GET', path: `/api/conversations/${conversationId}/audio` },
+    // The duration comes from the conversation.
+    also: [`/api/conversations/${conversationId}`],
     check: (d, r) => {
-      expect(d).toMatchObject({ conversation_id: conversationId, inline: true, content_type: 'audio/mpeg' });
-      const audio = r.content.find((c) => c.type === 'audio') as { data: string; mimeType: string };
-      expect(audio.mimeType).toBe('audio/mpeg');
-      expect(Buffer.from(audio.data, 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfb]));
-      expect(Buffer.from(audio.data, 'base64').length).toBe(d.bytes);
+      // By default: what the recording is and where to read it, no bytes.
+      expect(d).toMatchObject({
+        conversation_id: conversationId,
+        inline: false,
+        content_type: 'audio/mpeg',
+        bytes: expect.any(Number),
+        duration: expect.any(Number),
+        resource_uri: `voisa://conversations/${conversationId}/audio`,
+      });
+      expect(r.content.map((c) => c.type)).toEqual(['text']);
     },
   }),
   list_mcp_servers: () => ({
@@ -262,7 +271,11 @@ const cases: Record<string, () => Case> = {
     check: (d, r) => {
       expect(d).toMatchObject({ conversation_id: conversationId, ended: true, status: expect.any(String) });
       expect(r.content[0]).toEqual({ type: 'text', text: UNTRUSTED_NOTE });
-      expect(r.content.filter((c) => c.type === 'resource_link')).toHaveLength(2);
+      expect(r.content.map((c) => c.type)).toEqual(['text', 'text']);
+      expect(d).toMatchObject({
+        transcript_uri: `voisa://conversations/${conversationId}/transcript`,
+        recording_uri: `voisa://conversations/${conversationId}/audio`,
+      });
     },
   }),
   list_voices: () => ({
@@ -318,8 +331,10 @@ describe('every tool with valid input', () => {
       const result = await call(mcp.client, name, c.args);
       expect(result.isError, resultText(result)).toBeFalsy();
       const sent = sandbox().requests();
-      expect(sent).toHaveLength(1);
-      expect(sent[0]).toMatchObject({
+      expect(sent).toHaveLength(1 + (c.also?.length ?? 0));
+      for (const path of c.also ?? [])
+        expect(sent.some((r) => r.method === 'GET' && r.path === path)).toBe(true);
+      expect(sent.find((r) => r.path === c.request.path)).toMatchObject({
         method: c.request.method,
         path: c.request.path,
         query: c.request.query ?? {},
@@ -330,6 +345,32 @@ describe('every tool with valid input', () => {
       c.check(data, result);
     });
   }
+});
+
+describe('get_conversation_audio with inline', () => {
+  it('adds the recording as an embedded resource blob, not an audio block', async () => {
+    sandbox().clearRequests();
+    const result = await call(mcp.client, 'get_conversation_audio', {
+      conversation_id: conversationId,
+      inline: true,
+    });
+    expect(result.isError, resultText(result)).toBeFalsy();
+    const d = result.structuredContent as Record<string, any>;
+    expect(d).toMatchObject({ inline: true, content_type: 'audio/mpeg', bytes: expect.any(Number) });
+    expect(result.content.map((c) => c.type)).toEqual(['text', 'resource']);
+    const { resource } = result.content[1] as { resource: { uri: string; mimeType: string; blob: string } };
+    expect(resource.uri).toBe(`voisa://conversations/${conversationId}/audio`);
+    expect(resource.mimeType).toBe('audio/mpeg');
+    const bytes = Buffer.from(resource.blob, 'base64');
+    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfb]));
+    expect(bytes.length).toBe(d.bytes);
+    // One download, no conversation lookup.
+    expect(
+      sandbox()
+        .requests()
+        .map((r) => r.path),
+    ).toEqual([`/api/conversations/${conversationId}/audio`]);
+  });
 });
 
 describe('arguments from strict-mode clients', () => {

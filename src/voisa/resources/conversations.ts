@@ -24,6 +24,25 @@ export function conversationsApi(http: HttpTransport) {
       http.json({ method: 'GET', path: `/api/conversations/${seg(conversationId)}` }, ConversationDetails, o),
     /** GET /api/conversations/{id}/audio as a stream: iterate `body`, or `cancel()` it. */
     audio,
+    /**
+     * The recording's media type and size in bytes without keeping it: the response's Content-Length
+     * when VOISA sends one (the download is then cancelled at once), else counted as it streams past.
+     */
+    audioSize: async (
+      conversationId: string,
+      o: RequestOptions = {},
+    ): Promise<{ contentType: string; bytes: number }> => {
+      const stream = await audio(conversationId, o);
+      try {
+        if (stream.contentLength !== undefined)
+          return { contentType: stream.contentType, bytes: stream.contentLength };
+        let bytes = 0;
+        for await (const chunk of stream.body) bytes += chunk.length;
+        return { contentType: stream.contentType, bytes };
+      } finally {
+        stream.cancel();
+      }
+    },
     /** The audio read into memory; past `maxBytes` (default 25 MiB) the download is cancelled and ResponseTooLargeError thrown. */
     audioBuffer: async (
       conversationId: string,
