@@ -22,6 +22,7 @@ import {
   inputRequired,
   inputResponse,
   McpServer,
+  PROTOCOL_VERSION_META_KEY,
   ProtocolError,
   ProtocolErrorCode,
 } from '@modelcontextprotocol/server';
@@ -39,6 +40,7 @@ import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from
 import { selectTools, type ToolFilter } from './tools/index.js';
 import { toolListEntry } from './tools/json-schema.js';
 import { type SignIn, toErrorResult, toResult } from './tools/result.js';
+import { resultForRevision, toolForRevision } from './tools/revisions.js';
 import type { ClientEvent, RequestOptions, VoisaClient } from './voisa/index.js';
 import { VERSION } from './voisa/version.js';
 
@@ -111,41 +113,62 @@ export function createServer(deps: ServerDeps): McpServer {
       server.getClientCapabilities()?.roots ? (await server.listRoots()).roots.map((r) => r.uri) : undefined,
   });
 
-  server.setRequestHandler('tools/list', () => ({ tools: tools.map(toolListEntry) }));
+  /**
+   * The protocol revision this request is served on: a 2026-07-28 request names it in its `_meta`
+   * envelope; a 2025-era session negotiated it at `initialize` (the accessor the SDK keeps for that).
+   */
+  function revisionOf(ctx: Extra): string | undefined {
+    const named = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[PROTOCOL_VERSION_META_KEY];
+    return typeof named === 'string' ? named : server.getNegotiatedProtocolVersion();
+  }
 
+  server.setRequestHandler('tools/list', (_request, ctx) => {
+    const revision = revisionOf(ctx);
+    return { tools: tools.map((tool) => toolForRevision(toolListEntry(tool), revision)) };
+  });
+
+  // Each answer carries only what the session's revision defines (tools/revisions.ts).
   server.setRequestHandler(
     'tools/call',
     async (request, ctx): Promise<CallToolResult | InputRequiredResult> => {
-      const tool = byName.get(request.params.name);
-      if (!tool) {
-        throw new ProtocolError(
-          ProtocolErrorCode.InvalidParams,
-          `Unknown tool ${request.params.name}. Available: ${[...byName.keys()].join(', ')}`,
-        );
-      }
-      const parsed = parseArguments(tool, request.params.arguments ?? {});
-      if (!parsed.ok) return invalidInput(parsed.problems);
-      try {
-        if (tool.confirm) {
-          const verdict = await confirmation(tool, parsed.args, ctx);
-          if (verdict.kind === 'answer') return verdict.result;
-        }
-        const roots = fileRules.mode === 'roots' ? rootsOf(ctx, parsed.args) : undefined;
-        if (roots?.kind === 'ask') return roots.result;
-        const value = await tool.run(
-          parsed.args,
-          context(ctx, roots && createFileAccess({ ...fileRules, listRoots: async () => roots.uris })),
-        );
-        return toResult(value, tool.untrusted);
-      } catch (err) {
-        const result = toErrorResult(err, tool.name, deps.signIn);
-        deps.log?.('warning', `${tool.name} failed`, {
-          error: result.content[0]?.type === 'text' ? result.content[0].text : '',
-        });
-        return result;
-      }
+      const answer = await callTool(request, ctx);
+      return 'content' in answer ? resultForRevision(answer as CallToolResult, revisionOf(ctx)) : answer;
     },
   );
+
+  async function callTool(
+    request: { params: { name: string; arguments?: Record<string, unknown> } },
+    ctx: Extra,
+  ): Promise<CallToolResult | InputRequiredResult> {
+    const tool = byName.get(request.params.name);
+    if (!tool) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Unknown tool ${request.params.name}. Available: ${[...byName.keys()].join(', ')}`,
+      );
+    }
+    const parsed = parseArguments(tool, request.params.arguments ?? {});
+    if (!parsed.ok) return invalidInput(parsed.problems);
+    try {
+      if (tool.confirm) {
+        const verdict = await confirmation(tool, parsed.args, ctx);
+        if (verdict.kind === 'answer') return verdict.result;
+      }
+      const roots = fileRules.mode === 'roots' ? rootsOf(ctx, parsed.args) : undefined;
+      if (roots?.kind === 'ask') return roots.result;
+      const value = await tool.run(
+        parsed.args,
+        context(ctx, roots && createFileAccess({ ...fileRules, listRoots: async () => roots.uris })),
+      );
+      return toResult(value, tool.untrusted);
+    } catch (err) {
+      const result = toErrorResult(err, tool.name, deps.signIn);
+      deps.log?.('warning', `${tool.name} failed`, {
+        error: result.content[0]?.type === 'text' ? result.content[0].text : '',
+      });
+      return result;
+    }
+  }
 
   /**
    * 2026-07-28 has no server-to-client requests: a call with a local path, from a client that declares
