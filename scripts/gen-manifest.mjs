@@ -63,6 +63,7 @@ function envVar(name, description) {
   if (/_(MS|RETRIES|PER_MIN)$/.test(name)) entry.format = 'number';
   if (name === 'VOISA_READ_ONLY') entry.format = 'boolean';
   if (name === 'VOISA_BASE_URL') entry.default = 'https://api.voisa.ai/v1';
+  if (name === 'VOISA_CONFIRM') entry.default = 'auto';
   return entry;
 }
 

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
+import { CONFIRM_MODES, type ConfirmMode } from './confirm.js';
 import { isLoopbackHost } from './http/auth.js';
 import { parseTrustProxy, type TrustProxy } from './http/client-address.js';
 import { isLogLevel } from './log.js';
@@ -56,8 +57,8 @@ export interface Config {
   filter: { toolsets?: string[]; tools?: string[]; readOnly: boolean };
   logLevel: LoggingLevel;
   transport: 'stdio' | 'http';
-  /** Refuse confirmable calls from clients that cannot be asked, instead of relying on the destructive hint. */
-  requireConfirmation: boolean;
+  /** When make_call and the deletes ask the user (`--confirm`; `--require-confirmation` is `always`). */
+  confirm: ConfirmMode;
   http: HttpOptions;
   /** `voisa-mcp sandbox` only. */
   sandboxPort: number;
@@ -158,10 +159,15 @@ export const FLAGS = {
     env: 'VOISA_WEBHOOK_BASE_URL',
     help: 'HTTP: the https origin VOISA reaches this server at (default --public-url); configure_webhook registers a per-account URL under it',
   },
+  confirm: {
+    type: 'string',
+    env: 'VOISA_CONFIRM',
+    help: 'Ask the user before make_call and deletes: auto (when the client can ask; default), always (refuse when it cannot), never (unattended automation: run without asking)',
+  },
   'require-confirmation': {
     type: 'boolean',
     env: 'VOISA_REQUIRE_CONFIRMATION',
-    help: 'Refuse make_call and deletes from clients that cannot ask the user (env: 1/true)',
+    help: 'Same as --confirm always (env: 1/true)',
   },
   help: { type: 'boolean', env: undefined, help: 'Show help' },
   version: { type: 'boolean', env: undefined, help: 'Show the version' },
@@ -225,6 +231,27 @@ function port(value: string, flag: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new ConfigError(`${flag} must be a port number 0-65535, got "${value}"`);
   return n;
+}
+
+/**
+ * `--confirm` and its alias `--require-confirmation` (= always). Given on the command line, either
+ * wins over both variables; a pair that disagrees (at the same level) is an error naming both.
+ */
+function confirmMode(values: Record<string, unknown>, env: NodeJS.ProcessEnv): ConfirmMode {
+  const onCli = values.confirm !== undefined || values['require-confirmation'] === true;
+  const [mode, modeName] = onCli
+    ? [values.confirm as string | undefined, '--confirm']
+    : [envValue(env, FLAGS.confirm.env), FLAGS.confirm.env];
+  const [always, alwaysName] = onCli
+    ? [values['require-confirmation'] === true, '--require-confirmation']
+    : [truthy(envValue(env, FLAGS['require-confirmation'].env)), FLAGS['require-confirmation'].env];
+  if (mode !== undefined && !(CONFIRM_MODES as readonly string[]).includes(mode))
+    throw new ConfigError(`${modeName} must be one of ${CONFIRM_MODES.join(', ')}; got "${mode}"`);
+  if (always && mode !== undefined && mode !== 'always')
+    throw new ConfigError(
+      `${modeName}${onCli ? ' ' : '='}${mode} and ${alwaysName} contradict each other (${alwaysName} means --confirm always): keep one`,
+    );
+  return always ? 'always' : ((mode as ConfirmMode | undefined) ?? 'auto');
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
@@ -339,7 +366,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     filter: { toolsets, tools, readOnly: bool('read-only') },
     logLevel,
     transport: bool('http') ? 'http' : 'stdio',
-    requireConfirmation: bool('require-confirmation'),
+    confirm: confirmMode(values, env),
     http: {
       host,
       port: portValue ? port(portValue, '--port') : 3000,

@@ -12,9 +12,14 @@
  * else this process). The same confirmed retry sent twice, at once, or to two instances places one
  * call; the others get CONFIRMATION_USED. When the claim cannot be checked, nothing goes ahead.
  *
- * A client that declares no elicitation capability cannot be asked. By default the call then goes
- * ahead (the tool's destructive hint is the warning, and the clients that honour it confirm
- * themselves); `--require-confirmation` refuses it instead.
+ * A client that declares no elicitation capability cannot be asked. By default (`--confirm auto`)
+ * the call then goes ahead (the tool's destructive hint is the warning, and the clients that honour
+ * it confirm themselves); `--confirm always` (alias `--require-confirmation`) refuses it instead, and
+ * `--confirm never` asks no one at all (unattended automation, e.g. Claude Code `-p`, whose client
+ * declares elicitation and cancels every question).
+ *
+ * The user's `accept` is a yes unless its content says `confirm: false` (a form may send `{}`);
+ * `decline` and `cancel` are no.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -30,12 +35,23 @@ import {
 import { RequestStateRejected, type StateSealer } from './security/request-state.js';
 import { MemorySingleUse, type SingleUse } from './security/single-use.js';
 
+/**
+ * When to ask: `auto` when the client can (else run on the destructive hint), `always` (refuse when
+ * it cannot), `never` (run without asking).
+ */
+export type ConfirmMode = 'auto' | 'always' | 'never';
+export const CONFIRM_MODES: readonly ConfirmMode[] = ['auto', 'always', 'never'];
+
+/** The operator's start-up warning for `--confirm never`. */
+export const CONFIRMATIONS_OFF =
+  'confirmations are off (--confirm never): make_call and deletes run without asking';
+
 export interface ConfirmOptions {
   sealer: StateSealer;
   /** The caller's VOISA key, bound into the state; never written anywhere in clear. */
   principal?: string;
-  /** Refuse, rather than run, a confirmable call from a client that cannot be asked. */
-  require?: boolean;
+  /** When to ask (default `auto`). */
+  mode?: ConfirmMode;
   /** Where each state's nonce is claimed once; by default this process's memory. */
   once?: SingleUse;
 }
@@ -52,10 +68,15 @@ interface AskedState {
 const CONFIRM_KEY = 'confirm';
 const CONFIRM_SCHEMA = {
   type: 'object' as const,
+  // Ticked from the start, and not required: a form that sends `{}` on Accept still means yes.
   properties: {
-    confirm: { type: 'boolean' as const, title: 'Go ahead', description: 'Confirm this action' },
+    confirm: {
+      type: 'boolean' as const,
+      title: 'Go ahead',
+      description: 'Confirm this action',
+      default: true,
+    },
   },
-  required: ['confirm'],
 };
 
 /** The capabilities a 2026-07-28 request declares in its `_meta` envelope; undefined on 2025-era requests. */
@@ -77,6 +98,7 @@ export async function confirmCall(
   canAsk: boolean,
   opts: ConfirmOptions,
 ): Promise<Confirmation> {
+  if (opts.mode === 'never') return { kind: 'go' };
   const bind = { tool, args, principal: opts.principal };
   // A fresh nonce for every question: a state asked again is another state, claimed on its own.
   const askAnew = () =>
@@ -84,10 +106,10 @@ export async function confirmCall(
   const echoed = ctx.mcpReq.requestState();
   if (echoed === undefined) {
     if (!canAsk) {
-      if (!opts.require) return { kind: 'go' };
+      if (opts.mode !== 'always') return { kind: 'go' };
       return answer(
         `CONFIRMATION_REQUIRED: ${tool} needs the user's confirmation, and this client cannot ask (it declares no elicitation capability). ` +
-          'The server runs with --require-confirmation, so nothing was sent to VOISA. Use a client that supports elicitation, or ask the operator.',
+          'The server runs with --confirm always, so nothing was sent to VOISA. Use a client that supports elicitation, or ask the operator.',
       );
     }
     return askAnew();
@@ -108,7 +130,8 @@ export async function confirmCall(
   const reply = inputResponse(ctx.mcpReq.inputResponses, CONFIRM_KEY);
   if (reply.kind === 'missing') return askAnew();
   const content = reply.kind === 'elicit' ? (reply.content as { confirm?: unknown } | undefined) : undefined;
-  const yes = reply.kind === 'elicit' && reply.action === 'accept' && content?.confirm === true;
+  // Accept is a yes unless the form says otherwise; decline and cancel are no.
+  const yes = reply.kind === 'elicit' && reply.action === 'accept' && content?.confirm !== false;
   const claim = await (opts.once ?? processClaims()).claim(state.payload.nonce, state.expiresAt - Date.now());
   if (claim === 'used')
     return answer(

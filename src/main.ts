@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
+import { CONFIRMATIONS_OFF } from './confirm.js';
 import { readCredentials } from './credentials.js';
 import { type LogFn, stderrLogger } from './log.js';
 import type { SharedState } from './scale/index.js';
@@ -95,7 +96,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     const confirm = {
       sealer: createStateSealer(randomBytes(32)),
       principal: apiKey,
-      require: config.requireConfirmation,
+      mode: config.confirm,
       once: new MemorySingleUse(),
     };
     // On a stop signal, waits in flight answer at once (ended: false, call again), then the process exits.
@@ -107,6 +108,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       process.once('SIGTERM', resolve);
     });
     log('info', `serving over stdio${config.sandbox ? ' on the embedded sandbox' : ''}`);
+    if (config.confirm === 'never') log('warning', CONFIRMATIONS_OFF);
     await serveStdio(factory, log, warmUp, { requested, begin: () => stopping.abort() });
   }
   await shutdown();

@@ -19,6 +19,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { type Context, Hono } from 'hono';
+import type { ConfirmMode } from '../confirm.js';
 import { changesResourceList, EventHub, urisChangedBy, type VoisaEvent } from '../events/hub.js';
 import { listenBusFor, publishOwned } from '../events/listen-bus.js';
 import type { LiveUpdatesOptions } from '../events/live-updates.js';
@@ -114,8 +115,8 @@ export interface HttpAppOptions {
   trustProxy?: TrustProxy;
   /** Seals the confirmation state of `make_call` and the deletes; keyed from the server secret. */
   sealer?: StateSealer;
-  /** Refuse confirmable calls from clients that cannot be asked (`--require-confirmation`). */
-  requireConfirmation?: boolean;
+  /** When make_call and the deletes ask the user (`--confirm`, default `auto`). */
+  confirm?: ConfirmMode;
   /** The OAuth authorization server (`--public-url`): its routes, and access tokens accepted at /mcp. */
   oauth?: OAuthGate;
   log?: LogFn;
@@ -268,7 +269,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       events: { hub, delivery, owner },
       webhook: receiver && tenants.target(owner),
       // One confirmation, one call: its nonce is claimed in the shared state (Redis, or this process).
-      confirm: { sealer, principal, require: o.requireConfirmation, once: shared.confirmations },
+      confirm: { sealer, principal, mode: o.confirm, once: shared.confirmations },
       // The principal is the VOISA key the request acts with (sent, the server's, or an OAuth grant's).
       calls: shared.placedCallsFor?.(principal),
       stopping: stopping.signal,

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
+import { CONFIRMATIONS_OFF } from '../confirm.js';
 import { isLoopbackHost } from '../http/auth.js';
 import { describeTrustProxy } from '../http/client-address.js';
 import { type RunningHttpServer, startHttpServer } from '../http/server.js';
@@ -70,7 +71,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
     instanceId: http.instanceId,
     trustProxy: http.trustProxy,
     sealer: deps.secret ? createStateSealer(deps.secret) : undefined,
-    requireConfirmation: config.requireConfirmation,
+    confirm: config.confirm,
     oauth,
   });
   const { log } = deps;
@@ -80,6 +81,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
       ? `serving MCP over streamable HTTP at ${server.mcpUrl} (stateless)`
       : `serving MCP over streamable HTTP at ${server.mcpUrl} (sessions; legacy HTTP+SSE at ${server.url}/sse)`,
   );
+  if (config.confirm === 'never') log('warning', CONFIRMATIONS_OFF);
   if (http.trustProxy)
     log('info', `per-address limits read X-Forwarded-For through ${describeTrustProxy(http.trustProxy)}`);
   if (oauth) log(oauth.describe().includes('in memory') ? 'warning' : 'info', oauth.describe());

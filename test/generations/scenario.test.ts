@@ -137,7 +137,7 @@ describe.each(GENERATIONS)('a %s client over stdio (built binary)', (generation:
       stack.sandbox.clearRequests();
       const result = await c.callTool('make_call', CALL);
       expect(result.isError).toBe(true);
-      expect(text(result)).toMatch(/^CONFIRMATION_REQUIRED.*--require-confirmation/);
+      expect(text(result)).toMatch(/^CONFIRMATION_REQUIRED.*--confirm always/);
       expect(stack.sandbox.requests().filter((r) => r.method === 'POST')).toEqual([]);
     } finally {
       await c.close();

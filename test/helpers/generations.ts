@@ -29,8 +29,11 @@ export interface Answer {
 }
 
 export interface GenerationOptions {
-  /** Answer to confirmation questions; the client then declares the elicitation capability. */
-  elicit?: (message: string) => Answer;
+  /**
+   * Answer to confirmation questions (with the request's params: `requestedSchema`); the client then
+   * declares the elicitation capability.
+   */
+  elicit?: (message: string, params: Record<string, unknown>) => Answer;
   /** Bearer key for HTTP. */
   key?: string;
   /** An OAuth client provider for HTTP (the SDK's own OAuth flow); both SDKs take the same shape. */
@@ -92,9 +95,9 @@ async function connectModern(where: Where, opts: GenerationOptions): Promise<Any
   if (opts.elicit) {
     const answer = opts.elicit;
     client.setRequestHandler('elicitation/create', async (request) => {
-      const message = (request.params as { message: string }).message;
-      asked.push(message);
-      return answer(message) as never;
+      const params = request.params as { message: string };
+      asked.push(params.message);
+      return answer(params.message, params) as never;
     });
   }
   client.setNotificationHandler('notifications/resources/updated', async (n) => {
@@ -147,7 +150,7 @@ async function connectLegacy(where: Where, opts: GenerationOptions): Promise<Any
     const answer = opts.elicit;
     client.setRequestHandler(ElicitRequestSchema, async (request) => {
       asked.push(request.params.message);
-      return answer(request.params.message) as never;
+      return answer(request.params.message, request.params) as never;
     });
   }
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {

@@ -66,6 +66,7 @@ describe('manifest.json', () => {
       VOISA_BASE_URL: '${user_config.base_url}',
       VOISA_READ_ONLY: '${user_config.read_only}',
       VOISA_TOOLSETS: '${user_config.toolsets}',
+      VOISA_CONFIRM: '${user_config.confirm}',
     });
     const envNames = [...Object.values(FLAGS).map((f) => f.env), ...Object.keys(OTHER_ENV)];
     for (const name of Object.keys(manifest.server.mcp_config.env)) expect(envNames).toContain(name);
@@ -73,6 +74,11 @@ describe('manifest.json', () => {
     expect(manifest.user_config.base_url?.default).toBe('https://api.voisa.ai/v1');
     expect(manifest.user_config.read_only).toMatchObject({ type: 'boolean', default: false });
     expect(manifest.user_config.toolsets?.default).toBe(TOOLSETS.join(','));
+    // No choice type in MCPB: a string whose default is the server's, its values named in the description.
+    expect(manifest.user_config.confirm).toMatchObject({ type: 'string', default: 'auto', required: false });
+    expect((manifest.user_config.confirm as { description: string }).description).toMatch(
+      /auto .*always .*never /,
+    );
   });
 
   it('runs the bundled server on every desktop platform with the Node the package needs', () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { CATALOGUE } from '../../src/tools/index.js';
+import { waitFor } from '../helpers/sandbox.js';
 import { bin, connectStdio, readJson, requireBuild, run, tempDir } from './helpers.js';
 
 interface McpConfig {
@@ -144,6 +145,32 @@ describe('voisa-mcp.mcpb', () => {
     }
   });
 
+  it('applies the confirm field: always refuses a client that cannot ask, never warns at start-up', async () => {
+    const always = await startFromBundle(
+      hostEnv({ api_key: sandbox.demoKey, base_url: sandbox.baseUrl, confirm: 'always' }),
+    );
+    try {
+      const refused = await always.client.callTool({
+        name: 'make_call',
+        arguments: { agent_id: 'agt_bella0001', phone_number: '+49123456789' },
+      });
+      expect(refused.isError).toBe(true);
+      expect(JSON.stringify(refused.content)).toContain('CONFIRMATION_REQUIRED');
+    } finally {
+      await always.close();
+    }
+    const never = await startFromBundle(
+      hostEnv({ api_key: sandbox.demoKey, base_url: sandbox.baseUrl, confirm: 'never' }),
+    );
+    try {
+      const warned = () =>
+        never.stderr().includes('warning: confirmations are off (--confirm never)') || undefined;
+      expect(await waitFor(warned, 10_000)).toBe(true);
+    } finally {
+      await never.close();
+    }
+  });
+
   it('exits with a clear message when no key reaches it', () => {
     const args = mcpConfig.args.map((a) => a.replace('${__dirname}', unpacked));
     const env = { PATH: process.env.PATH ?? '', ...hostEnv({}), VOISA_CONFIG_DIR: join(dir, 'no-config') };
@@ -167,11 +194,13 @@ describe('unsubstituted ${user_config.…} values', () => {
       VOISA_READ_ONLY: '${user_config.read_only}',
       VOISA_TOOLSETS: '${user_config.toolsets}',
       VOISA_TIMEOUT_MS: '${user_config.timeout}',
+      VOISA_CONFIRM: '${user_config.confirm}',
     });
     expect(config.apiKey).toBeUndefined();
     expect(config.client.baseUrl).toBeUndefined();
     expect(config.client.timeoutMs).toBeUndefined();
     expect(config.filter).toEqual({ toolsets: undefined, tools: undefined, readOnly: false });
+    expect(config.confirm).toBe('auto');
   });
 });
 

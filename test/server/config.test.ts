@@ -66,3 +66,49 @@ describe('loadConfig', () => {
     expect(loadConfig(['--version'], {}).command).toBe('version');
   });
 });
+
+describe('--confirm (issue 20, point 3)', () => {
+  it('is auto by default; flag or VOISA_CONFIRM choose auto, always or never, and the flag wins', () => {
+    expect(loadConfig([], {}).confirm).toBe('auto');
+    for (const mode of ['auto', 'always', 'never'] as const) {
+      expect(loadConfig(['--confirm', mode], {}).confirm).toBe(mode);
+      expect(loadConfig([], { VOISA_CONFIRM: mode }).confirm).toBe(mode);
+    }
+    expect(loadConfig(['--confirm', 'always'], { VOISA_CONFIRM: 'never' }).confirm).toBe('always');
+    // The extension's field left unsubstituted is unset.
+    expect(loadConfig([], { VOISA_CONFIRM: '${user_config.confirm}' }).confirm).toBe('auto');
+  });
+
+  it('--require-confirmation (and its variable) is an alias of always', () => {
+    expect(loadConfig(['--require-confirmation'], {}).confirm).toBe('always');
+    expect(loadConfig([], { VOISA_REQUIRE_CONFIRMATION: 'true' }).confirm).toBe('always');
+    expect(loadConfig(['--confirm', 'always', '--require-confirmation'], {}).confirm).toBe('always');
+    expect(loadConfig([], { VOISA_CONFIRM: 'always', VOISA_REQUIRE_CONFIRMATION: '1' }).confirm).toBe(
+      'always',
+    );
+    // Given on the command line, either one wins over both variables.
+    expect(loadConfig(['--confirm', 'never'], { VOISA_REQUIRE_CONFIRMATION: '1' }).confirm).toBe('never');
+    expect(loadConfig(['--require-confirmation'], { VOISA_CONFIRM: 'never' }).confirm).toBe('always');
+  });
+
+  it('a bad value is a start-up error listing the valid ones', () => {
+    expect(() => loadConfig(['--confirm', 'sometimes'], {})).toThrow(
+      new ConfigError('--confirm must be one of auto, always, never; got "sometimes"'),
+    );
+    expect(() => loadConfig([], { VOISA_CONFIRM: 'yes' })).toThrow(
+      /^VOISA_CONFIRM must be one of auto, always, never; got "yes"$/,
+    );
+  });
+
+  it('a contradicting pair is a start-up error naming both', () => {
+    expect(() => loadConfig(['--confirm', 'never', '--require-confirmation'], {})).toThrow(
+      '--confirm never and --require-confirmation contradict each other (--require-confirmation means --confirm always): keep one',
+    );
+    expect(() => loadConfig(['--confirm', 'auto', '--require-confirmation'], {})).toThrow(
+      /--confirm auto and --require-confirmation contradict/,
+    );
+    expect(() => loadConfig([], { VOISA_CONFIRM: 'never', VOISA_REQUIRE_CONFIRMATION: 'true' })).toThrow(
+      /^VOISA_CONFIRM=never and VOISA_REQUIRE_CONFIRMATION contradict each other/,
+    );
+  });
+});
