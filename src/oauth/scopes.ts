@@ -96,7 +96,7 @@ export const REACH: readonly Reach[] = [
     id: 'resources/list',
     kind: 'method',
     needs: { anyOf: SCOPE_NAMES },
-    why: 'lists only what the grant can read: agents and conversations with voisa:read, the views of its tools',
+    why: 'lists only what the grant can read: the voice catalogue, voisa://events, each agent and each conversation (once) with voisa:read; never the views, which the tools name',
   },
   {
     id: 'resources/templates/list',

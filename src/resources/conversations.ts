@@ -55,26 +55,11 @@ export function conversationView(details: ConversationDetails): Record<string, u
   };
 }
 
-/** The resources/list entries of one conversation: its JSON, transcript and (once ended) recording. */
-export function conversationEntries(c: ConversationSummary): Resource[] {
+/**
+ * The resources/list entry of one conversation: its record, once. The transcript and recording are
+ * reached through their templates (the record's `transcript_uri` and `audio_uri` name them).
+ */
+export function conversationEntry(c: ConversationSummary): Resource {
   const when = c.started_at ? ` ${c.started_at.slice(0, 16).replace('T', ' ')}` : '';
-  const label = `call${when} (${c.status})`;
-  const entries: Resource[] = [
-    { uri: conversationUri(c.id), name: c.id, title: label, mimeType: JSON_MIME },
-    {
-      uri: transcriptUri(c.id),
-      name: `${c.id}/transcript`,
-      title: `Transcript of ${label}`,
-      mimeType: 'text/plain',
-    },
-  ];
-  if (c.status !== 'ongoing') {
-    entries.push({
-      uri: audioUri(c.id),
-      name: `${c.id}/audio`,
-      title: `Recording of ${label}`,
-      mimeType: 'audio/mpeg',
-    });
-  }
-  return entries;
+  return { uri: conversationUri(c.id), name: c.id, title: `call${when} (${c.status})`, mimeType: JSON_MIME };
 }

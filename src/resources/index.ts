@@ -12,7 +12,7 @@ import { registerResourceList } from './list.js';
 import type { Reachable } from './reach.js';
 import type { ApiDeps } from './request.js';
 import { registerTranscriptResource } from './transcripts.js';
-import { registerViewResources, VIEW_ENTRIES } from './views.js';
+import { registerViewResources } from './views.js';
 import { registerVoicesResource } from './voices.js';
 
 export interface ResourceDeps extends ApiDeps {
@@ -34,8 +34,9 @@ export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
   registerTranscriptResource(mcp, deps, ids.conversationIds);
   registerAudioResource(mcp, deps, ids.conversationIds, deps.audioMaxBytes ?? DEFAULT_AUDIO_RESOURCE_BYTES);
   registerViewResources(mcp);
-  // After the registrations above, which install McpServer's unpaged handler.
-  registerResourceList(mcp, deps, [...VIEW_ENTRIES, ...(deps.staticEntries ?? [])], deps.reach);
+  // After the registrations above, which install McpServer's unpaged handler. The views are not
+  // listed: hosts find them through the tools' `_meta.ui.resourceUri` (see list.ts).
+  registerResourceList(mcp, deps, deps.staticEntries ?? [], deps.reach);
 }
 
 export { type IdCompleters, idCompleters } from './complete.js';

@@ -1,39 +1,104 @@
+/**
+ * resources/list: a compact, paged listing. Each page carries the next few agents and the next few
+ * conversations (newest first), so the first page already names the account's agents and its recent
+ * calls; the first page also carries the static entries (the voice catalogue, `voisa://events` in HTTP
+ * mode). Each conversation is listed once, as its record: its transcript and recording are reached
+ * through the templates (resources/templates/list) and resources/read, not listed, since clients turn
+ * every listed entry into something (a tool for the model, an @-mention, a start-up page fetch).
+ *
+ * The MCP Apps views (`ui://voisa/…`) are not listed either: hosts find them through the tools'
+ * `_meta.ui.resourceUri`, and the extension lets a server leave UI-only resources out of the list.
+ *
+ * `nextCursor` is opaque: a position (the next agents page, the next conversations page), the time it
+ * was issued and a checksum. A cursor this server did not issue, edited, from an older format, or older
+ * than CURSOR_TTL_MS (page positions drift as calls arrive) is an InvalidParams error naming it.
+ */
+import { createHash } from 'node:crypto';
 import type { McpServer, Resource } from '@modelcontextprotocol/server';
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { agentEntry } from './agents.js';
-import { conversationEntries } from './conversations.js';
+import { conversationEntry } from './conversations.js';
 import { toMcpError } from './errors.js';
 import { type Reachable, reachesAll } from './reach.js';
 import { type ApiDeps, optionsFor } from './request.js';
 import { AGENT_TEMPLATE, CONVERSATION_TEMPLATE } from './uris.js';
 import { VOICES_ENTRY } from './voices.js';
 
-export const MAX_LIST_PAGE = 50;
-const AGENTS_PER_PAGE = MAX_LIST_PAGE - 5; // room for the voice catalogue, voisa://events and 3 views
-const CONVERSATIONS_PER_PAGE = Math.floor(MAX_LIST_PAGE / 3);
+/** Most entries on a page: the static ones (at most 2) on the first, plus one API page of each kind. */
+export const LIST_PAGE_SIZE = 25;
+export const AGENTS_PER_PAGE = 8;
+export const CONVERSATIONS_PER_PAGE = LIST_PAGE_SIZE - AGENTS_PER_PAGE - 2;
+/** How long a cursor is accepted. */
+export const CURSOR_TTL_MS = 15 * 60_000;
+/** Clock difference tolerated between the instance that issued a cursor and the one reading it. */
+const CLOCK_SKEW_MS = 60_000;
+const MAX_CURSOR_CHARS = 200;
 
-const KINDS = ['agents', 'conversations'] as const;
-const Cursor = z.object({ k: z.enum(KINDS), p: z.number().int().min(1) });
-type Cursor = z.infer<typeof Cursor>;
+/** Where the next page starts: the API page of agents and of conversations (0: none left), issued at `t`. */
+const Position = z
+  .object({ v: z.literal(2), a: z.number().int().min(0), c: z.number().int().min(0), t: z.number().int() })
+  .strict();
+export type Position = Pick<z.infer<typeof Position>, 'a' | 'c'>;
 
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
+const checksum = (body: string) =>
+  createHash('sha256').update(`voisa-mcp resources/list\n${body}`).digest('base64url').slice(0, 12);
+
+export function encodeCursor(at: Position, now = Date.now()): string {
+  const body = Buffer.from(JSON.stringify({ v: 2, a: at.a, c: at.c, t: now })).toString('base64url');
+  return `${body}.${checksum(body)}`;
 }
 
-export function decodeCursor(cursor: string): Cursor {
+function invalidCursor(cursor: string, reason: string): ProtocolError {
+  const shown = cursor.length > 48 ? `${cursor.slice(0, 48)}…` : cursor;
+  return new ProtocolError(
+    ProtocolErrorCode.InvalidParams,
+    `Invalid cursor "${shown}": ${reason}. Call resources/list without a cursor to start again from the first page.`,
+    { cursor: shown },
+  );
+}
+
+export function decodeCursor(cursor: string, now = Date.now()): Position {
+  const [body, sum, ...rest] = cursor.split('.');
+  if (cursor.length > MAX_CURSOR_CHARS || !body || rest.length > 0 || sum !== checksum(body)) {
+    throw invalidCursor(cursor, 'not a nextCursor this server issued (pass it back unchanged)');
+  }
+  let at: z.infer<typeof Position>;
   try {
-    return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    at = Position.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
   } catch {
-    throw new ProtocolError(
-      ProtocolErrorCode.InvalidParams,
-      'Invalid cursor: pass nextCursor from the previous resources/list',
+    throw invalidCursor(cursor, 'issued by another version of this server');
+  }
+  if (now - at.t > CURSOR_TTL_MS || at.t - now > CLOCK_SKEW_MS) {
+    throw invalidCursor(
+      cursor,
+      `expired (cursors last ${CURSOR_TTL_MS / 60_000} minutes; the list may have changed)`,
     );
   }
+  return at;
 }
 
-function hasMore(page: number, rows: number, limit: number, pages: number | undefined): boolean {
-  return pages !== undefined ? page < pages : rows === limit;
+interface Section {
+  entries: Resource[];
+  more: boolean;
+}
+
+const NONE: Promise<Section> = Promise.resolve({ entries: [], more: false });
+
+/** One API page of a kind; more when the API says so (or, without pagination, when the page was full). */
+async function section<T>(
+  kind: 'agents' | 'conversations',
+  fetch: () => Promise<{ rows: T[]; page: number; limit: number; pages?: number }>,
+  entry: (row: T) => Resource,
+  signIn: ApiDeps['signIn'],
+): Promise<Section> {
+  try {
+    const r = await fetch();
+    const more = r.pages !== undefined ? r.page < r.pages : r.rows.length === r.limit;
+    return { entries: r.rows.map(entry), more: more && r.rows.length > 0 };
+  } catch (err) {
+    throw toMcpError(err, `voisa://${kind}`, signIn);
+  }
 }
 
 /** Lists what `reach` allows: the static entries it reaches, and agents and conversations only when it reads them. */
@@ -46,31 +111,39 @@ export function registerResourceList(
   const first = [VOICES_ENTRY, ...staticEntries].filter((e) => reach(e.uri));
   const lists = { agents: reach(AGENT_TEMPLATE), conversations: reach(CONVERSATION_TEMPLATE) };
   mcp.server.setRequestHandler('resources/list', async (request, ctx) => {
-    const at = request.params?.cursor ? decodeCursor(request.params.cursor) : { k: 'agents' as const, p: 1 };
+    const cursor = request.params?.cursor;
+    const at: Position = cursor ? decodeCursor(cursor) : { a: 1, c: 1 };
     const options = optionsFor(deps, ctx);
-    const resources: Resource[] = [];
-    let more = false;
-    try {
-      if (at.k === 'agents') {
-        if (at.p === 1) resources.push(...first);
-        if (lists.agents) {
-          const r = await deps.api.agents.list({ page: at.p, limit: AGENTS_PER_PAGE }, options);
-          resources.push(...r.agents.map(agentEntry));
-          more = hasMore(at.p, r.agents.length, AGENTS_PER_PAGE, r.pagination?.pages);
-        }
-      } else if (lists.conversations) {
-        const r = await deps.api.conversations.list({ page: at.p, limit: CONVERSATIONS_PER_PAGE }, options);
-        resources.push(...r.conversations.flatMap(conversationEntries));
-        more = hasMore(at.p, r.conversations.length, CONVERSATIONS_PER_PAGE, r.pagination?.pages);
-      }
-    } catch (err) {
-      throw toMcpError(err, `voisa://${at.k}`, deps.signIn);
-    }
-    const next: Cursor | undefined = more
-      ? { k: at.k, p: at.p + 1 }
-      : at.k === 'agents' && lists.conversations
-        ? { k: 'conversations', p: 1 }
-        : undefined;
-    return next ? { resources, nextCursor: encodeCursor(next) } : { resources };
+    const [agents, conversations] = await Promise.all([
+      at.a > 0 && lists.agents
+        ? section(
+            'agents',
+            async () => {
+              const r = await deps.api.agents.list({ page: at.a, limit: AGENTS_PER_PAGE }, options);
+              return { rows: r.agents, page: at.a, limit: AGENTS_PER_PAGE, pages: r.pagination?.pages };
+            },
+            agentEntry,
+            deps.signIn,
+          )
+        : NONE,
+      at.c > 0 && lists.conversations
+        ? section(
+            'conversations',
+            async () => {
+              const r = await deps.api.conversations.list(
+                { page: at.c, limit: CONVERSATIONS_PER_PAGE },
+                options,
+              );
+              const pages = r.pagination?.pages;
+              return { rows: r.conversations, page: at.c, limit: CONVERSATIONS_PER_PAGE, pages };
+            },
+            conversationEntry,
+            deps.signIn,
+          )
+        : NONE,
+    ]);
+    const resources = [...(cursor ? [] : first), ...agents.entries, ...conversations.entries];
+    const next = { a: agents.more ? at.a + 1 : 0, c: conversations.more ? at.c + 1 : 0 };
+    return next.a || next.c ? { resources, nextCursor: encodeCursor(next) } : { resources };
   });
 }

@@ -38,7 +38,7 @@ const ABOUT: Record<View, { title: string; description: string }> = {
   agent: { title: 'Agent view', description: "An agent's settings as a form that saves with update_agent." },
 };
 
-/** The resources/list entries (the first page lists them). */
+/** What each view is registered as; resources/list leaves them out (list.ts says why). */
 export const VIEW_ENTRIES: Resource[] = VIEWS.map((view) => ({
   uri: viewUri(view),
   name: `${view}-view`,

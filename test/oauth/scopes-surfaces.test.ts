@@ -192,10 +192,10 @@ describe.each(GENERATIONS)('a %s client', (generation) => {
       expect(await c.listTools()).toContain('wait_for_call');
     });
 
-    it('resources/list: only the static resources and views it reaches; agents and conversations with voisa:read', async () => {
+    it('resources/list: only the static resources it reaches, no view; agents and conversations with voisa:read', async () => {
       const listed = await c.listResources();
-      for (const row of [...rows('resource'), ...rows('view')])
-        expect(listed.includes(row.id), `${row.id} listed`).toBe(can(row));
+      for (const row of rows('resource')) expect(listed.includes(row.id), `${row.id} listed`).toBe(can(row));
+      expect(listed.filter((u) => u.startsWith('ui://'))).toEqual([]);
       const readable = scopes.includes('voisa:read');
       expect(
         listed.some((u) => u.startsWith('voisa://agents/')),
@@ -338,7 +338,7 @@ describe('the other ways in', () => {
       }),
     );
     try {
-      expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(['ui://voisa/call']);
+      expect((await client.listResources()).resources).toEqual([]);
       expect((await client.listPrompts()).prompts).toEqual([]);
       await expect(client.readResource({ uri: 'voisa://events' })).rejects.toThrow(/INSUFFICIENT_SCOPE/);
       await expect(client.subscribeResource({ uri: 'voisa://events' })).rejects.toThrow(/INSUFFICIENT_SCOPE/);

@@ -1,7 +1,8 @@
 /**
- * The MCP Apps views as resources: resources/list names them, and the server finds the built files
- * from each place it runs from (test/http/views.test.ts reads them over HTTP on both generations).
- * Needs the built views (`npm run build`, or `node scripts/build-views.mjs`).
+ * The MCP Apps views as resources: hosts find them through the tools' `_meta.ui.resourceUri`, not
+ * resources/list (the extension lets a server leave UI-only resources out of the list), and the server
+ * finds the built files from each place it runs from (test/http/views.test.ts reads them over HTTP on
+ * both generations). Needs the built views (`npm run build`, or `node scripts/build-views.mjs`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { VIEWS, viewUri } from '../../src/tools/define.js';
 import { type Connected, connect } from '../helpers/mcp.js';
 import { useSandbox } from '../helpers/sandbox.js';
 
-describe('resources/list', () => {
+describe('the views', () => {
   const sandbox = useSandbox();
   let mcp: Connected;
   beforeAll(async () => {
@@ -20,14 +21,18 @@ describe('resources/list', () => {
   });
   afterAll(() => mcp?.close());
 
-  it('lists the views on its first page, after the voice catalogue', async () => {
+  it('are named by the tools and read with resources/read, but not listed by resources/list', async () => {
+    const { tools } = await mcp.client.listTools();
+    const named = new Set(tools.map((t) => (t._meta as { ui?: { resourceUri?: string } })?.ui?.resourceUri));
+    expect(VIEWS.map(viewUri).filter((uri) => !named.has(uri))).toEqual([]);
+
     const { resources } = await mcp.client.listResources();
     expect(resources[0]?.uri).toBe('voisa://voices');
-    const views = resources.filter((r) => r.uri.startsWith('ui://'));
-    expect(views.map((r) => r.uri)).toEqual(VIEWS.map(viewUri));
-    for (const v of views) {
-      expect(v.mimeType).toBe(VIEW_MIME_TYPE);
-      expect(v.title).toBeTruthy();
+    expect(resources.filter((r) => r.uri.startsWith('ui://'))).toEqual([]);
+
+    for (const uri of VIEWS.map(viewUri)) {
+      const { contents } = await mcp.client.readResource({ uri });
+      expect(contents[0]).toMatchObject({ uri, mimeType: VIEW_MIME_TYPE });
     }
   });
 });
