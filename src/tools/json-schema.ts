@@ -59,18 +59,24 @@ export function inputJsonSchema(tool: AnyTool): JsonSchema {
   ) as JsonSchema;
 }
 
-/** A property reduced to its type, without nested detail or descriptions. */
+/**
+ * A property reduced to its type, without nested detail or descriptions. A field VOISA may send as
+ * `null` (zod `.nullish()`) is published with its other type only: `toResult` leaves top-level nulls
+ * out of the result, so the result still validates. That is a single `type` string, never a type
+ * array, which single-`type` dialects (Gemini's OpenAPI subset) reject and the Inspector's `--strict`
+ * warns about, and fewer tokens than `anyOf` branches. Two types or more remain `anyOf` branches.
+ */
 function shallow(prop: JsonSchema): JsonSchema {
-  if (Array.isArray(prop.anyOf)) {
-    const types = (prop.anyOf as JsonSchema[])
-      .map((p) => p.type)
-      .filter((t): t is string => typeof t === 'string');
-    return types.length ? { type: [...new Set(types)] } : {};
-  }
-  // Arrays are `array`, whatever they hold, like nested objects are `object`.
-  if (prop.type === 'array') return { type: 'array' };
-  if (Array.isArray(prop.enum)) return { type: 'string' };
-  return typeof prop.type === 'string' || Array.isArray(prop.type) ? { type: prop.type } : {};
+  const branches = Array.isArray(prop.anyOf) ? (prop.anyOf as JsonSchema[]) : [prop];
+  const types = new Set(
+    branches.flatMap((p) => {
+      // Arrays are `array`, whatever they hold, like nested objects are `object`; enums are strings.
+      const t = Array.isArray(p.enum) && p.type === undefined ? 'string' : p.type;
+      return (Array.isArray(t) ? t : [t]).filter((x): x is string => typeof x === 'string' && x !== 'null');
+    }),
+  );
+  if (types.size === 1) return { type: [...types][0] };
+  return types.size ? { anyOf: [...types].map((type) => ({ type })) } : {};
 }
 
 export function outputJsonSchema(tool: AnyTool): JsonSchema {

@@ -53,10 +53,20 @@ export function fitResult(
   return cut;
 }
 
+/**
+ * The result without its top-level `null` fields (an ongoing call's `ended_at`, a knowledge item's
+ * `category`): the published output schemas give such a field its one other type (json-schema.ts),
+ * and clients validate `structuredContent` against them. Absent says the same as null here.
+ */
+function withoutNulls(data: Record<string, unknown>): Record<string, unknown> {
+  if (Array.isArray(data) || !Object.values(data).includes(null)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
+}
+
 export function toResult(value: unknown, untrusted = false): CallToolResult {
   const withContent = value instanceof WithContent ? value : undefined;
   const raw = (withContent ? withContent.data : value) as Record<string, unknown> | undefined;
-  const data = fitResult(raw && typeof raw === 'object' ? raw : { value: raw ?? null });
+  const data = fitResult(raw && typeof raw === 'object' ? withoutNulls(raw) : { value: raw ?? null });
   const content: CallToolResult['content'] = [];
   if (untrusted) content.push({ type: 'text', text: UNTRUSTED_NOTE });
   content.push({ type: 'text', text: JSON.stringify(data) });

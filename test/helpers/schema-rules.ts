@@ -210,3 +210,20 @@ export function undescribed(inputSchema: JsonSchema): string[] {
   });
   return missing;
 }
+
+// --- type arrays ----------------------------------------------------------------
+
+/**
+ * Every `type` that is an array (`["string","null"]`), at every depth: legal JSON Schema, but a
+ * client that maps schemas onto a single-`type` dialect (Gemini's OpenAPI subset) rejects the tool
+ * or drops the constraint, and the Inspector's `--cli --strict` warns about each. Applies to input
+ * and output schemas alike; a field that may be null is published with its one other type and the
+ * null left out of the result (src/tools/json-schema.ts, src/tools/result.ts).
+ */
+export function typeArrays(schema: JsonSchema): string[] {
+  const found: string[] = [];
+  walk(schema, '$', (node, path) => {
+    if (Array.isArray(node.type)) found.push(`${path}: type is an array (${JSON.stringify(node.type)})`);
+  });
+  return found;
+}

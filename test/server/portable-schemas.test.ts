@@ -5,26 +5,28 @@
  * Checked on the live `tools/list`, so a new tool cannot regress it; and
  * tools/list stays within its token budget.
  */
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Ajv } from 'ajv';
 import { getEncoding } from 'js-tiktoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArguments } from '../../src/tools/arguments.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { type Connected, connect } from '../helpers/mcp.js';
-import { useSandbox } from '../helpers/sandbox.js';
+import { api, useSandbox } from '../helpers/sandbox.js';
 import {
   geminiProblems,
   type JsonSchema,
   openAiStrictProblems,
   toOpenAiStrict,
+  typeArrays,
   undescribed,
 } from '../helpers/schema-rules.js';
 
 /** o200k tokens of the whole tools/list result (4,800 for the 24 tools of the design; wait_for_call adds ~240). */
 const TOKEN_BUDGET = 4800;
 
-const sandbox = useSandbox();
+// Calls stay ongoing for the whole file: an ongoing call is where VOISA sends nulls.
+const sandbox = useSandbox({ callMs: 600_000 });
 let mcp: Connected;
 let tools: Tool[];
 beforeAll(async () => {
@@ -202,6 +204,67 @@ describe('tools/list input schemas', () => {
       args: { name: 'X', config: { conversation: { first_message: 'Hi' } } },
     });
     expect(parseArguments(tool, { name: null })).toMatchObject({ ok: false });
+  });
+});
+
+describe('published output schemas', () => {
+  it('the checker finds type arrays at every depth', () => {
+    const nullable: JsonSchema = {
+      type: 'object',
+      properties: {
+        a: { type: ['string', 'null'] },
+        b: { type: 'array', items: { type: ['number', 'null'] } },
+        c: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+      },
+    };
+    expect(typeArrays(nullable)).toEqual([
+      '$.a: type is an array (["string","null"])',
+      '$.b[]: type is an array (["number","null"])',
+    ]);
+  });
+
+  it('no input or output schema uses a type array (the Inspector --strict warns about each)', () => {
+    const found = tools.flatMap((t) =>
+      [...typeArrays(t.inputSchema as JsonSchema), ...typeArrays((t.outputSchema ?? {}) as JsonSchema)].map(
+        (p) => `${t.name} ${p}`,
+      ),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('fields VOISA sends as null (an ongoing call, an item without category) are left out, so results validate', async () => {
+    const made = await api(sandbox(), 'POST', '/api/make-call', {
+      agent_id: 'agt_bella0001',
+      phone_number: '+4915112345678',
+    });
+    expect(made.status).toBe(201);
+    const raw = await api(sandbox(), 'GET', `/api/conversations/${made.json.data.conversation_id}`);
+    // What VOISA sends: nulls at the top level.
+    expect(raw.json.data).toMatchObject({ ended_at: null, summary: null, audio_url: null });
+
+    const ajv = new Ajv();
+    const cases: [string, Record<string, unknown>, string[]][] = [
+      [
+        'get_conversation',
+        { conversation_id: made.json.data.conversation_id },
+        ['ended_at', 'summary', 'audio_url'],
+      ],
+      [
+        'add_kb_text',
+        { agent_id: 'agt_bella0001', title: 'Parking', content: 'Free parking behind.' },
+        ['category'],
+      ],
+    ];
+    for (const [name, args, absent] of cases) {
+      // The SDK client checks structuredContent against the published outputSchema itself (and throws).
+      const result = (await mcp.client.callTool({ name, arguments: args })) as CallToolResult;
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      const data = result.structuredContent as Record<string, unknown>;
+      for (const key of absent) expect(data, `${name}.${key}`).not.toHaveProperty(key);
+      const schema = tools.find((t) => t.name === name)!.outputSchema!;
+      expect(ajv.validate(schema, data), JSON.stringify(ajv.errors)).toBe(true);
+      expect(Object.values(data)).not.toContain(null);
+    }
   });
 });
 

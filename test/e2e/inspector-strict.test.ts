@@ -1,0 +1,63 @@
+/**
+ * The MCP Inspector 2.x CLI's portability check (`--cli --strict --method tools/list`) against the
+ * built binary with `--sandbox`: no tool schema draws an error or a warning. Before, every output
+ * field VOISA may send as null was published as `type: ["string","null"]`: 8 warnings in 5 tools.
+ *
+ * Inspector 2.x needs Node 22 or later, so it runs through scripts/with-node.sh 22 (the server it
+ * spawns then runs on Node 22 too). Its launcher works from node_modules as installed: the root
+ * postinstall (per-client installs for a source checkout) is not needed for the published build.
+ * HOME is a temporary folder: the CLI creates its catalog (~/.mcp-inspector) on first use.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = path.resolve('dist', 'cli.js');
+const built = existsSync(CLI);
+const INSPECTOR = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector/package.json')),
+  'clients',
+  'launcher',
+  'build',
+  'index.js',
+);
+const WITH_NODE = path.resolve('scripts', 'with-node.sh');
+
+if (!built)
+  console.warn(
+    'test/e2e/inspector-strict.test.ts skipped: dist/cli.js is missing; run `npm run build` first',
+  );
+
+const home = mkdtempSync(path.join(tmpdir(), 'voisa-inspector-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+function inspectStrict(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const args = ['22', 'node', INSPECTOR, '--cli', '--strict', '--method', 'tools/list'];
+    const child = spawn(WITH_NODE, [...args, 'node', CLI, '--sandbox'], {
+      env: { PATH: process.env.PATH ?? '', HOME: home },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe.skipIf(!built)('Inspector 2.x --cli --strict against dist/cli.js --sandbox', () => {
+  it('lists every tool with no schema error or warning', async () => {
+    const r = await inspectStrict();
+    expect(r.code, r.stderr).toBe(0);
+    const { CATALOGUE } = await import(path.resolve('dist', 'tools', 'index.js'));
+    const tools = JSON.parse(r.stdout).tools as { name: string }[];
+    expect(tools.map((t) => t.name).sort()).toEqual(CATALOGUE.map((t: { name: string }) => t.name).sort());
+    // Each problem is a "Warning: tool …" or "Error: tool …" block, then "N errors, M warnings across K tools."
+    const problems = r.stderr.split('\n').filter((line) => /^(Warning|Error): /.test(line));
+    expect(problems, r.stderr).toEqual([]);
+    expect(r.stderr).not.toMatch(/\d+ errors?, \d+ warnings?/);
+  }, 60_000);
+});
