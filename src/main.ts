@@ -22,6 +22,9 @@ Get one of:
   voisa-mcp --sandbox             try everything on the embedded sandbox, no account
 `;
 
+/** How long closing the VOISA connections (and the sandbox) may hold the exit once a stdio client is gone. */
+const CLIENT_GONE_SHUTDOWN_MS = 2000;
+
 function clientLogger(log: LogFn): VoisaLogger {
   return {
     debug: (m, d) => log('debug', m, d),
@@ -109,7 +112,17 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     });
     log('info', `serving over stdio${config.sandbox ? ' on the embedded sandbox' : ''}`);
     if (config.confirm === 'never') log('warning', CONFIRMATIONS_OFF);
-    await serveStdio(factory, log, warmUp, { requested, begin: () => stopping.abort() });
+    const ended = await serveStdio(factory, log, warmUp, { requested, begin: () => stopping.abort() });
+    if (ended === 'client gone') {
+      // Nobody is left to answer: requests still open to VOISA may not hold the exit.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLIENT_GONE_SHUTDOWN_MS);
+      });
+      await Promise.race([shutdown(), bound]);
+      clearTimeout(timer);
+      return 0;
+    }
   }
   await shutdown();
   return 0;

@@ -14,6 +14,10 @@
  *   params when only `params` is wrong (also for the params of a known MCP
  *   method), with its id when it has a valid one.
  * Nothing else is written to stdout.
+ *
+ * The transport closes when its client is gone: stdin ends (EOF), stdin or stdout fails (EPIPE,
+ * EBADF), or `end()` says so (serveStdio's watch on the parent process). Nothing is written after
+ * it has closed, and a write waiting for stdout to drain settles then.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server';
@@ -31,6 +35,10 @@ const PEEK_BYTES = 512;
 const ID_AT_START =
   /^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"[^"\\]*"\s*,)*\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*[,}]/;
 const ID_AT_END = /[{,]\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*\}\s*$/;
+
+function errorCode(error: Error): string {
+  return (error as NodeJS.ErrnoException).code ?? error.message;
+}
 
 function parseOrNull(text: string): unknown {
   try {
@@ -69,6 +77,10 @@ export class StdioTransport implements Transport {
   private skipping: { head: string; tail: Buffer; bytes: number } | null = null;
   private started = false;
   private closed = false;
+  /** Settles the writes waiting for stdout to drain (at close). */
+  private readonly drains = new Set<() => void>();
+  /** Why the client is gone, when it is: set by `end()`, first reason kept. */
+  endReason: string | undefined;
   /** Ids of the client's requests not answered yet. */
   private readonly unanswered = new Set<RequestId>();
   private onAnswered: (() => void) | undefined;
@@ -91,6 +103,17 @@ export class StdioTransport implements Transport {
     this.started = true;
     this.input.on('data', this.ondata);
     this.input.on('error', this.oninputerror);
+    this.input.on('end', this.oninputend);
+    this.input.on('close', this.oninputend);
+    // Stays attached after close: a late write failure must not become an uncaught exception.
+    this.output.on('error', this.onoutputerror);
+    if (this.input.readableEnded || this.input.destroyed) setImmediate(this.oninputend);
+  }
+
+  /** Closes because the client is gone, saying why (the first reason is kept). */
+  end(reason: string): Promise<void> {
+    if (!this.closed) this.endReason ??= reason;
+    return this.close();
   }
 
   async close(): Promise<void> {
@@ -98,9 +121,12 @@ export class StdioTransport implements Transport {
     this.closed = true;
     this.input.off('data', this.ondata);
     this.input.off('error', this.oninputerror);
+    this.input.off('end', this.oninputend);
+    this.input.off('close', this.oninputend);
     if (this.input.listenerCount('data') === 0) this.input.pause();
     this.pending = [];
     this.skipping = null;
+    for (const settle of this.drains) settle();
     this.markClosed();
     this.onclose?.();
   }
@@ -140,9 +166,16 @@ export class StdioTransport implements Transport {
         }
       });
     }
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
-      if (this.output.write(`${JSON.stringify(message)}\n`)) resolve();
-      else this.output.once('drain', resolve);
+      if (this.output.write(`${JSON.stringify(message)}\n`)) return resolve();
+      const settle = () => {
+        this.output.off('drain', settle);
+        this.drains.delete(settle);
+        resolve();
+      };
+      this.output.once('drain', settle);
+      this.drains.add(settle);
     });
   }
 
@@ -150,7 +183,14 @@ export class StdioTransport implements Transport {
     this.write({ jsonrpc: '2.0', id, error: { code, message } }).catch(() => {});
   }
 
-  private readonly oninputerror = (error: Error) => this.onerror?.(error);
+  private readonly oninputerror = (error: Error) => {
+    this.onerror?.(error);
+    void this.end(`stdin failed (${errorCode(error)})`);
+  };
+
+  private readonly oninputend = () => void this.end('end of input');
+
+  private readonly onoutputerror = (error: Error) => void this.end(`stdout failed (${errorCode(error)})`);
 
   private readonly ondata = (chunk: Buffer | string) => {
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -255,7 +295,7 @@ export class StdioTransport implements Transport {
 export interface StdioStop {
   /** Settles when the process is told to stop (SIGTERM, SIGINT). */
   requested: Promise<void>;
-  /** Runs first: long work answers at once (the servers' `stopping` signal). */
+  /** Runs first, and when the client is gone: long work answers at once (the servers' `stopping` signal). */
   begin(): void;
   /** How long the requests in flight may take to answer, default STDIO_GRACE_MS. */
   graceMs?: number;
@@ -264,33 +304,50 @@ export interface StdioStop {
 /** How long requests in flight may take to answer once a stop signal arrives over stdio. */
 export const STDIO_GRACE_MS = 5000;
 
+/** How often serving stdio checks that the process that started it is still its parent. */
+export const PARENT_POLL_MS = 1000;
+
+/** Why serving stdio ended: a stop signal, or the client went away (see StdioTransport). */
+export type StdioEnd = 'stop' | 'client gone';
+
 /**
  * Serves stdio from a server factory through the SDK's era-aware entry: the opening exchange picks the
  * connection's protocol generation (a 2025-era `initialize`, or a 2026-07-28 request with its `_meta`
- * envelope) and one server from the factory is pinned for the connection. Resolves when the client
- * closes stdin or the transport closes, or on `stop`: once the requests in flight have answered
- * (waits answer at once), at most `graceMs` later.
+ * envelope) and one server from the factory is pinned for the connection. Resolves on `stop`: once the
+ * requests in flight have answered (waits answer at once), at most `graceMs` later; or as soon as the
+ * client is gone, whatever is open (listen streams, subscriptions, waits): stdin ends or fails, stdout
+ * fails, or the parent process goes away (the process is re-parented, to init or a subreaper, while
+ * the pipes may still be open). Then long work is told to stop, nothing more is written, and one line
+ * on stderr says why.
  */
 export async function serveStdio(
   factory: () => McpServer,
   log?: LogFn,
   warmUp?: () => void,
   stop?: StdioStop,
-): Promise<void> {
+): Promise<StdioEnd> {
   const transport = new StdioTransport({ log, afterFirstWrite: warmUp });
-  const closed = new Promise<void>((resolve) => {
-    void transport.whenClosed.then(resolve);
-    process.stdin.once('end', () => resolve());
-    process.stdin.once('close', () => resolve());
-  });
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) void transport.end(`parent process ${parent} gone`);
+  }, PARENT_POLL_MS);
+  watch.unref();
   const handle = serveStdioEntry(() => factory(), {
     transport,
     onerror: (err) => log?.('debug', `stdio: ${err.message}`),
   });
-  const stopped = stop?.requested.then(() => {
+  const gone = transport.whenClosed.then((): StdioEnd => 'client gone');
+  const stopped = stop?.requested.then(async (): Promise<StdioEnd> => {
     stop.begin();
-    return transport.answered(stop.graceMs ?? STDIO_GRACE_MS);
+    await transport.answered(stop.graceMs ?? STDIO_GRACE_MS);
+    return 'stop';
   });
-  await Promise.race(stopped ? [closed, stopped] : [closed]);
+  const ended = await Promise.race(stopped ? [gone, stopped] : [gone]);
+  clearInterval(watch);
+  if (ended === 'client gone') {
+    log?.('info', `stdio client gone (${transport.endReason ?? 'connection closed'}): exiting`);
+    stop?.begin();
+  }
   await handle.close().catch(() => {});
+  return ended;
 }
