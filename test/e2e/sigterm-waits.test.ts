@@ -12,16 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { SHUTDOWN_GRACE_MS } from '../../src/transports/http.js';
 import { STDIO_GRACE_MS } from '../../src/transports/stdio.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
+import { ENDLESS_WAIT, waitsPolling } from '../helpers/sandbox.js';
 import { initialize, waitFor } from '../http/helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/bin/voisa-mcp.mjs', import.meta.url));
-/** A wait that cannot end by itself within the test: no call was placed to this number. */
-const WAIT = {
-  call_id: 'call_restart0001',
-  agent_id: 'agt_bella0001',
-  phone_number: '+49111111111',
-  wait_seconds: 60,
-};
+/** A wait that cannot end by itself within the test. */
+const WAIT = ENDLESS_WAIT;
 
 /** The `_meta` envelope of a 2026-07-28 request (stdio: no initialize). */
 const MODERN_META = {
@@ -49,23 +45,6 @@ async function start(args: string[], ready: string, stdin: 'pipe' | 'ignore'): P
   const sandboxUrl = /embedded sandbox at (http:\/\/\S+)/.exec(log)?.[1];
   if (!sandboxUrl) throw new Error(`no sandbox URL in:\n${log}`);
   return { child, stderr: () => log, sandboxUrl };
-}
-
-/** Resolves once `n` waits have polled the sandbox for the number (they are in flight). */
-async function polling(sandboxUrl: string, n: number): Promise<void> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const res = await fetch(`${new URL(sandboxUrl).origin}/__sandbox/requests`);
-    const { data } = (await res.json()) as {
-      data: { requests: { path: string; query: Record<string, string> }[] };
-    };
-    const polls = data.requests.filter(
-      (r) => r.path === '/api/conversations/list' && r.query.agent_id === WAIT.agent_id,
-    );
-    if (polls.length >= n) return;
-    if (Date.now() > until) throw new Error(`only ${polls.length} of ${n} waits polled`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Sends SIGTERM; the time to the exit, and the exit code. */
@@ -98,7 +77,7 @@ describe('SIGTERM with wait_for_call in flight', () => {
       const url = /serving MCP over streamable HTTP at (http:\/\/\S+\/mcp)/.exec(server.stderr())![1]!;
       const clients = await Promise.all(GENERATIONS.map((g) => connectGeneration(g, { url })));
       const results = clients.map((c) => c.callTool('wait_for_call', WAIT));
-      await polling(server.sandboxUrl, clients.length);
+      await waitsPolling(server.sandboxUrl, clients.length);
       const stopped = terminate(server.child);
       const answers = await Promise.all(results);
       const { ms, code } = await stopped;
@@ -141,7 +120,7 @@ describe('SIGTERM with wait_for_call in flight', () => {
         } else {
           send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { ...call, _meta: MODERN_META } });
         }
-        await polling(server.sandboxUrl, 1);
+        await waitsPolling(server.sandboxUrl, 1);
         const { ms, code } = await terminate(server.child);
         console.log(`SIGTERM over stdio (${generation}) with a wait in flight: exit after ${ms} ms`);
         const answer = lines.find((l) => l.id === 2);

@@ -106,6 +106,34 @@ export async function startWebhookReceiver(): Promise<{
   };
 }
 
+/** `wait_for_call` arguments of a wait that cannot end by itself within a test: no call was placed to this number. */
+export const ENDLESS_WAIT = {
+  call_id: 'call_restart0001',
+  agent_id: 'agt_bella0001',
+  phone_number: '+49111111111',
+  wait_seconds: 60,
+};
+
+/**
+ * Resolves once `n` ENDLESS_WAITs have polled the sandbox at `sandboxUrl` (a spawned server's embedded
+ * one: its request log says the waits are in flight); throws after 20 s.
+ */
+export async function waitsPolling(sandboxUrl: string, n = 1): Promise<void> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const res = await fetch(`${new URL(sandboxUrl).origin}/__sandbox/requests`);
+    const { data } = (await res.json()) as {
+      data: { requests: { path: string; query: Record<string, string> }[] };
+    };
+    const polls = data.requests.filter(
+      (r) => r.path === '/api/conversations/list' && r.query.agent_id === ENDLESS_WAIT.agent_id,
+    );
+    if (polls.length >= n) return;
+    if (Date.now() > until) throw new Error(`only ${polls.length} of ${n} waits polled`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Polls `fn` until it returns a value (webhook deliveries, ended calls); throws after `ms`. */
 export async function waitFor<T>(fn: () => T | undefined, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
