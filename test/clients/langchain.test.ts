@@ -189,10 +189,10 @@ function describeClient(
     let steps: readonly PlanStep[] = [];
     const results: PlanResults = {};
     const t: Tally = { client, tools: 0, steps: 0, calls: 0, nextTurns: 0, shapes: [] };
-    tally.push(t);
 
     beforeAll(async () => {
       conn = await connect();
+      tally.push(t);
       tools = await conn.client.getTools();
       t.tools = tools.length;
       llm = framework.chat(model);
@@ -217,6 +217,7 @@ function describeClient(
         const args = step.args(results);
         const history: BaseMessage[] = [new HumanMessage(`Please run ${step.tool}.`)];
 
+        model.reset(); // nothing left queued by a step that failed before its call
         model.nextToolCall(step.tool, args);
         const bound = llm.bindTools?.(tools);
         if (!bound) throw new Error(`${framework.name} cannot bind tools`);
