@@ -86,13 +86,19 @@ export interface StandInModel {
    * Queue a tool call for the next request that offers the tool. Returns the token of its id: the call
    * carries `call_<token>` (OpenAI) or `toolu_<token>` (Anthropic).
    */
-  nextToolCall(name: string, args?: Record<string, unknown>): string;
+  nextToolCall(name: string, args?: ToolArgs): string;
   /** The tool calls still queued. */
-  pending(): readonly { name: string; args: Record<string, unknown> }[];
+  pending(): readonly { name: string; args: ToolArgs }[];
   /** Forget the recorded requests and the queue. */
   reset(): void;
   close(): Promise<void>;
 }
+
+/**
+ * A queued call's arguments: fixed, or worked out when the call is answered from the request it
+ * answers (e.g. an id that an earlier tool result in that request carries).
+ */
+export type ToolArgs = Record<string, unknown> | ((request: RecordedRequest) => Record<string, unknown>);
 
 export interface StandInOptions {
   /** The final text answered when no tool call is due (default "Done."). */
@@ -694,6 +700,14 @@ function validateMessages(body: Json): Problem | undefined {
   const messages: Json[] = body.messages;
   for (const [i, m] of messages.entries()) {
     const at = `messages.${i}`;
+    // Claude Code (2.1.328) sends its environment notes as a `system` turn between the others, which
+    // the API takes (text only) under the betas it declares.
+    if (isObj(m) && m.role === 'system') {
+      const blocks = isStr(m.content) ? [] : Array.isArray(m.content) ? m.content : [undefined];
+      const p = blocks.map((b, j) => anthropicBlock(b, `${at}.content.${j}`, ['text'])).find(Boolean);
+      if (p) return p;
+      continue;
+    }
     if (!isObj(m) || !['user', 'assistant'].includes(m.role)) {
       return { message: `${at}.role: Input should be 'user' or 'assistant'` };
     }
@@ -1101,7 +1115,7 @@ export async function startStandInModel(options: StandInOptions = {}): Promise<S
   const finalText = options.finalText ?? 'Done.';
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const requests: RecordedRequest[] = [];
-  let queue: { name: string; args: Record<string, unknown>; id: string }[] = [];
+  let queue: { name: string; args: ToolArgs; id: string }[] = [];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://stand-in');
@@ -1185,7 +1199,8 @@ export async function startStandInModel(options: StandInOptions = {}): Promise<S
     const reply: Reply = {};
     let callId = '';
     if (queue[0] && due) {
-      const { args, id } = queue.shift()!;
+      const { args: given, id } = queue.shift()!;
+      const args = typeof given === 'function' ? given(record) : given;
       callId = api === 'messages' ? `toolu_${id}` : `call_${id}`;
       reply.call = { name: due, id: callId, args };
       record.answer = { kind: 'tool_call', name: due, id: callId, args };
