@@ -490,9 +490,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       whenDone(c, sessions.begin(session));
       return session.transport.handleRequest(c.req.raw, { parsedBody: body });
     }
-    if (!isPost || !isInitialize(body)) {
     // A GET without a session is an HTTP+SSE (2024-11-05) client at the wrong address: name /sse.
     if (c.req.method === 'GET') return sessionlessGet(c.req.raw, o.oauth?.issuer);
+    if (!isPost || !isInitialize(body)) {
       return rpcError(400, SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required (initialize first)');
     }
     const refused = await checkKey(caller.hash, caller.key, caller.grantId);

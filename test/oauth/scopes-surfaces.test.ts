@@ -269,7 +269,9 @@ describe.each(GENERATIONS)('a %s client', (generation) => {
       expect(waited.structuredContent).toMatchObject({ ended: true, status: expect.any(String) });
       expect(waited.structuredContent.summary).toBeUndefined();
       expect(waited.structuredContent.next).toMatch(/need the voisa:read scope/);
-      expect(waited.content.filter((b: { type: string }) => b.type === 'resource_link')).toEqual([]);
+      expect(waited.structuredContent.transcript_uri).toBeUndefined();
+      expect(waited.structuredContent.recording_uri).toBeUndefined();
+      expect(JSON.stringify(waited.content)).not.toContain('voisa://conversations/');
 
       // Another conversation, by its id or by hints: not this grant's to read.
       const other = await c.callTool('wait_for_call', { conversation_id: CONVERSATION });
