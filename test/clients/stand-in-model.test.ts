@@ -7,6 +7,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOGUE } from '../../src/tools/index.js';
+import { inputJsonSchema } from '../../src/tools/json-schema.js';
+import { toOpenAiStrict } from '../helpers/schema-rules.js';
 import { type StandInModel, startStandInModel, strictSchemaProblem } from './stand-in-model.js';
 
 let model: StandInModel;
@@ -99,9 +102,16 @@ describe('OpenAI chat completions', () => {
       openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [user], tools: strict(PARAMS) }),
     ).rejects.toThrow(/additionalProperties/);
     expect(strictSchemaProblem({ ...PARAMS, additionalProperties: false })).toMatch(/Missing 'agent_id'/);
-    expect(
-      strictSchemaProblem({ ...PARAMS, additionalProperties: false, required: ['agent_id'] }),
-    ).toBeUndefined();
+    const closed = { ...PARAMS, additionalProperties: false, required: ['agent_id'] };
+    const short = { ...closed, properties: { agent_id: { type: 'string', minLength: 1 } } };
+    expect(strictSchemaProblem(short)).toMatch(/'minLength' is not permitted/);
+    expect(strictSchemaProblem(closed)).toBeUndefined();
+  });
+
+  it("takes every tool of ours as a strict-mode client rewrites it (so a refusal is the client's doing)", () => {
+    for (const tool of CATALOGUE) {
+      expect(strictSchemaProblem(toOpenAiStrict(inputJsonSchema(tool))), tool.name).toBeUndefined();
+    }
   });
 });
 

@@ -37,7 +37,8 @@
  *   parts are text, image_url (http(s) or data:image URL), input_audio (base64, format wav|mp3), file
  *   (file_data or file_id: no URL); every assistant `tool_calls` id is answered by the tool messages
  *   right after it, and a tool message answers one of them; `strict: true` function schemas must be
- *   closed (`additionalProperties: false`) with every property required, as strict mode demands;
+ *   closed (`additionalProperties: false`) with every property required and no keyword strict mode
+ *   does not take (minLength, oneOf…);
  * - responses: `function_call_output.output` is a string or an array of input_text / input_image /
  *   input_file; its call_id is a `function_call` of the input (or `previous_response_id` is given);
  *   assistant message parts are output_text/refusal; strict function schemas as above;
@@ -140,22 +141,41 @@ function tokensOf(body: unknown): number {
 // ---------------------------------------------------------------------------------------------------
 // Strict function schemas (OpenAI structured outputs)
 
+/**
+ * Keywords strict mode does not take (OpenAI "Structured Outputs → Supported schemas": composition
+ * other than anyOf, and the string-length, object and array keywords it lists as unsupported; see
+ * also test/helpers/schema-rules.ts, the rules our published schemas are held to).
+ */
+const STRICT_UNSUPPORTED = [
+  'oneOf',
+  'allOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'dependentRequired',
+  'dependentSchemas',
+  'minLength',
+  'maxLength',
+  'patternProperties',
+  'unevaluatedProperties',
+  'propertyNames',
+  'minProperties',
+  'maxProperties',
+  'unevaluatedItems',
+  'contains',
+  'minContains',
+  'maxContains',
+  'uniqueItems',
+];
+
 /** The first way this schema breaks OpenAI's strict mode, or undefined. */
 export function strictSchemaProblem(schema: unknown, path = 'parameters'): string | undefined {
   if (!isObj(schema)) return `${path}: schema must be an object`;
   if (path === 'parameters' && (schema.type !== 'object' || schema.anyOf)) {
     return `${path}: schema must be a JSON Schema of 'type: "object"', got 'type: "${schema.type ?? 'None'}"'`;
   }
-  for (const key of [
-    'oneOf',
-    'allOf',
-    'not',
-    'if',
-    'then',
-    'else',
-    'patternProperties',
-    'dependentRequired',
-  ]) {
+  for (const key of STRICT_UNSUPPORTED) {
     if (key in schema) return `${path}: '${key}' is not permitted`;
   }
   const types = Array.isArray(schema.type) ? schema.type : [schema.type];
