@@ -265,7 +265,9 @@ export class StdioTransport implements Transport {
     const problem = messageProblem(value);
     if (!problem) {
       const m = value as { id?: RequestId; method?: unknown };
-      if (typeof m.method === 'string' && m.id !== undefined) this.unanswered.add(m.id);
+      // A `subscriptions/listen` stream stays open until the client leaves: nothing to wait for at a stop.
+      if (typeof m.method === 'string' && m.id !== undefined && m.method !== 'subscriptions/listen')
+        this.unanswered.add(m.id);
       this.onmessage?.(value as JSONRPCMessage);
       return;
     }

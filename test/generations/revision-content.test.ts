@@ -137,12 +137,12 @@ describe('a 2026-07-28 request', () => {
   it('gets output schemas and structured content', async () => {
     const url = `${stack.http.url}/mcp`;
     const list = await postModern(url, 'tools/list', {});
-    expect(list.result.tools.every((t: any) => t.outputSchema && t.title)).toBe(true);
+    expect(list.result!.tools.every((t: any) => t.outputSchema && t.title)).toBe(true);
     const called = await postModern(url, 'tools/call', {
       name: 'get_agent',
       arguments: { agent_id: 'agt_bella0001' },
     });
-    expect(called.result.structuredContent).toMatchObject({ id: 'agt_bella0001' });
+    expect(called.result!.structuredContent).toMatchObject({ id: 'agt_bella0001' });
   });
 });
 
