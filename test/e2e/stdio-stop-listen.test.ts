@@ -34,7 +34,7 @@ describe.skipIf(!existsSync(CLI))('stdio stop with a listen stream open', () => 
       });
       const client = new Client(
         { name: 'stop-listen', version: '1' },
-        { versionNegotiation: { mode: 'fixed', version: '2026-07-28' } },
+        { versionNegotiation: { mode: { pin: '2026-07-28' } } },
       );
       await client.connect(transport);
       try {

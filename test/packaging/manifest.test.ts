@@ -76,7 +76,7 @@ describe('manifest.json', () => {
     expect(manifest.user_config.toolsets?.default).toBe(TOOLSETS.join(','));
     // No choice type in MCPB: a string whose default is the server's, its values named in the description.
     expect(manifest.user_config.confirm).toMatchObject({ type: 'string', default: 'auto', required: false });
-    expect((manifest.user_config.confirm as { description: string }).description).toMatch(
+    expect((manifest.user_config.confirm as unknown as { description: string }).description).toMatch(
       /auto .*always .*never /,
     );
   });
