@@ -44,7 +44,13 @@ const CLI = path.resolve('dist/cli.js');
 type Generation = keyof typeof GENERATIONS;
 
 /** Connects the SDK's MCP client, runs the plan with this provider, and checks the tally. */
-async function runAiSdk(transport: MCPClientConfig['transport'], generation: Generation, provider: string) {
+async function runAiSdk(
+  transport: MCPClientConfig['transport'],
+  generation: Generation,
+  provider: string,
+  /** Over stdio the client gives `server/discover` 1 s, then initializes: a slow start lands on 2025-11-25. */
+  fallback?: Generation,
+) {
   let asked = 0;
   const client = await createMCPClient({
     transport,
@@ -56,7 +62,8 @@ async function runAiSdk(transport: MCPClientConfig['transport'], generation: Gen
     return acceptForm(request.params.requestedSchema);
   });
   try {
-    expect(client.initializeResult.protocolVersion).toBe(generation);
+    const negotiated = client.initializeResult.protocolVersion;
+    expect([generation, fallback]).toContain(negotiated);
     const tools = await client.tools();
     const { tools: listed } = await client.listTools();
     // An observer on each tool's execute: the SDK's own tool runs, and its result is noted.
@@ -77,7 +84,7 @@ async function runAiSdk(transport: MCPClientConfig['transport'], generation: Gen
     const llm = PROVIDERS[provider]!(model);
     const via = 'type' in transport ? transport.type : 'stdio';
     const tally = await runPlan({
-      label: `ai-sdk ${provider} ${generation} (${via})`,
+      label: `ai-sdk ${provider} ${negotiated} (${via})`,
       model,
       listed,
       offered: Object.keys(tools).length,
@@ -124,6 +131,6 @@ describe.skipIf(!existsSync(CLI))('AI SDK over stdio (dist/cli.js --sandbox)', (
       env: { PATH: process.env.PATH ?? '' },
       stderr: 'ignore',
     });
-    await runAiSdk(transport, '2026-07-28', 'openai.chat');
+    await runAiSdk(transport, '2026-07-28', 'openai.chat', '2025-11-25');
   }, 90_000);
 });
