@@ -46,7 +46,7 @@ import {
 import { clientAddress, type TrustProxy } from './client-address.js';
 import { ClientPool } from './clients.js';
 import { corsHeaders, createGuards } from './guards.js';
-import { MESSAGES_PATH, mountLegacySse, sessionlessGet } from './legacy-sse.js';
+import { MESSAGES_PATH, mountLegacySse, SSE_PATH, sessionlessGet } from './legacy-sse.js';
 import {
   json,
   readBody,
@@ -344,7 +344,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   });
 
   // Origin check and CORS for the MCP endpoints: only allowed origins, which get CORS headers.
-  for (const path of ['/mcp', '/sse', MESSAGES_PATH]) {
+  for (const path of ['/mcp', SSE_PATH, MESSAGES_PATH]) {
     app.use(path, async (c, next) => {
       const origin = c.req.header('origin');
       if (!guards.originAllowed(origin)) return rpcError(403, SERVER_ERROR, `Origin not allowed: ${origin}`);

@@ -11,6 +11,12 @@ import { AUDIO_TEMPLATE, variable } from './uris.js';
 /** Largest recording served as a resource (base64 makes it a third larger on the wire). */
 export const DEFAULT_AUDIO_RESOURCE_BYTES = 10 * 1024 * 1024;
 
+/** A recording's media type, without parameters; `audio/mpeg` when VOISA names no audio type. */
+export function recordingMimeType(contentType: string): string {
+  const type = contentType.split(';')[0]?.trim() ?? '';
+  return type.startsWith('audio/') ? type : 'audio/mpeg';
+}
+
 export function registerAudioResource(
   mcp: McpServer,
   deps: ApiDeps,
@@ -36,9 +42,11 @@ export function registerAudioResource(
             ...optionsFor(deps, ctx),
             maxBytes,
           });
-          const type = contentType.split(';')[0]?.trim() ?? '';
-          const mimeType = type.startsWith('audio/') ? type : 'audio/mpeg';
-          return { contents: [{ uri: uri.href, mimeType, blob: data.toString('base64') }] };
+          return {
+            contents: [
+              { uri: uri.href, mimeType: recordingMimeType(contentType), blob: data.toString('base64') },
+            ],
+          };
         },
         deps.signIn,
       ),

@@ -83,18 +83,22 @@ interface Section {
   more: boolean;
 }
 
-const NONE: Promise<Section> = Promise.resolve({ entries: [], more: false });
-
-/** One API page of a kind; more when the API says so (or, without pagination, when the page was full). */
+/**
+ * One API page of a kind (`page` 0: none left, or not reachable); more when the API says so (or,
+ * without pagination, when the page was full).
+ */
 async function section<T>(
   kind: 'agents' | 'conversations',
-  fetch: () => Promise<{ rows: T[]; page: number; limit: number; pages?: number }>,
+  page: number,
+  limit: number,
+  fetch: (q: { page: number; limit: number }) => Promise<{ rows: T[]; pages?: number }>,
   entry: (row: T) => Resource,
   signIn: ApiDeps['signIn'],
 ): Promise<Section> {
+  if (page === 0) return { entries: [], more: false };
   try {
-    const r = await fetch();
-    const more = r.pages !== undefined ? r.page < r.pages : r.rows.length === r.limit;
+    const r = await fetch({ page, limit });
+    const more = r.pages !== undefined ? page < r.pages : r.rows.length === limit;
     return { entries: r.rows.map(entry), more: more && r.rows.length > 0 };
   } catch (err) {
     throw toMcpError(err, `voisa://${kind}`, signIn);
@@ -115,32 +119,28 @@ export function registerResourceList(
     const at: Position = cursor ? decodeCursor(cursor) : { a: 1, c: 1 };
     const options = optionsFor(deps, ctx);
     const [agents, conversations] = await Promise.all([
-      at.a > 0 && lists.agents
-        ? section(
-            'agents',
-            async () => {
-              const r = await deps.api.agents.list({ page: at.a, limit: AGENTS_PER_PAGE }, options);
-              return { rows: r.agents, page: at.a, limit: AGENTS_PER_PAGE, pages: r.pagination?.pages };
-            },
-            agentEntry,
-            deps.signIn,
-          )
-        : NONE,
-      at.c > 0 && lists.conversations
-        ? section(
-            'conversations',
-            async () => {
-              const r = await deps.api.conversations.list(
-                { page: at.c, limit: CONVERSATIONS_PER_PAGE },
-                options,
-              );
-              const pages = r.pagination?.pages;
-              return { rows: r.conversations, page: at.c, limit: CONVERSATIONS_PER_PAGE, pages };
-            },
-            conversationEntry,
-            deps.signIn,
-          )
-        : NONE,
+      section(
+        'agents',
+        lists.agents ? at.a : 0,
+        AGENTS_PER_PAGE,
+        async (q) => {
+          const r = await deps.api.agents.list(q, options);
+          return { rows: r.agents, pages: r.pagination?.pages };
+        },
+        agentEntry,
+        deps.signIn,
+      ),
+      section(
+        'conversations',
+        lists.conversations ? at.c : 0,
+        CONVERSATIONS_PER_PAGE,
+        async (q) => {
+          const r = await deps.api.conversations.list(q, options);
+          return { rows: r.conversations, pages: r.pagination?.pages };
+        },
+        conversationEntry,
+        deps.signIn,
+      ),
     ]);
     const resources = [...(cursor ? [] : first), ...agents.entries, ...conversations.entries];
     const next = { a: agents.more ? at.a + 1 : 0, c: conversations.more ? at.c + 1 : 0 };

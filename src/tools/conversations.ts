@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordingMimeType } from '../resources/audio.js';
 import { audioUri } from '../resources/uris.js';
 import {
   ConversationDetails,
@@ -101,7 +102,11 @@ export const getConversationAudio = defineTool({
       return new WithContent(result, [
         {
           type: 'resource',
-          resource: { uri: resource_uri, mimeType: mimeOf(contentType), blob: data.toString('base64') },
+          resource: {
+            uri: resource_uri,
+            mimeType: recordingMimeType(contentType),
+            blob: data.toString('base64'),
+          },
         },
       ]);
     } catch (err) {
@@ -115,11 +120,5 @@ export const getConversationAudio = defineTool({
     }
   },
 });
-
-/** The media type of a response, without parameters; `audio/mpeg` when VOISA names no audio type. */
-function mimeOf(contentType: string): string {
-  const type = contentType.split(';')[0]?.trim() ?? '';
-  return type.startsWith('audio/') ? type : 'audio/mpeg';
-}
 
 export const conversationTools = [listConversations, getConversation, getConversationAudio];

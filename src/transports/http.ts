@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { CONFIRMATIONS_OFF } from '../confirm.js';
 import { isLoopbackHost } from '../http/auth.js';
 import { describeTrustProxy } from '../http/client-address.js';
+import { SSE_PATH } from '../http/legacy-sse.js';
 import { type RunningHttpServer, startHttpServer } from '../http/server.js';
 import type { LogFn } from '../log.js';
 import type { SharedState } from '../scale/index.js';
@@ -79,7 +80,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
     'info',
     http.stateless
       ? `serving MCP over streamable HTTP at ${server.mcpUrl} (stateless)`
-      : `serving MCP over streamable HTTP at ${server.mcpUrl} (sessions; legacy HTTP+SSE at ${server.url}/sse)`,
+      : `serving MCP over streamable HTTP at ${server.mcpUrl} (sessions; legacy HTTP+SSE at ${server.url}${SSE_PATH})`,
   );
   if (config.confirm === 'never') log('warning', CONFIRMATIONS_OFF);
   if (http.trustProxy)
