@@ -326,18 +326,31 @@ export async function startAuthorization(
 }
 
 /**
- * The whole first connection of a connector: connect (401), register, authorize, sign in and consent,
- * exchange the code, connect again. Returns the connected client.
+ * A connector's sign-in through the real pages: connect (401), register, authorize, sign in and consent
+ * in `browser`, exchange the code. The provider then holds the grant's tokens; returns the URL the
+ * user was sent to authorize at.
  */
+export async function signInThroughPages(
+  generation: Generation,
+  stack: Pick<OAuthStack, 'mcpUrl' | 'issuer'>,
+  provider: TestOAuthClient,
+  who: SignIn = {},
+  browser = new UserAgent(),
+): Promise<URL> {
+  const url = await startAuthorization(generation, stack, provider);
+  const callback = await authorize(browser, url, stack.issuer, who);
+  await finishAuth(generation, stack.mcpUrl, provider, callback);
+  return url;
+}
+
+/** The whole first connection of a connector: the sign-in above, then connect again. Returns the client. */
 export async function connectWithOAuth(
   generation: Generation,
   stack: Pick<OAuthStack, 'mcpUrl' | 'issuer'>,
   provider: TestOAuthClient,
   who: SignIn = {},
 ): Promise<AnyClient> {
-  const url = await startAuthorization(generation, stack, provider);
-  const callback = await authorize(new UserAgent(), url, stack.issuer, who);
-  await finishAuth(generation, stack.mcpUrl, provider, callback);
+  await signInThroughPages(generation, stack, provider, who);
   return connectGeneration(generation, { url: stack.mcpUrl }, { authProvider: provider });
 }
 

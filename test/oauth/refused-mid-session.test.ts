@@ -21,16 +21,7 @@ import { VoisaClient } from '../../src/voisa/index.js';
 import { GENERATIONS, type Generation } from '../helpers/generations.js';
 import { type RunningRedis, requireRedis, startRedis } from '../helpers/redis.js';
 import { initialize, post } from '../http/helpers.js';
-import {
-  authorize,
-  finishAuth,
-  form,
-  type OAuthStack,
-  startAuthorization,
-  startOAuthStack,
-  TestOAuthClient,
-  UserAgent,
-} from './helpers.js';
+import { form, type OAuthStack, signInThroughPages, startOAuthStack, TestOAuthClient } from './helpers.js';
 
 interface Connected {
   callTool(name: string): Promise<{ isError?: boolean; text: string }>;
@@ -116,9 +107,7 @@ async function liveKey(sandbox: Sandbox): Promise<string> {
 /** Signs in with `key` through the real pages; the provider then holds the grant's tokens. */
 async function signIn(generation: Generation, stack: OAuthStack, key: string): Promise<TestOAuthClient> {
   const provider = new TestOAuthClient();
-  const url = await startAuthorization(generation, stack, provider);
-  const callback = await authorize(new UserAgent(), url, stack.issuer, { apiKey: key });
-  await finishAuth(generation, stack.mcpUrl, provider, callback);
+  await signInThroughPages(generation, stack, provider, { apiKey: key });
   expect(provider.saved?.access_token).toBeTruthy();
   return provider;
 }

@@ -10,11 +10,9 @@ import { DEMO_KEY, SECOND_KEY } from '../../src/sandbox/index.js';
 import { connectGeneration, GENERATIONS, type Generation } from '../helpers/generations.js';
 import { initialize, post } from '../http/helpers.js';
 import {
-  authorize,
-  finishAuth,
   form,
   type OAuthStack,
-  startAuthorization,
+  signInThroughPages,
   startOAuthStack,
   TestOAuthClient,
   UserAgent,
@@ -48,10 +46,8 @@ describe.each(GENERATIONS)('a rotated VOISA key (%s)', (generation) => {
   it('gets 401 invalid_token with the OAuth challenge, revokes the grant, and the SDK signs in again', async () => {
     const key = keyFor[generation];
     const provider = new TestOAuthClient();
-    const first = await startAuthorization(generation, stack, provider);
     const browser = new UserAgent();
-    const callback = await authorize(browser, first, stack.issuer, { apiKey: key });
-    await finishAuth(generation, stack.mcpUrl, provider, callback);
+    const first = await signInThroughPages(generation, stack, provider, { apiKey: key }, browser);
     const { access_token, refresh_token } = provider.saved ?? { access_token: '' };
     expect(access_token).toBeTruthy();
 
