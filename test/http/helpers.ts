@@ -14,6 +14,7 @@ import {
 import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
 import type { LogFn } from '../../src/log.js';
 import { type Sandbox, type SandboxOptions, signWebhookBody, startSandbox } from '../../src/sandbox/index.js';
+import type { SharedState } from '../../src/scale/index.js';
 import { VoisaClient, type VoisaLogger } from '../../src/voisa/index.js';
 
 export interface Stack {
@@ -57,6 +58,44 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await http.close(200);
       await api.close();
       await sandbox.close();
+    },
+  };
+}
+
+/** One server instance in front of a sandbox the test owns. */
+export interface Instance {
+  http: RunningHttpServer;
+  api: VoisaClient;
+  shared?: SharedState;
+  /** Closes the server, its VOISA client and its shared state (not the sandbox). */
+  close(): Promise<void>;
+}
+
+/**
+ * An instance on an ephemeral loopback port in front of `sandbox`: started twice with shared state (Redis)
+ * and the same secret, two instances of one deployment. Its VOISA client takes its request budget from
+ * the shared state, as in production.
+ */
+export async function startInstance(
+  sandbox: Sandbox,
+  o: Partial<Omit<StartHttpOptions, 'api'>> = {},
+): Promise<Instance> {
+  const api = new VoisaClient({
+    apiKey: o.serverKey,
+    baseUrl: sandbox.baseUrl,
+    rateLimitPerMin: 0,
+    maxRetryDelayMs: 50,
+    budgetFor: o.shared?.budgetFor,
+  });
+  const http = await startHttpServer({ host: '127.0.0.1', port: 0, api, ...o });
+  return {
+    http,
+    api,
+    shared: o.shared,
+    async close() {
+      await http.close(200);
+      await api.close();
+      await o.shared?.close();
     },
   };
 }

@@ -19,7 +19,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { EventHub } from '../../src/events/hub.js';
 import { listenBusFor, publishOwned } from '../../src/events/listen-bus.js';
 import { hashKey } from '../../src/http/auth.js';
-import { type RunningHttpServer, startHttpServer } from '../../src/http/server.js';
+import { startHttpServer } from '../../src/http/server.js';
 import { createTenants } from '../../src/http/tenants.js';
 import {
   DEMO_KEY as A_KEY,
@@ -33,11 +33,18 @@ import {
 import { createSharedState, type SharedState } from '../../src/scale/index.js';
 import { InputError } from '../../src/tools/input.js';
 import { webhookRequest } from '../../src/tools/webhooks.js';
-import { VoisaClient, WEBHOOK_EVENTS } from '../../src/voisa/index.js';
+import { WEBHOOK_EVENTS } from '../../src/voisa/index.js';
 import { type AnyClient, connectGeneration, GENERATIONS, type Generation } from '../helpers/generations.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
 import { type OAuthStack, startOAuthStack, tokens } from '../oauth/helpers.js';
-import { connectSse, postWebhook, waitFor, watchWebhookNotifications } from './helpers.js';
+import {
+  connectSse,
+  type Instance,
+  postWebhook,
+  startInstance,
+  waitFor,
+  watchWebhookNotifications,
+} from './helpers.js';
 
 const B_KEY = SECOND_KEY;
 const SERVER_SECRET = randomBytes(32);
@@ -49,37 +56,12 @@ const CALLS = {
   [B_KEY]: { agent_id: 'agt_harbor201', phone_number: '+49123456780' },
 } as Record<string, { agent_id: string; phone_number: string }>;
 
-interface Instance {
-  http: RunningHttpServer;
-  api: VoisaClient;
-  shared?: SharedState;
-}
+/** What the helpers below need of an instance: where it serves. */
+type Served = Pick<Instance, 'http'>;
 
-async function startInstance(sandbox: Sandbox, shared?: SharedState, serverKey?: string): Promise<Instance> {
-  const api = new VoisaClient({
-    apiKey: serverKey,
-    baseUrl: sandbox.baseUrl,
-    rateLimitPerMin: 0,
-    maxRetryDelayMs: 50,
-    budgetFor: shared?.budgetFor,
-  });
-  const http = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    api,
-    serverKey,
-    shared,
-    secret: SERVER_SECRET,
-    webhookSecret: SHARED_SECRET,
-  });
-  return { http, api, shared };
-}
-
-async function stopInstance(i: Instance | undefined): Promise<void> {
-  await i?.http.close(200);
-  await i?.api.close();
-  await i?.shared?.close();
-}
+/** An instance with this file's secrets: the server secret (per-tenant receivers) and the shared webhook secret. */
+const instance = (sandbox: Sandbox, shared?: SharedState, serverKey?: string) =>
+  startInstance(sandbox, { shared, serverKey, secret: SERVER_SECRET, webhookSecret: SHARED_SECRET });
 
 let counter = 0;
 function event(conversationId: string, over: Record<string, unknown> = {}) {
@@ -94,12 +76,12 @@ function event(conversationId: string, over: Record<string, unknown> = {}) {
 }
 
 /** POSTs `body` to the receiver at `path` of `i`, signed with `secret` as VOISA signs; the HTTP status. */
-const post = (i: Instance, path: string, body: object, secret: string) =>
+const post = (i: Served, path: string, body: object, secret: string) =>
   postWebhook(i.http.url, body, secret, path);
 
 const tenantPath = (key: string) => `/webhooks/voisa/t/${idOf(key)}`;
-const tenantUrl = (i: Instance, key: string) => `${i.http.url}${tenantPath(key)}`;
-const postAs = (i: Instance, key: string, body: object) =>
+const tenantUrl = (i: Served, key: string) => `${i.http.url}${tenantPath(key)}`;
+const postAs = (i: Served, key: string, body: object) =>
   post(i, tenantPath(key), body, tenants.secretOf(idOf(key)));
 
 interface Received {
@@ -123,7 +105,7 @@ async function untilEvent(c: AnyClient, match: (e: Received) => boolean, what: s
 }
 
 /** `configure_webhook` with no url through `c`: this account's own URL on `on`, never its secret shown. */
-async function configure(c: AnyClient, on: Instance, key: string): Promise<void> {
+async function configure(c: AnyClient, on: Served, key: string): Promise<void> {
   const result = await c.callTool('configure_webhook', { events: [...WEBHOOK_EVENTS] });
   expect(result.isError, result.content.map((x) => x.text).join('\n')).toBeFalsy();
   expect((result.structuredContent as { url: string }).url).toBe(tenantUrl(on, key));
@@ -135,9 +117,8 @@ async function configure(c: AnyClient, on: Instance, key: string): Promise<void>
  * turn places a call, gets its events, and the other gets none of them (nor of the call's conversation,
  * which it subscribes to as well).
  */
-async function isolation(generation: Generation, hooks: Instance, watch: Instance): Promise<void> {
-  const connect = (i: Instance, key: string) =>
-    connectGeneration(generation, { url: i.http.mcpUrl }, { key });
+async function isolation(generation: Generation, hooks: Served, watch: Served): Promise<void> {
+  const connect = (i: Served, key: string) => connectGeneration(generation, { url: i.http.mcpUrl }, { key });
   const watchers: Record<string, AnyClient> = {
     [A_KEY]: await connect(watch, A_KEY),
     [B_KEY]: await connect(watch, B_KEY),
@@ -196,10 +177,10 @@ describe('tenant events in one process', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({ trainingMs: 200, callMs: 1500, rateLimitPerMin: 0 });
     // The server's own key is the read-only key: a principal of its own, apart from A and B.
-    server = await startInstance(sandbox, undefined, READ_ONLY_KEY);
+    server = await instance(sandbox, undefined, READ_ONLY_KEY);
   });
   afterAll(async () => {
-    await stopInstance(server);
+    await server?.close();
     await sandbox?.close();
   });
 
@@ -274,7 +255,7 @@ describe('tenant events in one process', () => {
       secret: SERVER_SECRET,
       webhookSecret: SHARED_SECRET,
     });
-    const on: Instance = { http: stateless, api: server.api };
+    const on: Served = { http: stateless };
     const c = (key: string) => connectGeneration('2025-11-25', { url: stateless.mcpUrl }, { key });
     const [a, b] = [await c(A_KEY), await c(B_KEY)];
     try {
@@ -322,12 +303,12 @@ describe.skipIf(!requireRedis())('tenant events across two instances sharing Red
     sandbox = await startSandbox({ trainingMs: 200, callMs: 1500, rateLimitPerMin: 0 });
     const keyPrefix = `t${randomBytes(4).toString('hex')}:`;
     const shared = () => createSharedState({ redisUrl: redis.url, secret: SERVER_SECRET, keyPrefix });
-    hooks = await startInstance(sandbox, await shared());
-    watch = await startInstance(sandbox, await shared());
+    hooks = await instance(sandbox, await shared());
+    watch = await instance(sandbox, await shared());
   });
   afterAll(async () => {
-    await stopInstance(hooks);
-    await stopInstance(watch);
+    await hooks?.close();
+    await watch?.close();
     await sandbox?.close();
     await redis?.stop();
   });
@@ -350,7 +331,7 @@ describe.skipIf(!requireRedis())('tenant events across two instances sharing Red
 
 describe('tenant events through OAuth grants', () => {
   let s: OAuthStack;
-  const at = (): Instance => ({ http: s.http, api: undefined as never });
+  const at = (): Served => ({ http: s.http });
 
   beforeAll(async () => {
     s = await startOAuthStack({ http: { secret: SERVER_SECRET, webhookSecret: SHARED_SECRET } });

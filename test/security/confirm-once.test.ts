@@ -10,61 +10,29 @@
 import { randomBytes } from 'node:crypto';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHttpServer, startHttpServer } from '../../src/http/server.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { createSharedState, type SharedState } from '../../src/scale/index.js';
 import { connectRedis, type RedisLink } from '../../src/scale/redis.js';
 import { createStateSealer } from '../../src/security/request-state.js';
-import { VoisaClient } from '../../src/voisa/index.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import { ACCEPTED, ELICIT, type ModernAnswer, postModern } from '../helpers/modern-request.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
-import { connectHttp } from '../http/helpers.js';
+import { connectHttp, type Instance, startInstance } from '../http/helpers.js';
 
 const SECRET = randomBytes(32);
 const CALL = { agent_id: 'agt_bella0001', phone_number: '+49123456789' };
-
-interface Instance {
-  http: RunningHttpServer;
-  api: VoisaClient;
-  shared?: SharedState;
-  close(): Promise<void>;
-}
 
 let sandbox: Sandbox;
 /** One instance, no Redis: confirmations claimed in its memory. */
 let single: Instance;
 
-async function startInstance(shared?: SharedState): Promise<Instance> {
-  const api = new VoisaClient({
-    baseUrl: sandbox.baseUrl,
-    rateLimitPerMin: 0,
-    maxRetryDelayMs: 50,
-    budgetFor: shared?.budgetFor,
-  });
-  // The same secret everywhere: a state asked on one instance opens on the other.
-  const http = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    api,
-    shared,
-    sealer: createStateSealer(SECRET),
-  });
-  return {
-    http,
-    api,
-    shared,
-    async close() {
-      await http.close(200);
-      await api.close();
-      await shared?.close();
-    },
-  };
-}
+/** The same secret everywhere: a state asked on one instance opens on the other. */
+const instance = (shared?: SharedState) =>
+  startInstance(sandbox, { shared, sealer: createStateSealer(SECRET) });
 
 beforeAll(async () => {
   sandbox = await startSandbox({ trainingMs: 200, callMs: 300, rateLimitPerMin: 0 });
-  single = await startInstance();
+  single = await instance();
 });
 afterAll(async () => {
   await single?.close();
@@ -248,8 +216,8 @@ describe.skipIf(!requireRedis())('two instances sharing Redis', () => {
     redis = await mustStartRedis();
     admin = await connectRedis(redis.url, {});
     const shared = () => createSharedState({ redisUrl: redis.url, secret: SECRET, keyPrefix: prefix });
-    a = await startInstance(await shared());
-    b = await startInstance(await shared());
+    a = await instance(await shared());
+    b = await instance(await shared());
   });
   afterAll(async () => {
     await a?.close();
