@@ -2,7 +2,7 @@
 /**
  * Measures what a user of the server pays for it, against the embedded sandbox:
  *   - tools/list: bytes and o200k tokens, total and per tool
- *   - spawn-to-initialize of the bundled entry (dist/bin/voisa-mcp.mjs) vs tsc's dist/cli.js
+ *   - spawn-to-initialize of the bundled entry (dist/bin/voisa-mcp.mjs) vs tsc's dist/cli/index.js
  *   - RSS of the bundled server after initialize
  *   - per-call overhead: list_agents through the MCP server (in-memory transport)
  *     vs the same client call made directly
@@ -23,8 +23,8 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { getEncoding } from 'js-tiktoken';
 import { modernRequest } from '../dist/http/app.js';
+import { createServer } from '../dist/mcp/server.js';
 import { startSandbox } from '../dist/sandbox/index.js';
-import { createServer } from '../dist/server.js';
 import { VoisaClient } from '../dist/voisa/index.js';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -145,7 +145,7 @@ function spawnToInitialize(args) {
 const entries = {
   'node alone (floor)': FLOOR,
   'dist/bin/voisa-mcp.mjs': ['dist/bin/voisa-mcp.mjs'],
-  'dist/cli.js': ['dist/cli.js'],
+  'dist/cli/index.js': ['dist/cli/index.js'],
 };
 const runs = Object.fromEntries(Object.keys(entries).map((name) => [name, []]));
 for (const args of Object.values(entries)) await spawnToInitialize(args); // warm the file cache

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Bundles the CLI (src/cli.ts and everything it imports, dependencies included)
+ * Bundles the CLI (src/cli/index.ts and everything it imports, dependencies included)
  * into minified ESM: dist/bin/voisa-mcp.mjs plus a few chunks in dist/bin/chunks/.
  * That is what `npx voisa-mcp` and the .mcpb bundle run: a handful of files
  * parse faster than a node_modules tree resolves, and the parts a stdio session
@@ -91,7 +91,7 @@ const sdkShims = {
 
 rmSync(OUTDIR, { recursive: true, force: true }); // no stale chunks from an earlier build
 const result = await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/cli/index.ts'],
   outdir: OUTDIR,
   entryNames: 'voisa-mcp',
   chunkNames: 'chunks/[name]-[hash]',
@@ -109,7 +109,7 @@ const result = await build({
   plugins: [undiciShim, sdkShims, zodLocales],
   logLevel: 'warning',
   logOverride: { 'empty-glob': 'silent' }, // sentiment's require('../languages/' + code): English is built in
-  // src/cli.ts starts with a shebang, which esbuild keeps. CommonJS dependencies
+  // src/cli/index.ts starts with a shebang, which esbuild keeps. CommonJS dependencies
   // (undici, sentiment) call require() for Node's built-ins: give them one.
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
 });

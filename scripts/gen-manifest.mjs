@@ -17,9 +17,9 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 
 const pkg = readJson('package.json');
 const { CATALOGUE, TOOLSETS } = await import('../dist/tools/index.js');
-const { FLAGS, OTHER_ENV } = await import('../dist/config.js');
+const { FLAGS, OTHER_ENV } = await import('../dist/cli/config.js');
 const { VoisaClient } = await import('../dist/voisa/index.js');
-const { createServer } = await import('../dist/server.js');
+const { createServer } = await import('../dist/mcp/server.js');
 
 /** Environment variables that only matter when serving HTTP (not in the registry's stdio entry). */
 const HTTP_ONLY =

@@ -2,14 +2,14 @@
 /**
  * Rewrites the README's generated tables from the built code:
  *   <!-- tools:start --> … <!-- tools:end -->    the tool catalogue (src/tools/index.ts)
- *   <!-- config:start --> … <!-- config:end -->  every flag and env var (FLAGS, OTHER_ENV in src/config.ts)
+ *   <!-- config:start --> … <!-- config:end -->  every flag and env var (FLAGS, OTHER_ENV in src/cli/config.ts)
  *
  *   node scripts/gen-readme-tables.mjs [--check]   (needs `npm run build` first)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const { CATALOGUE } = await import('../dist/tools/index.js');
-const { FLAGS, OTHER_ENV } = await import('../dist/config.js');
+const { FLAGS, OTHER_ENV } = await import('../dist/cli/config.js');
 
 const cell = (text) => String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
 const row = (cells) => `| ${cells.map(cell).join(' | ')} |`;

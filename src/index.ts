@@ -6,8 +6,8 @@
  *   const server = createServer({ api: new VoisaClient({ apiKey: process.env.VOISA_API_KEY }) });
  */
 
+export { createServer, SERVER_NAME, type ServerDeps } from './mcp/server.js';
 export { type Sandbox, type SandboxOptions, startSandbox } from './sandbox/index.js';
-export { createServer, SERVER_NAME, type ServerDeps } from './server.js';
 export {
   CATALOGUE,
   selectTools,

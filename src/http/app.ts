@@ -7,7 +7,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import type { HttpBindings } from '@hono/node-server';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   createMcpHandler,
@@ -19,20 +18,21 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { type Context, Hono } from 'hono';
-import type { ConfirmMode } from '../confirm.js';
 import { changesResourceList, EventHub, urisChangedBy, type VoisaEvent } from '../events/hub.js';
 import { listenBusFor, publishOwned } from '../events/listen-bus.js';
 import type { LiveUpdatesOptions } from '../events/live-updates.js';
-import type { LogFn } from '../log.js';
+import { WebhookReceiver, type WebhookSender } from '../events/webhooks.js';
+import type { ConfirmMode } from '../mcp/confirm.js';
+import type { LogFn } from '../mcp/log.js';
+import { createServer, warmUp } from '../mcp/server.js';
 import type { OAuthGate } from '../oauth/gate.js';
-import { allowedTools, parseScopes, reaches, reachOf } from '../oauth/scopes.js';
 import { scopeRefusal } from '../resources/reach.js';
 import { memoryState, type SharedState } from '../scale/index.js';
 import { createStateSealer, type StateSealer } from '../security/request-state.js';
-import { createServer, warmUp } from '../server.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
 import { CATALOGUE, type ToolFilter } from '../tools/index.js';
 import { SIGN_IN_KEY_REFUSED } from '../tools/result.js';
+import { allowedTools, parseScopes, reaches, reachOf } from '../tools/scopes.js';
 import type { VoisaClient, VoisaLogger } from '../voisa/index.js';
 import {
   hashKey,
@@ -42,11 +42,9 @@ import {
   RefusalTally,
   resolveKey,
   sessionIdMatchesKey,
-} from './auth.js';
-import { clientAddress, type TrustProxy } from './client-address.js';
-import { ClientPool } from './clients.js';
-import { corsHeaders, createGuards } from './guards.js';
-import { MESSAGES_PATH, mountLegacySse, SSE_PATH, sessionlessGet } from './legacy-sse.js';
+} from '../web/auth.js';
+import { clientAddress, type TrustProxy } from '../web/client-address.js';
+import type { Caller, HttpEnv } from '../web/env.js';
 import {
   json,
   readBody,
@@ -55,11 +53,14 @@ import {
   SERVER_ERROR,
   SESSION_NOT_FOUND,
   unauthorized,
-} from './responses.js';
+} from '../web/responses.js';
+import { ClientPool } from './clients.js';
+import { corsHeaders, createGuards } from './guards.js';
+import { mountLegacySse, sessionlessGet } from './legacy-sse.js';
 import { type Session, SessionRegistry } from './sessions.js';
+import { MESSAGES_PATH, SSE_PATH } from './sse-transport.js';
 import { DEFAULT_STREAM_BUFFER_BYTES, formatBytes, isEventStream, StreamBuffers } from './stream-bound.js';
 import { createTenants, WEBHOOK_PATH } from './tenants.js';
-import { WebhookReceiver, type WebhookSender } from './webhooks.js';
 
 export interface HttpAppOptions {
   /** Base client: settings for every key; its own key (if any) is `serverKey`. */
@@ -122,20 +123,6 @@ export interface HttpAppOptions {
   log?: LogFn;
 }
 
-/**
- * Who a /mcp request acts for: a VOISA key (sent, or the server's own on loopback), or the key behind
- * an OAuth grant. `hash` keys the client pool and the key verdicts; `binding` is what a session is
- * bound to (the key, and for a grant the tools it allows); `filter` narrows the tools to the grant.
- */
-export interface Caller {
-  key: string;
-  hash: string;
-  binding: string;
-  filter?: ToolFilter;
-  /** The OAuth grant the caller acts through: revoked when VOISA refuses its key (see checkKey). */
-  grantId?: string;
-}
-
 export interface HttpApp {
   app: Hono<HttpEnv>;
   sessions: SessionRegistry;
@@ -163,19 +150,6 @@ export interface HttpApp {
 export const DEFAULT_BODY_LIMIT = MAX_MESSAGE_BYTES;
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-export type HttpEnv = {
-  Bindings: HttpBindings;
-  Variables: {
-    notInFlight?: () => void;
-    /**
-     * The client's address, as every per-address limit must see it (the peer, or the client named by
-     * X-Forwarded-For through trusted proxies: --trust-proxy). Set by the `*` middleware.
-     */
-    clientAddress: string;
-    /** The session an event stream belongs to when its headers do not say (the legacy /sse stream). */
-    streamSession?: string;
-  };
-};
 type Ctx = Context<HttpEnv>;
 
 /** The client address of the request running (`clientAddress`, set by the `*` middleware; read by checkKey). */
@@ -534,7 +508,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       return unauthorized(`invalid_token: ${check.reason}. Sign in again.`, true, challenge);
     const granted = allowedTools(CATALOGUE, check.scopes, check.account.permissions);
     const hash = hashKey(check.account.key);
-    // The scopes go with the tools: resources, prompts and live updates follow them (oauth/scopes.ts REACH).
+    // The scopes go with the tools: resources, prompts and live updates follow them (tools/scopes.ts REACH).
     const scopes = parseScopes(check.scopes.join(' '));
     return {
       key: check.account.key,
@@ -666,7 +640,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   async function serveModern(c: Ctx, caller: Caller, body: unknown): Promise<Response> {
     const request = body as { method?: unknown; id?: string | number } | undefined;
     if (request?.method === 'subscriptions/listen') {
-      // The stream names agents and conversations: a grant must read them (oauth/scopes.ts REACH).
+      // The stream names agents and conversations: a grant must read them (tools/scopes.ts REACH).
       const row = reachOf('subscriptions/listen');
       if (caller.filter?.scopes && !reaches(caller.filter.scopes, row.needs)) {
         const refusal = scopeRefusal('subscriptions/listen', row);

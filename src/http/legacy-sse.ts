@@ -13,116 +13,18 @@
  * stream counts as activity, as on /mcp) and close on shutdown. Dropping the
  * stream ends the session at once: nothing else could carry its answers.
  *
- * Everything legacy lives in this module (SDK v2 moves the transport to
- * `@modelcontextprotocol/server-legacy/sse`): the transport is ours, on Web
- * streams, because the SDK's `SSEServerTransport` picks its own session id
- * (ours is bound to the key, see auth.ts) and needs Node's raw request objects.
+ * The transport is sse-transport.ts (SDK v2 moves its own to `@modelcontextprotocol/server-legacy/sse`).
  */
 
-import type { JSONRPCMessage, McpServer, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-} from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, McpServer } from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
-import type { LogFn } from '../log.js';
+import type { LogFn } from '../mcp/log.js';
 import type { VoisaClient } from '../voisa/index.js';
-import type { Caller, HttpEnv } from './app.js';
-import { newSessionId, sessionIdMatchesKey } from './auth.js';
-import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND } from './responses.js';
+import { newSessionId, sessionIdMatchesKey } from '../web/auth.js';
+import type { Caller, HttpEnv } from '../web/env.js';
+import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND } from '../web/responses.js';
 import type { Session, SessionRegistry } from './sessions.js';
-
-/** The protocol generation this transport belongs to (it allows JSON-RPC batches). */
-const LEGACY_PROTOCOL_VERSION = '2024-11-05';
-
-/** Where clients POST: relative to the server root, so it survives a reverse proxy that keeps the Host. */
-export const MESSAGES_PATH = '/messages';
-/** Where a legacy client opens its session and stream. */
-export const SSE_PATH = '/sse';
-const KEEPALIVE_MS = 25_000;
-const encoder = new TextEncoder();
-
-/**
- * One legacy session's transport: its stream is the body of the `GET /sse`
- * answer; POSTed messages come in through `receive`.
- */
-export class LegacySseTransport implements Transport {
-  readonly stream: ReadableStream<Uint8Array>;
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #closed = false;
-  #keepalive: ReturnType<typeof setInterval> | undefined;
-  /** Ids of requests received and not yet answered: calls in flight. */
-  readonly #pending = new Set<string | number>();
-
-  constructor(
-    readonly sessionId: string,
-    private readonly endpoint: string,
-  ) {
-    this.stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      // The client went away (the HTTP adapter cancels the body when the socket closes).
-      cancel: () => this.#end(),
-    });
-  }
-
-  get inFlight(): number {
-    return this.#pending.size;
-  }
-
-  async start(): Promise<void> {
-    this.#write(`event: endpoint\ndata: ${this.endpoint}\n\n`);
-    // A comment line now and then keeps proxies from timing the stream out and reveals dead peers.
-    this.#keepalive = setInterval(() => this.#write(': keepalive\n\n'), KEEPALIVE_MS);
-    this.#keepalive.unref();
-  }
-
-  async send(message: JSONRPCMessage): Promise<void> {
-    if (this.#closed) throw new Error('Not connected');
-    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      if (message.id !== undefined) this.#pending.delete(message.id);
-    }
-    this.#write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-  }
-
-  /** Hands a POSTed message to the server. */
-  receive(message: JSONRPCMessage, extra: MessageExtraInfo): void {
-    if (isJSONRPCRequest(message)) this.#pending.add(message.id);
-    this.onmessage?.(message, extra);
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    try {
-      this.#controller.close();
-    } catch {
-      // already closed or cancelled
-    }
-    this.#end();
-  }
-
-  #write(text: string): void {
-    if (this.#closed) return;
-    try {
-      this.#controller.enqueue(encoder.encode(text));
-    } catch {
-      this.#end();
-    }
-  }
-
-  #end(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#keepalive);
-    this.#pending.clear();
-    this.onclose?.();
-  }
-}
+import { LEGACY_PROTOCOL_VERSION, LegacySseTransport, MESSAGES_PATH, SSE_PATH } from './sse-transport.js';
 
 /** What the legacy routes borrow from the app (see app.ts). */
 export interface LegacySseDeps {

@@ -6,9 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { isLoopbackHost } from '../web/auth.js';
+import { adapterErrorResponse } from '../web/responses.js';
 import { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
-import { isLoopbackHost } from './auth.js';
-import { adapterErrorResponse } from './responses.js';
 
 export interface StartHttpOptions extends Omit<HttpAppOptions, 'loopbackOnly' | 'listenUrl'> {
   host: string;

@@ -5,7 +5,7 @@
  * their number is capped.
  */
 import type { McpServer, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
-import type { LegacySseTransport } from './legacy-sse.js';
+import type { LegacySseTransport } from './sse-transport.js';
 
 export interface Session {
   id: string;

@@ -4,8 +4,8 @@
  * is imported only when OAuth is on; see server.ts.
  */
 import type { Hono } from 'hono';
-import type { HttpEnv } from '../http/app.js';
-import { isLoopbackHost } from '../http/auth.js';
+import { isLoopbackHost } from '../web/auth.js';
+import type { HttpEnv } from '../web/env.js';
 import type { VoisaAccount } from './account.js';
 
 export type TokenCheck =

@@ -4,7 +4,7 @@
  * system's setting. Every string that a client or a user supplied goes through `escapeHtml`.
  */
 import { createHash } from 'node:crypto';
-import { SCOPES, type Scope } from './scopes.js';
+import { SCOPES, type Scope } from '../tools/scopes.js';
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(

@@ -15,22 +15,22 @@ import { createHash, createHmac, createPrivateKey, timingSafeEqual } from 'node:
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context, Hono, Next } from 'hono';
 import Provider, { type Configuration, errors, type Interaction, interactionPolicy } from 'oidc-provider';
-import type { HttpEnv } from '../http/app.js';
-import { addressBucket, isLoopbackHost } from '../http/auth.js';
-import { readBody } from '../http/responses.js';
-import type { LogFn } from '../log.js';
+import type { LogFn } from '../mcp/log.js';
 import { createBox } from '../security/box.js';
 import { deriveKey } from '../security/secret.js';
+import { isScope, SCOPE_NAMES, type Scope } from '../tools/scopes.js';
 import {
   AuthenticationError,
   InvalidRequestError,
   type VoisaClient,
   type VoisaLogger,
 } from '../voisa/index.js';
+import { addressBucket, isLoopbackHost } from '../web/auth.js';
+import type { HttpEnv } from '../web/env.js';
+import { readBody } from '../web/responses.js';
 import { createAccountSealer, type VoisaAccount } from './account.js';
 import { type OAuthGate, publicOrigin, type TokenCheck } from './gate.js';
 import { consentPage, errorPage, PAGE_HEADERS, signInPage } from './pages.js';
-import { isScope, SCOPE_NAMES, type Scope } from './scopes.js';
 import type { OAuthKv } from './store.js';
 
 export { oauthKv } from './store.js';

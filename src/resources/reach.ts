@@ -1,6 +1,6 @@
 /**
  * What an OAuth grant reaches of the resources, prompts and completions (the rows of REACH in
- * oauth/scopes.ts). The methods that serve them are wrapped, whichever handler McpServer or this server
+ * tools/scopes.ts). The methods that serve them are wrapped, whichever handler McpServer or this server
  * installs for them: lists show only what the grant reaches, and a direct request for anything else is
  * refused with an error naming the scope it needs. A plain API key (no scopes) reaches everything and
  * nothing is wrapped.
@@ -12,7 +12,7 @@ import {
   type ServerContext,
   UriTemplate,
 } from '@modelcontextprotocol/server';
-import { describeNeed, REACH, type Reach, reaches, reachOf } from '../oauth/scopes.js';
+import { describeNeed, REACH, type Reach, reaches, reachOf } from '../tools/scopes.js';
 
 /** Whether the grant reaches the surface with this REACH id. */
 export type Reachable = (id: string) => boolean;

@@ -16,12 +16,12 @@
  */
 import { InMemoryServerEventBus, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
 import type { EventHub } from '../events/hub.js';
-import type { VerdictStore } from '../http/auth.js';
-import type { DeliveryLedger } from '../http/webhooks.js';
-import type { LogFn } from '../log.js';
+import type { DeliveryLedger } from '../events/webhooks.js';
+import type { LogFn } from '../mcp/log.js';
 import { MemorySingleUse, type SingleUse } from '../security/single-use.js';
 import type { PlacedCalls } from '../tools/define.js';
 import type { RequestBudget } from '../voisa/types.js';
+import type { VerdictStore } from '../web/auth.js';
 import { sharedBudgets } from './budget.js';
 import {
   type EventFanOut,

@@ -7,7 +7,7 @@
  * here, lazily, so the default in-memory run never pays for it.
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import type { LogFn } from '../log.js';
+import type { LogFn } from '../mcp/log.js';
 
 export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';

@@ -5,9 +5,9 @@
  * own memory decides (a confirmation: nothing goes ahead).
  */
 import { createHmac } from 'node:crypto';
-import type { Verdict, VerdictStore } from '../http/auth.js';
-import type { DeliveryLedger } from '../http/webhooks.js';
+import type { DeliveryLedger } from '../events/webhooks.js';
 import type { Claim, SingleUse } from '../security/single-use.js';
+import type { Verdict, VerdictStore } from '../web/auth.js';
 import type { RedisLink } from './redis.js';
 
 export function redisLedger(link: RedisLink): DeliveryLedger {

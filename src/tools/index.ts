@@ -28,11 +28,11 @@ export interface ToolFilter {
   toolsets?: readonly string[];
   tools?: readonly string[];
   readOnly?: boolean;
-  /** What an OAuth grant allows (see oauth/scopes.ts): only these names, and none when empty. */
+  /** What an OAuth grant allows (see tools/scopes.ts): only these names, and none when empty. */
   granted?: ReadonlySet<string>;
   /**
    * The grant's scopes, which travel with its tools to the server (ServerDeps.scopes): what it reaches
-   * of the resources, prompts and live updates (oauth/scopes.ts REACH). Undefined for a plain API key.
+   * of the resources, prompts and live updates (tools/scopes.ts REACH). Undefined for a plain API key.
    */
   scopes?: readonly string[];
 }

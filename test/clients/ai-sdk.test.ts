@@ -39,7 +39,7 @@ const PROVIDERS: Record<string, (m: StandInModel) => LanguageModel> = {
   anthropic: (m) => createAnthropic({ baseURL: m.openaiBaseUrl, apiKey: 'sk-ant-test' })('claude-sonnet-4-5'),
 };
 const GENERATIONS = { '2026-07-28': true, '2025-11-25': false } as const;
-const CLI = path.resolve('dist/cli.js');
+const CLI = path.resolve('dist/cli/index.js');
 
 type Generation = keyof typeof GENERATIONS;
 
@@ -123,7 +123,7 @@ describe.each(Object.keys(GENERATIONS) as Generation[])('AI SDK on %s', (generat
 
 // The built binary over stdio, as a desktop app spawns it: `voisa-mcp --sandbox` (the sandbox's own
 // call and training times). Needs `npm run build` (CI builds first).
-describe.skipIf(!existsSync(CLI))('AI SDK over stdio (dist/cli.js --sandbox)', () => {
+describe.skipIf(!existsSync(CLI))('AI SDK over stdio (dist/cli/index.js --sandbox)', () => {
   it('loads every tool, calls each and hands each result to openai.chat in the next request', async () => {
     const transport = new Experimental_StdioMCPTransport({
       command: process.execPath,

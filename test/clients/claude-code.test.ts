@@ -2,7 +2,7 @@
  * Claude Code (the real CLI, `claude -p`, pinned in package.json) with voisa-mcp over stdio, offline:
  * its model is the loopback stand-in (`ANTHROPIC_BASE_URL`, test/clients/stand-in-model.ts), which
  * answers with the tool calls queued here and refuses, as the Anthropic API would, a request it would
- * not take. The server is the built CLI (`dist/cli.js`) on this file's sandbox.
+ * not take. The server is the built CLI (`dist/cli/index.js`) on this file's sandbox.
  *
  * What Claude Code 2.1.328 does, as these tests see it: it speaks 2026-07-28 over stdio
  * (`server/discover`, then a `subscriptions/listen` that stays open), pages through `resources/list`
@@ -31,7 +31,7 @@ import { type Json, useSandbox, waitFor } from '../helpers/sandbox.js';
 import { type PlanResults, planSteps, resultData } from './plan.js';
 import { type RecordedRequest, type StandInModel, startStandInModel } from './stand-in-model.js';
 
-const CLI = path.resolve('dist/cli.js');
+const CLI = path.resolve('dist/cli/index.js');
 const TAP = path.resolve('test/clients/stdio-tap.mjs');
 const PREFIX = 'mcp__voisa__';
 const BELLA = 'agt_bella0001';
@@ -71,7 +71,7 @@ function skipHere(): boolean {
   if (process.env.CI) return false;
   if (!CLAUDE) console.warn(`skipping the Claude Code tests: ${missingMessage}`);
   if (!existsSync(CLI))
-    console.warn('skipping the Claude Code tests: dist/cli.js is not built (npm run build)');
+    console.warn('skipping the Claude Code tests: dist/cli/index.js is not built (npm run build)');
   return !CLAUDE || !existsSync(CLI);
 }
 
@@ -135,7 +135,7 @@ async function runClaude(
   opts: { baseUrl?: string; during?: (child: ChildProcess) => Promise<void>; timeoutMs?: number } = {},
 ): Promise<ClaudeRun> {
   if (!CLAUDE) throw new Error(missingMessage);
-  if (!existsSync(CLI)) throw new Error('dist/cli.js is not built: npm run build');
+  if (!existsSync(CLI)) throw new Error('dist/cli/index.js is not built: npm run build');
   const dir = await mkdtemp(path.join(work, 'run-'));
   const config = path.join(dir, 'mcp.json');
   await writeFile(config, JSON.stringify({ mcpServers: { voisa: { type: 'stdio', ...server } } }));

@@ -35,7 +35,7 @@ import { type Stack, startStack } from '../http/helpers.js';
 import { PLAN, type PlanResults, type PlanStep, planSteps, resultData, uncoveredTools } from './plan.js';
 import { type StandInModel, startStandInModel } from './stand-in-model.js';
 
-const CLI = path.resolve('dist/cli.js');
+const CLI = path.resolve('dist/cli/index.js');
 const built = existsSync(CLI);
 
 let model: StandInModel;

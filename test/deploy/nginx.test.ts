@@ -76,7 +76,7 @@ async function startEcho(name: string): Promise<Echo> {
 
 const withoutComments = (conf: string) => conf.replace(/^\s*#.*$/gm, '');
 
-/** A session id as voisa-mcp makes them with `--instance-id <port>` (src/http/auth.ts newSessionId). */
+/** A session id as voisa-mcp makes them with `--instance-id <port>` (src/web/auth.ts newSessionId). */
 const sessionOf = (echo: Echo) => `${randomUUID()}.tag.${echo.port}`;
 
 async function call(

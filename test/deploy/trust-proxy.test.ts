@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/services.mjs';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { modernRequest } from '../../src/http/app.js';
-import type { TrustProxy } from '../../src/http/client-address.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import type { TrustProxy } from '../../src/web/client-address.js';
 import { mustStartNginx, requireNginx } from '../helpers/nginx.js';
 import {
   authorize,

@@ -28,7 +28,7 @@ const WITH_NODE = path.resolve('scripts', 'with-node.sh');
 
 if (!built)
   console.warn(
-    'test/e2e/inspector-strict.test.ts skipped: dist/cli.js is missing; run `npm run build` first',
+    'test/e2e/inspector-strict.test.ts skipped: dist/cli/index.js is missing; run `npm run build` first',
   );
 
 const home = mkdtempSync(path.join(tmpdir(), 'voisa-inspector-'));
@@ -48,7 +48,7 @@ function inspectStrict(): Promise<{ code: number | null; stdout: string; stderr:
   });
 }
 
-describe.skipIf(!built)('Inspector 2.x --cli --strict against dist/cli.js --sandbox', () => {
+describe.skipIf(!built)('Inspector 2.x --cli --strict against dist/cli/index.js --sandbox', () => {
   it('lists every tool with no schema error or warning', async () => {
     const r = await inspectStrict();
     expect(r.code, r.stderr).toBe(0);

@@ -23,7 +23,7 @@ const INSPECTOR = path.join(
 );
 
 if (!built)
-  console.warn('test/e2e/inspector.test.ts skipped: dist/cli.js is missing; run `npm run build` first');
+  console.warn('test/e2e/inspector.test.ts skipped: dist/cli/index.js is missing; run `npm run build` first');
 
 function inspect(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -44,7 +44,7 @@ function json(stdout: string): any {
   return JSON.parse(stdout.slice(stdout.indexOf('{')));
 }
 
-describe.skipIf(!built)('inspector CLI against dist/cli.js --sandbox', () => {
+describe.skipIf(!built)('inspector CLI against dist/cli/index.js --sandbox', () => {
   it('resources/templates/list', async () => {
     const r = await inspect('--method', 'resources/templates/list');
     expect(r.code, r.stderr).toBe(0);

@@ -14,8 +14,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StdioTransport } from '../../src/stdio/serve.js';
 import { MAX_MESSAGE_BYTES } from '../../src/tools/files.js';
-import { StdioTransport } from '../../src/transports/stdio.js';
 import { VoisaClient } from '../../src/voisa/index.js';
 import { useSandbox } from '../helpers/sandbox.js';
 

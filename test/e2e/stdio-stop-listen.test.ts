@@ -9,9 +9,9 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { describe, expect, it } from 'vitest';
-import { STDIO_GRACE_MS } from '../../src/transports/stdio.js';
+import { STDIO_GRACE_MS } from '../../src/stdio/serve.js';
 
-const CLI = path.resolve('dist/cli.js');
+const CLI = path.resolve('dist/cli/index.js');
 
 function alive(pid: number): boolean {
   try {

@@ -13,7 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { describe, expect, it } from 'vitest';
 import { useSandbox } from '../helpers/sandbox.js';
 
-const CLI = path.resolve('dist/cli.js');
+const CLI = path.resolve('dist/cli/index.js');
 const built = existsSync(CLI);
 const sandbox = useSandbox();
 

@@ -17,7 +17,7 @@ import { resultForRevision, toolForRevision } from '../../src/tools/revisions.js
 import { postModern } from '../helpers/modern-request.js';
 import { initialize, openSse, post, type Stack, startStack } from '../http/helpers.js';
 
-const CLI = path.resolve('dist/cli.js');
+const CLI = path.resolve('dist/cli/index.js');
 const built = existsSync(CLI);
 const OLD = ['2024-11-05', '2025-03-26'] as const;
 const AUDIO_DATA = Buffer.from([0xff, 0xfb, 0x90, 0x00]).toString('base64');

@@ -23,8 +23,8 @@ import {
   ListRootsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { createMcpHandler, LOG_LEVEL_META_KEY, type McpServer } from '@modelcontextprotocol/server';
+import { createServer, type ServerDeps } from '../../src/mcp/server.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { createServer, type ServerDeps } from '../../src/server.js';
 import { VoisaClient, type VoisaClientConfig } from '../../src/voisa/index.js';
 
 export interface Connected {

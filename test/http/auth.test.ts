@@ -11,7 +11,7 @@ import {
   newSessionId,
   resolveKey,
   sessionIdMatchesKey,
-} from '../../src/http/auth.js';
+} from '../../src/web/auth.js';
 import { connectHttp, INIT, jsonOf, post, type Stack, startStack } from './helpers.js';
 
 let stack: Stack; // no server key

@@ -17,7 +17,7 @@ afterAll(() => {
 });
 
 it('make_call on --sandbox --http ends in resources/updated for its conversation', async () => {
-  child = spawn(process.execPath, ['dist/cli.js', '--sandbox', '--http', '--port', '0'], {
+  child = spawn(process.execPath, ['dist/cli/index.js', '--sandbox', '--http', '--port', '0'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, VOISA_API_KEY: '', VOISA_WEBHOOK_SECRET: '', VOISA_LOG_LEVEL: 'info' },

@@ -1,11 +1,11 @@
 /**
  * `--trust-proxy`: parsing, and the client address X-Forwarded-For yields through trusted hops only
- * (src/http/client-address.ts). test/deploy/trust-proxy.test.ts runs it through the real nginx.
+ * (src/web/client-address.ts). test/deploy/trust-proxy.test.ts runs it through the real nginx.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { addressBucket } from '../../src/http/auth.js';
-import { clientAddress, normalizeAddress, parseTrustProxy } from '../../src/http/client-address.js';
+import { loadConfig } from '../../src/cli/config.js';
+import { addressBucket } from '../../src/web/auth.js';
+import { clientAddress, normalizeAddress, parseTrustProxy } from '../../src/web/client-address.js';
 
 const hops = (n: number) => parseTrustProxy(String(n));
 

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressBucket, INVALID_KEYS, RefusalLimiter, RefusalTally } from '../../src/http/auth.js';
 import { ClientPool } from '../../src/http/clients.js';
 import { VoisaClient, type VoisaLogger } from '../../src/voisa/index.js';
+import { addressBucket, INVALID_KEYS, RefusalLimiter, RefusalTally } from '../../src/web/auth.js';
 import { connectHttp, INIT, postWithHost, type Stack, startStack, waitFor } from './helpers.js';
 
 const LIMIT = 4; // refused keys per minute per address, in these tests

@@ -12,7 +12,7 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
-import type { LogFn } from '../../src/log.js';
+import type { LogFn } from '../../src/mcp/log.js';
 import { type Sandbox, type SandboxOptions, signWebhookBody, startSandbox } from '../../src/sandbox/index.js';
 import type { SharedState } from '../../src/scale/index.js';
 import { VoisaClient, type VoisaLogger } from '../../src/voisa/index.js';

@@ -6,7 +6,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey, newSessionId } from '../../src/http/auth.js';
+import { hashKey, newSessionId } from '../../src/web/auth.js';
 import {
   connectHttp,
   connectSse,

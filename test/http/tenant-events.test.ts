@@ -15,10 +15,9 @@
 import { randomBytes } from 'node:crypto';
 import { InMemoryServerEventBus, type ServerEvent } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/cli/config.js';
 import { EventHub } from '../../src/events/hub.js';
 import { listenBusFor, publishOwned } from '../../src/events/listen-bus.js';
-import { hashKey } from '../../src/http/auth.js';
 import { startHttpServer } from '../../src/http/server.js';
 import { createTenants } from '../../src/http/tenants.js';
 import {
@@ -34,6 +33,7 @@ import { createSharedState, type SharedState } from '../../src/scale/index.js';
 import { InputError } from '../../src/tools/input.js';
 import { webhookRequest } from '../../src/tools/webhooks.js';
 import { WEBHOOK_EVENTS } from '../../src/voisa/index.js';
+import { hashKey } from '../../src/web/auth.js';
 import { type AnyClient, connectGeneration, GENERATIONS, type Generation } from '../helpers/generations.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
 import { type OAuthStack, startOAuthStack, tokens } from '../oauth/helpers.js';

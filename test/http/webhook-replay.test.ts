@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EventHub } from '../../src/events/hub.js';
-import { WebhookReceiver } from '../../src/http/webhooks.js';
+import { WebhookReceiver } from '../../src/events/webhooks.js';
 import { signWebhookBody } from '../../src/sandbox/index.js';
 
 const SECRET = 'whsec_replay_0123456789';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/cli/config.js';
 import { GENERATIONS } from '../helpers/generations.js';
 import {
   connectWithOAuth,

@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../../scripts/services.mjs';
 import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
-import type { LogFn } from '../../src/log.js';
+import type { LogFn } from '../../src/mcp/log.js';
 import type { OAuthGate } from '../../src/oauth/gate.js';
 import { createAuthorizationServer } from '../../src/oauth/server.js';
 import { type OAuthKv, oauthKv } from '../../src/oauth/store.js';

@@ -9,9 +9,9 @@ import { Client as ModernClient, SSEClientTransport as ModernSse } from '@modelc
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as LegacySse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allowedTools } from '../../src/oauth/scopes.js';
 import { DEMO_ACCOUNT_ID, SECOND_KEY } from '../../src/sandbox/seed.js';
 import { CATALOGUE } from '../../src/tools/index.js';
+import { allowedTools } from '../../src/tools/scopes.js';
 import { INIT, openSse, post } from '../http/helpers.js';
 import { form, type OAuthStack, startOAuthStack, tokens } from './helpers.js';
 

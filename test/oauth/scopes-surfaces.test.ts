@@ -2,7 +2,7 @@
  * Scopes cover everything a grant can reach, not only tools (issue 19, point 2). With access tokens
  * of a grant of only `voisa:calls`, only `voisa:read`, and all three, on both protocol generations
  * (a 2026-07-28 SDK v2 client and a 2025-11-25 SDK 1.32 client, each with the token as its bearer),
- * every row of REACH (src/oauth/scopes.ts) is checked: listed or not, and served or refused with an
+ * every row of REACH (src/tools/scopes.ts) is checked: listed or not, and served or refused with an
  * error naming the missing scope on direct access. Also: wait_for_call on a calls-only grant follows
  * its own call without the content, and the README's table is REACH.
  */
@@ -21,8 +21,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventHub } from '../../src/events/hub.js';
-import { REACH, type Reach, reaches, reachTable, SCOPE_NAMES, toolNeed } from '../../src/oauth/scopes.js';
 import { CATALOGUE } from '../../src/tools/index.js';
+import { REACH, type Reach, reaches, reachTable, SCOPE_NAMES, toolNeed } from '../../src/tools/scopes.js';
 import { GENERATIONS, type Generation } from '../helpers/generations.js';
 import { connect as connect2025 } from '../helpers/mcp.js';
 import {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { waitFor } from '../helpers/sandbox.js';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FLAGS, OTHER_ENV } from '../../src/config.js';
+import { FLAGS, OTHER_ENV } from '../../src/cli/config.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { ROOT, run } from './helpers.js';
 

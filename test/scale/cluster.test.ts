@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../../src/http/auth.js';
 import { createTenants } from '../../src/http/tenants.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { resolveServerSecret } from '../../src/security/secret.js';
+import { hashKey } from '../../src/web/auth.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import {
   freePort,

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogFn } from '../../src/log.js';
+import type { LogFn } from '../../src/mcp/log.js';
 import { RedisRequestBudget } from '../../src/scale/budget.js';
 import { RedisChannel, RedisServerEventBus } from '../../src/scale/channel.js';
 import { MemoryEventStores, RedisEventStores } from '../../src/scale/event-store.js';

@@ -16,15 +16,15 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConfirmMode } from '../../src/confirm.js';
 import { type RunningHttpServer, startHttpServer } from '../../src/http/server.js';
+import type { ConfirmMode } from '../../src/mcp/confirm.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { VoisaClient } from '../../src/voisa/index.js';
 import { type Answer, connectGeneration, GENERATIONS, type Where } from '../helpers/generations.js';
 import { ELICIT, postModern } from '../helpers/modern-request.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
 const CALL = { agent_id: 'agt_bella0001', phone_number: '+49123456789' };
 const WARNING =
   '[voisa-mcp] warning: confirmations are off (--confirm never): make_call and deletes run without asking\n';
@@ -184,7 +184,7 @@ describe.each(GENERATIONS)('a %s client', (generation) => {
     });
 
     it.skipIf(!existsSync(CLI))(
-      'never over stdio (dist/cli.js --confirm never): a cancelling client places the call, unasked',
+      'never over stdio (dist/cli/index.js --confirm never): a cancelling client places the call, unasked',
       async () => {
         const c = await client(
           generation,
@@ -263,7 +263,7 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return (await exited)[0] as number | null;
 }
 
-describe.skipIf(!existsSync(CLI))('the start-up warning (dist/cli.js --sandbox)', () => {
+describe.skipIf(!existsSync(CLI))('the start-up warning (dist/cli/index.js --sandbox)', () => {
   it.each([
     ['stdio', []],
     ['HTTP', ['--http', '--port', '0']],

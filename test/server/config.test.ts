@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${user_config.…} is an MCPB placeholder, literal on purpose
 /** Configuration: environment first, flags win; bad values are clear startup errors. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/cli/config.js';
 
 describe('loadConfig', () => {
   it('reads the environment, and flags override it', () => {

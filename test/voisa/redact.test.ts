@@ -1,6 +1,6 @@
 /** The redaction helpers: the configured key in any form, anything key-shaped, bearer tokens. */
 import { describe, expect, it } from 'vitest';
-import { stderrLogger } from '../../src/log.js';
+import { stderrLogger } from '../../src/mcp/log.js';
 import { redactSecrets } from '../../src/voisa/redact.js';
 
 describe('redactSecrets', () => {

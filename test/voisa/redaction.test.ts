@@ -8,7 +8,7 @@
 import { inspect } from 'node:util';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stderrLogger } from '../../src/log.js';
+import { stderrLogger } from '../../src/mcp/log.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { type ClientEvent, VoisaClient, VoisaError } from '../../src/voisa/index.js';
 import { call, connect, resultText } from '../helpers/mcp.js';

@@ -5,19 +5,57 @@
  * events become live resource updates with no setup.
  */
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../config.js';
-import { CONFIRMATIONS_OFF } from '../confirm.js';
-import { isLoopbackHost } from '../http/auth.js';
-import { describeTrustProxy } from '../http/client-address.js';
-import { SSE_PATH } from '../http/legacy-sse.js';
-import { type RunningHttpServer, startHttpServer } from '../http/server.js';
-import type { LogFn } from '../log.js';
+import { CONFIRMATIONS_OFF, type ConfirmMode } from '../mcp/confirm.js';
+import type { LogFn } from '../mcp/log.js';
 import type { SharedState } from '../scale/index.js';
 import { createStateSealer } from '../security/request-state.js';
+import type { ToolFilter } from '../tools/index.js';
 import { type VoisaClient, WEBHOOK_EVENTS } from '../voisa/index.js';
+import { isLoopbackHost } from '../web/auth.js';
+import { describeTrustProxy, type TrustProxy } from '../web/client-address.js';
+import { type RunningHttpServer, startHttpServer } from './server.js';
+import { SSE_PATH } from './sse-transport.js';
 
-export { createHttpApp, type HttpApp, type HttpAppOptions } from '../http/app.js';
-export { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../http/server.js';
+export { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
+export { type RunningHttpServer, type StartHttpOptions, startHttpServer } from './server.js';
+
+/** How to serve over HTTP (the command line's `--http` flags: cli/config.ts fills it). */
+export interface HttpOptions {
+  host: string;
+  port: number;
+  stateless: boolean;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  /** Folder that `file_path`/`save_to` may use over HTTP; none when unset. */
+  allowFileAccess?: string;
+  /** Live sessions at most (503 past it). */
+  maxSessions: number;
+  /** A session unused this long is closed. */
+  sessionIdleMs: number;
+  webhookSecret?: string;
+  /** Shared state for several instances; in memory when unset. */
+  redisUrl?: string;
+  /** Ends session ids, so a balancer can route a session to its instance. */
+  instanceId?: string;
+  /** Whose X-Forwarded-For to believe for per-address limits; the peer's address when unset. */
+  trustProxy?: TrustProxy;
+  /** Turns on the OAuth authorization server: the issuer and resource origin. */
+  publicUrl?: string;
+  /** Where VOISA reaches this server's webhook receivers (default: publicUrl). */
+  webhookBaseUrl?: string;
+  /** OAuth access token lifetime, seconds. */
+  accessTokenTtl: number;
+  /** Client metadata documents may be fetched from loopback and private addresses (loopback-only --host). */
+  oauthAllowPrivateFetch: boolean;
+}
+
+/** What `serveHttp` reads of the command line's configuration. */
+export interface ServeHttpConfig {
+  sandbox: boolean;
+  filter: ToolFilter;
+  confirm: ConfirmMode;
+  http: HttpOptions;
+}
 
 export interface ServeHttpDeps {
   api: VoisaClient;
@@ -36,7 +74,7 @@ export interface ServeHttpDeps {
 export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Serves until a stop signal; resolves once shut down. */
-export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<void> {
+export async function serveHttp(config: ServeHttpConfig, deps: ServeHttpDeps): Promise<void> {
   const { http } = config;
   // From the start: a stop signal during start-up still shuts down gracefully.
   const stop = new Promise<void>((resolve) => {
@@ -105,7 +143,7 @@ export async function serveHttp(config: Config, deps: ServeHttpDeps): Promise<vo
 
 /** Says where each account's webhooks arrive, and what would stop them from arriving there. */
 function logWebhookTenants(
-  config: Config,
+  config: ServeHttpConfig,
   base: string | undefined,
   deps: ServeHttpDeps,
   server: RunningHttpServer,
@@ -150,7 +188,7 @@ async function pointSandboxWebhooks(
 }
 
 /** The OAuth authorization server (`--public-url`), loaded only when asked for. */
-async function startOAuth(http: Config['http'], publicUrl: string, deps: ServeHttpDeps) {
+async function startOAuth(http: HttpOptions, publicUrl: string, deps: ServeHttpDeps) {
   const { createAuthorizationServer, oauthKv } = await import('../oauth/server.js');
   return createAuthorizationServer({
     publicUrl,

@@ -2,7 +2,7 @@
  * What an OAuth grant lets a client do: three scopes over the tool catalogue, intersected with the
  * permissions of the VOISA key the user signed in with. Pure data; knows nothing of OAuth machinery.
  */
-import type { AnyTool } from '../tools/index.js';
+import type { AnyTool } from './index.js';
 
 export const SCOPES = {
   'voisa:read': 'Read your agents, knowledge base, conversations, transcripts, voices and analytics',
@@ -153,7 +153,7 @@ export function reaches(scopes: readonly string[] | undefined, need: Need): bool
 /** The row of a surface; throws for an id without one (every surface must be written down). */
 export function reachOf(id: string): Reach {
   const row = REACH.find((r) => r.id === id);
-  if (!row) throw new Error(`no scope is written down for ${id} (src/oauth/scopes.ts REACH)`);
+  if (!row) throw new Error(`no scope is written down for ${id} (src/tools/scopes.ts REACH)`);
   return row;
 }
 

@@ -22,9 +22,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server';
 import { serveStdio as serveStdioEntry } from '@modelcontextprotocol/server/stdio';
-import type { LogFn } from '../log.js';
+import { INVALID_REQUEST, isObject, messageProblem, PARSE_ERROR, validId } from '../mcp/jsonrpc.js';
+import type { LogFn } from '../mcp/log.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
-import { INVALID_REQUEST, isObject, messageProblem, PARSE_ERROR, validId } from './jsonrpc.js';
 
 /** Implementation-defined server error, as the HTTP transport answers a body over its limit. */
 export const MESSAGE_TOO_LARGE = -32000;

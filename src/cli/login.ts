@@ -3,10 +3,11 @@
  * an API key (POST /api/get-api-key), verifies it, and stores it for the server.
  * The password never passes through a language model, an argument or a log.
  */
+
+import { DEFAULT_BASE_URL, VoisaClient } from '../voisa/index.js';
 import type { Config } from './config.js';
 import { writeCredentials } from './credentials.js';
 import { askVisible, lineReader, readHidden } from './prompt.js';
-import { DEFAULT_BASE_URL, VoisaClient } from './voisa/index.js';
 
 export interface LoginIO {
   input: NodeJS.ReadStream;

@@ -3,17 +3,17 @@
  * embedded sandbox), the server, and the transport. Nothing here writes to stdout.
  */
 import { randomBytes } from 'node:crypto';
+import { CONFIRMATIONS_OFF } from '../mcp/confirm.js';
+import { type LogFn, stderrLogger } from '../mcp/log.js';
+import { createServer, warmUp } from '../mcp/server.js';
+import type { SharedState } from '../scale/index.js';
+import { createStateSealer } from '../security/request-state.js';
+import { resolveServerSecret } from '../security/secret.js';
+import { MemorySingleUse } from '../security/single-use.js';
+import { serveStdio } from '../stdio/serve.js';
+import { VoisaClient, type VoisaLogger } from '../voisa/index.js';
 import type { Config } from './config.js';
-import { CONFIRMATIONS_OFF } from './confirm.js';
 import { readCredentials } from './credentials.js';
-import { type LogFn, stderrLogger } from './log.js';
-import type { SharedState } from './scale/index.js';
-import { createStateSealer } from './security/request-state.js';
-import { resolveServerSecret } from './security/secret.js';
-import { MemorySingleUse } from './security/single-use.js';
-import { createServer, warmUp } from './server.js';
-import { serveStdio } from './transports/stdio.js';
-import { VoisaClient, type VoisaLogger } from './voisa/index.js';
 
 export const NO_KEY_MESSAGE = `voisa-mcp: no VOISA API key.
 Get one of:
@@ -42,7 +42,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
   let baseUrl = config.client.baseUrl;
 
   if (config.sandbox) {
-    const { startSandbox } = await import('./sandbox/index.js');
+    const { startSandbox } = await import('../sandbox/index.js');
     const sandbox = await startSandbox({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => sandbox.close());
     apiKey = sandbox.demoKey;
@@ -73,7 +73,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       const resolved = resolveServerSecret(env, { shared: Boolean(config.http.redisUrl) });
       secret = resolved.secret;
       secretGenerated = resolved.source === 'generated';
-      const { createSharedState } = await import('./scale/index.js');
+      const { createSharedState } = await import('../scale/index.js');
       shared = await createSharedState({ redisUrl: config.http.redisUrl, secret, log });
     } catch (err) {
       process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
@@ -89,7 +89,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       budgetFor: shared.budgetFor,
     });
     cleanups.push(() => api.close());
-    const { serveHttp } = await import('./transports/http.js');
+    const { serveHttp } = await import('../http/start.js');
     await serveHttp(config, { api, serverKey: apiKey, log, shared, secret, secretGenerated });
   } else {
     const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log) });

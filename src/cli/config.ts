@@ -4,49 +4,23 @@
  */
 import { parseArgs } from 'node:util';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
-import { CONFIRM_MODES, type ConfirmMode } from './confirm.js';
-import { isLoopbackHost } from './http/auth.js';
-import { parseTrustProxy, type TrustProxy } from './http/client-address.js';
-import { isLogLevel } from './log.js';
-import { publicOrigin } from './oauth/gate.js';
-import { TOOLSETS } from './tools/define.js';
-import { TOOL_NAMES } from './tools/index.js';
-import { clientConfigFromEnv, type VoisaClientConfig } from './voisa/index.js';
+import type { HttpOptions } from '../http/start.js';
+import { CONFIRM_MODES, type ConfirmMode } from '../mcp/confirm.js';
+import { isLogLevel } from '../mcp/log.js';
+import { publicOrigin } from '../oauth/gate.js';
+import { TOOLSETS } from '../tools/define.js';
+import { TOOL_NAMES } from '../tools/index.js';
+import { clientConfigFromEnv, type VoisaClientConfig } from '../voisa/index.js';
+import { isLoopbackHost } from '../web/auth.js';
+import { parseTrustProxy, type TrustProxy } from '../web/client-address.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export type Command = 'serve' | 'sandbox' | 'login' | 'logout' | 'help' | 'version';
+export type { HttpOptions };
 
-export interface HttpOptions {
-  host: string;
-  port: number;
-  stateless: boolean;
-  allowedHosts: string[];
-  allowedOrigins: string[];
-  /** Folder that `file_path`/`save_to` may use over HTTP; none when unset. */
-  allowFileAccess?: string;
-  /** Live sessions at most (503 past it). */
-  maxSessions: number;
-  /** A session unused this long is closed. */
-  sessionIdleMs: number;
-  webhookSecret?: string;
-  /** Shared state for several instances; in memory when unset. */
-  redisUrl?: string;
-  /** Ends session ids, so a balancer can route a session to its instance. */
-  instanceId?: string;
-  /** Whose X-Forwarded-For to believe for per-address limits; the peer's address when unset. */
-  trustProxy?: TrustProxy;
-  /** Turns on the OAuth authorization server: the issuer and resource origin. */
-  publicUrl?: string;
-  /** Where VOISA reaches this server's webhook receivers (default: publicUrl). */
-  webhookBaseUrl?: string;
-  /** OAuth access token lifetime, seconds. */
-  accessTokenTtl: number;
-  /** Client metadata documents may be fetched from loopback and private addresses (loopback-only --host). */
-  oauthAllowPrivateFetch: boolean;
-}
+export type Command = 'serve' | 'sandbox' | 'login' | 'logout' | 'help' | 'version';
 
 export interface Config {
   command: Command;

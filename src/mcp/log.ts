@@ -1,6 +1,6 @@
 /** Operator diagnostics on stderr (stdout belongs to the stdio transport). Never pass it an API key. */
 import type { LoggingLevel } from '@modelcontextprotocol/server';
-import { redactSecrets } from './voisa/redact.js';
+import { redactSecrets } from '../voisa/redact.js';
 
 const ORDER: LoggingLevel[] = [
   'debug',

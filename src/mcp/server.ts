@@ -26,23 +26,23 @@ import {
   ProtocolError,
   ProtocolErrorCode,
 } from '@modelcontextprotocol/server';
+import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from '../events/live-updates.js';
+import { registerPrompts } from '../prompts/index.js';
+import { CACHE_HINTS } from '../resources/cache.js';
+import { CONVERSATION_TEMPLATE, idCompleters, registerResources } from '../resources/index.js';
+import { guardReach, reachable } from '../resources/reach.js';
+import { progressFor } from '../resources/request.js';
+import { createStateSealer } from '../security/request-state.js';
+import { parseArguments } from '../tools/arguments.js';
+import type { AnyTool, PlacedCalls, ToolContext, WebhookTarget } from '../tools/define.js';
+import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from '../tools/files.js';
+import { selectTools, type ToolFilter } from '../tools/index.js';
+import { toolListEntry } from '../tools/json-schema.js';
+import { type SignIn, toErrorResult, toResult } from '../tools/result.js';
+import { resultForRevision, toolForRevision } from '../tools/revisions.js';
+import type { ClientEvent, RequestOptions, VoisaClient } from '../voisa/index.js';
+import { VERSION } from '../voisa/version.js';
 import { type ConfirmOptions, canElicit, confirmCall, requestCapabilities } from './confirm.js';
-import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from './events/live-updates.js';
-import { registerPrompts } from './prompts/index.js';
-import { CACHE_HINTS } from './resources/cache.js';
-import { CONVERSATION_TEMPLATE, idCompleters, registerResources } from './resources/index.js';
-import { guardReach, reachable } from './resources/reach.js';
-import { progressFor } from './resources/request.js';
-import { createStateSealer } from './security/request-state.js';
-import { parseArguments } from './tools/arguments.js';
-import type { AnyTool, PlacedCalls, ToolContext, WebhookTarget } from './tools/define.js';
-import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from './tools/files.js';
-import { selectTools, type ToolFilter } from './tools/index.js';
-import { toolListEntry } from './tools/json-schema.js';
-import { type SignIn, toErrorResult, toResult } from './tools/result.js';
-import { resultForRevision, toolForRevision } from './tools/revisions.js';
-import type { ClientEvent, RequestOptions, VoisaClient } from './voisa/index.js';
-import { VERSION } from './voisa/version.js';
 
 export interface ServerDeps {
   api: VoisaClient;
@@ -66,7 +66,7 @@ export interface ServerDeps {
   webhook?: WebhookTarget;
   /**
    * The scopes of the OAuth grant the request acts with; undefined for a plain API key, which reaches
-   * everything. Resources, prompts, completions and live updates follow them (oauth/scopes.ts REACH).
+   * everything. Resources, prompts, completions and live updates follow them (tools/scopes.ts REACH).
    */
   scopes?: readonly string[];
   /**

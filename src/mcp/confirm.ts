@@ -32,8 +32,8 @@ import {
   inputResponse,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import { RequestStateRejected, type StateSealer } from './security/request-state.js';
-import { MemorySingleUse, type SingleUse } from './security/single-use.js';
+import { RequestStateRejected, type StateSealer } from '../security/request-state.js';
+import { MemorySingleUse, type SingleUse } from '../security/single-use.js';
 
 /**
  * When to ask: `auto` when the client can (else run on the destructive hint), `always` (refuse when

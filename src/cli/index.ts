@@ -1,14 +1,14 @@
 #!/usr/bin/env node
+import { VERSION } from '../voisa/version.js';
 /** The `voisa-mcp` command: argv/env -> config -> command. The sandbox, login and HTTP load only when used. */
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { credentialsPath, deleteCredentials } from './credentials.js';
 import { serve } from './main.js';
-import { VERSION } from './voisa/version.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('sandbox')) {
     // The sandbox command has flags of its own (see `voisa-mcp sandbox --help`).
-    const { runSandboxCli } = await import('./sandbox/index.js');
+    const { runSandboxCli } = await import('../sandbox/index.js');
     await runSandboxCli(argv.filter((a) => a !== 'sandbox'));
     return 0;
   }

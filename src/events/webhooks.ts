@@ -17,7 +17,7 @@
  * hard cap that refuses (503) rather than forgets.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { EventHub, VoisaEvent } from '../events/hub.js';
+import type { EventHub, VoisaEvent } from './hub.js';
 
 /** Remembers accepted event ids across instances (Redis `SET NX`), so a replay to another instance is refused too. */
 export interface DeliveryLedger {

@@ -4,7 +4,7 @@
  */
 import { RequestError } from '@hono/node-server';
 import type { RequestId } from '@modelcontextprotocol/server';
-import { INVALID_REQUEST, isObject, messageProblem } from '../transports/jsonrpc.js';
+import { INVALID_REQUEST, isObject, messageProblem } from '../mcp/jsonrpc.js';
 
 /** JSON-RPC error codes of this server's own HTTP answers (implementation-defined range). */
 export const SERVER_ERROR = -32000;
