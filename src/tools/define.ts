@@ -1,7 +1,7 @@
 /**
  * A tool is data: name, title, toolset, description, annotations, input and
  * output schemas, and a short handler that calls one client method. The server
- * registers the whole catalogue in one loop (see ../server.ts); nothing here
+ * registers the whole catalogue in one loop (see ../mcp/server.ts); nothing here
  * knows about HTTP or the transport.
  */
 import type { ToolAnnotations } from '@modelcontextprotocol/server';
