@@ -4,7 +4,7 @@
  * opened by a flood from many addresses push out only older interactions, never the user's grant or
  * tokens. The store's bound is made small here so a bounded flood reaches it; the process's memory
  * before and after goes to the log (VOISA_OAUTH_FLOOD=110000 VOISA_OAUTH_FLOOD_BOUND=20000 for the
- * figure in the README).
+ * figure in docs/oauth.md).
  */
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

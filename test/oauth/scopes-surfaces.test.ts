@@ -4,7 +4,7 @@
  * (a 2026-07-28 SDK v2 client and a 2025-11-25 SDK 1.32 client, each with the token as its bearer),
  * every row of REACH (src/tools/scopes.ts) is checked: listed or not, and served or refused with an
  * error naming the missing scope on direct access. Also: wait_for_call on a calls-only grant follows
- * its own call without the content, and the README's table is REACH.
+ * its own call without the content, and the table in docs/oauth.md is REACH.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -351,9 +351,9 @@ describe('the other ways in', () => {
 });
 
 describe('the written-down table', () => {
-  it('README\'s "What each scope reaches" is REACH', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const block = /<!-- reach:start -->\n([\s\S]*?)\n<!-- reach:end -->/.exec(readme)?.[1];
+  it('docs/oauth.md\'s "What each scope reaches" is REACH', () => {
+    const guide = readFileSync(join(ROOT, 'docs/oauth.md'), 'utf8');
+    const block = /<!-- reach:start -->\n([\s\S]*?)\n<!-- reach:end -->/.exec(guide)?.[1];
     expect(block).toBe(reachTable());
   });
 

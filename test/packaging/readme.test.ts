@@ -1,4 +1,8 @@
-/** The README's tables against the code: every tool, every flag and every environment variable. */
+/**
+ * The generated tables against the code: every tool (README.md), every flag and every environment
+ * variable (docs/configuration.md). What each scope reaches (docs/oauth.md) is checked against REACH
+ * in test/oauth/scopes-surfaces.test.ts; the links of README.md and docs/ in docs-links.test.ts.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,12 +10,12 @@ import { FLAGS, OTHER_ENV } from '../../src/cli/config.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { ROOT, run } from './helpers.js';
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
-/** The rows of a generated table, as arrays of cells (header and separator dropped). */
-function table(name: string): string[][] {
-  const block = new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme)?.[1];
-  if (!block) throw new Error(`README.md has no ${name} table`);
+/** The rows of a generated table in `file`, as arrays of cells (header and separator dropped). */
+function table(file: string, name: string): string[][] {
+  const block = new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)<!-- ${name}:end -->`).exec(read(file))?.[1];
+  if (!block) throw new Error(`${file} has no ${name} table`);
   return block
     .trim()
     .split('\n')
@@ -26,16 +30,16 @@ function table(name: string): string[][] {
 
 const code = (cell: string | undefined) => /`([^`]+)`/.exec(cell ?? '')?.[1];
 
-describe('README.md', () => {
-  it('has a row for every tool of the catalogue, in order, with its toolset and description', () => {
-    const rows = table('tools');
+describe('README.md and the configuration guide', () => {
+  it('README.md has a row for every tool of the catalogue, in order, with its toolset and description', () => {
+    const rows = table('README.md', 'tools');
     expect(rows.map((r) => [code(r[0]), r[1], r[2]])).toEqual(
       CATALOGUE.map((t) => [t.name, t.toolset, t.description]),
     );
   });
 
-  it('documents every flag and every environment variable the server reads', () => {
-    const rows = table('config');
+  it('docs/configuration.md documents every flag and every environment variable the server reads', () => {
+    const rows = table('docs/configuration.md', 'config');
     expect(rows.filter((r) => r[0]).map((r) => code(r[0])?.split(' ')[0])).toEqual(
       Object.keys(FLAGS).map((f) => `--${f}`),
     );
@@ -43,12 +47,16 @@ describe('README.md', () => {
     expect(rows.flatMap((r) => (code(r[1]) ? [code(r[1])] : []))).toEqual(envs);
   });
 
-  it('is what scripts/gen-readme-tables.mjs writes', () => {
+  it('is what scripts/gen-readme-tables.mjs writes (tools, config and reach blocks)', () => {
     expect(() => run(process.execPath, ['scripts/gen-readme-tables.mjs', '--check'])).not.toThrow();
   });
 
-  it('keeps the two sections other contributors fill in', () => {
-    expect(readme).toMatch(/^## Resources and prompts$/m);
-    expect(readme).toMatch(/^## Hosting over HTTP$/m);
+  it('README.md stays a front page: at most 15 KB', () => {
+    expect(Buffer.byteLength(read('README.md'))).toBeLessThanOrEqual(15 * 1024);
+  });
+
+  it('keeps the guides other contributors fill in', () => {
+    expect(read('docs/resources-and-prompts.md')).toMatch(/^# Resources, views, prompts and notifications$/m);
+    expect(read('docs/http.md')).toMatch(/^# Hosting over HTTP$/m);
   });
 });

@@ -10,7 +10,7 @@
  * (SDK 1.32 client, the host forwarding by hand); see host/host.ts.
  *
  * Screenshots (the 2026-07-28 run): artifacts/screenshots/view-{call,analytics,agent}-{light,dark}.png,
- * 720x560. With UPDATE_SCREENSHOTS=1 they are also copied to docs/screenshots/ for the README (the
+ * 720x560. With UPDATE_SCREENSHOTS=1 they are also copied to docs/screenshots/ for docs/resources-and-prompts.md (the
  * seeded data is dated relative to today, so they are not byte-stable and are not rewritten by default).
  */
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
