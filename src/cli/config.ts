@@ -147,7 +147,7 @@ export const FLAGS = {
   version: { type: 'boolean', env: undefined, help: 'Show the version' },
 } as const;
 
-/** Environment variables read outside the flags (documented in --help and the README). */
+/** Environment variables read outside the flags (documented in --help and docs/configuration.md). */
 export const OTHER_ENV = {
   VOISA_API_KEY: 'VOISA API key (else the key stored by `voisa-mcp login`)',
   VOISA_TIMEOUT_MS:

@@ -3,7 +3,7 @@
  * sign-in (email and password, or a pasted API key) into access and refresh tokens for this
  * server's `/mcp`, so hosted clients (Claude and ChatGPT connectors) can add voisa-mcp by URL.
  *
- * The protocol machinery is oidc-provider (OpenID-certified; see the README for why 9.x): RFC 8414
+ * The protocol machinery is oidc-provider (OpenID-certified; see docs/development.md, "Dependencies, and why", for why 9.x): RFC 8414
  * metadata, authorization code with PKCE S256 only, `iss` in the response (RFC 9207), resource
  * indicators (RFC 8707: tokens are for `<issuer>/mcp` and nothing else), client ID metadata
  * documents and dynamic registration (RFC 7591), rotating refresh tokens whose reuse revokes the

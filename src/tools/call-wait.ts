@@ -428,7 +428,7 @@ function stateText(callId: string | undefined, c: Conversation | undefined, faul
 /**
  * An ended call. Its transcript and recording are named by URI in the result (text and structured
  * content), not as `resource_link` blocks: several frameworks turn those into URL file parts that
- * their model APIs refuse (see README, "What each tool returns").
+ * their model APIs refuse (see docs/clients/other-clients.md, "What each tool returns").
  */
 function outcome(c: Conversation): WaitResult {
   const transcript = transcriptUri(c.id);

@@ -33,7 +33,7 @@ export const viewUri = (view: View): string => `ui://voisa/${view}`;
 /**
  * MCP content blocks a handler may add beside its structured result: a note, or bytes the caller asked
  * for as an embedded resource. No `audio` or `resource_link` blocks: several frameworks cannot pass
- * them to their model (README, "What each tool returns"); URIs go in the structured result instead.
+ * them to their model (docs/clients/other-clients.md, "What each tool returns"); URIs go in the structured result instead.
  */
 export type ExtraContent =
   | { type: 'resource'; resource: { uri: string; mimeType: string; blob: string } }

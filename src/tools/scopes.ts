@@ -46,7 +46,7 @@ export interface Reach {
 }
 
 /**
- * Everything a grant can reach besides the tools' own calls, and the scopes it needs. The README's
+ * Everything a grant can reach besides the tools' own calls, and the scopes it needs. docs/oauth.md's
  * table "What each scope reaches" is `reachTable()` of this list (test/oauth/scopes-surfaces.test.ts).
  * Every read surface needs `voisa:read`; a view needs the scope of a tool that opens it; a prompt the
  * scopes of the data it fetches and of the tools it steers toward.
@@ -164,7 +164,7 @@ export function describeNeed(need: Need, code = true): string {
   return names.join('anyOf' in need ? ' or ' : ' and ');
 }
 
-/** The README table "What each scope reaches", from REACH. */
+/** The table "What each scope reaches" in docs/oauth.md, from REACH. */
 export function reachTable(): string {
   const label = (r: Reach) => (r.kind === 'prompt' ? `prompt \`${r.id}\`` : `\`${r.id}\``);
   return [
