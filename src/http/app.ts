@@ -56,7 +56,7 @@ import {
 } from '../web/responses.js';
 import { ClientPool } from './clients.js';
 import { corsHeaders, createGuards } from './guards.js';
-import { mountLegacySse, sessionlessGet } from './legacy-sse.js';
+import { mountLegacySse, sessionlessGet } from './routes/sse.js';
 import { type Session, SessionRegistry } from './sessions.js';
 import { MESSAGES_PATH, SSE_PATH } from './sse-transport.js';
 import { DEFAULT_STREAM_BUFFER_BYTES, formatBytes, isEventStream, StreamBuffers } from './stream-bound.js';

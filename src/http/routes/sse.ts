@@ -5,34 +5,34 @@
  * first `endpoint` event names `/messages?sessionId=…`; the client POSTs its
  * JSON-RPC messages there (202) and every answer travels on the stream.
  *
- * It gets what `/mcp` gets: the Host guard and shutdown 503 (the app's `*`
- * middleware), the Origin check and CORS (the app's, for these paths too), the same caller
+ * It gets what `/mcp` gets: the Host guard and shutdown 503 (the `*`
+ * middleware, middleware.ts), the Origin check and CORS (for these paths too), the same caller
  * identification (a VOISA key, or an OAuth access token acting with its grant's key and scopes) and
  * `/api/verify` check, sessions bound to the key or grant that opened them (every POST must carry
  * it), the body limit, the session cap, idle expiry (an open
  * stream counts as activity, as on /mcp) and close on shutdown. Dropping the
  * stream ends the session at once: nothing else could carry its answers.
  *
- * The transport is sse-transport.ts (SDK v2 moves its own to `@modelcontextprotocol/server-legacy/sse`).
+ * The transport is ../sse-transport.ts (SDK v2 moves its own to `@modelcontextprotocol/server-legacy/sse`).
  */
 
 import type { JSONRPCMessage, McpServer } from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
-import type { LogFn } from '../mcp/log.js';
-import type { VoisaClient } from '../voisa/index.js';
-import { newSessionId, sessionIdMatchesKey } from '../web/auth.js';
-import type { Caller, HttpEnv } from '../web/env.js';
-import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND } from '../web/responses.js';
-import type { Session, SessionRegistry } from './sessions.js';
-import { LEGACY_PROTOCOL_VERSION, LegacySseTransport, MESSAGES_PATH, SSE_PATH } from './sse-transport.js';
+import type { LogFn } from '../../mcp/log.js';
+import type { VoisaClient } from '../../voisa/index.js';
+import { newSessionId, sessionIdMatchesKey } from '../../web/auth.js';
+import type { Caller, HttpEnv } from '../../web/env.js';
+import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND } from '../../web/responses.js';
+import type { Session, SessionRegistry } from '../sessions.js';
+import { LEGACY_PROTOCOL_VERSION, LegacySseTransport, MESSAGES_PATH, SSE_PATH } from '../sse-transport.js';
 
-/** What the legacy routes borrow from the app (see app.ts). */
+/** What the legacy routes borrow from the app (app.ts assembles them). */
 export interface LegacySseDeps {
   sessions: SessionRegistry;
   bodyLimit: number;
   stateless: boolean;
   /**
-   * Who a request acts for, or the 401 to send: /mcp's own identification (app.ts), so a bearer that
+   * Who a request acts for, or the 401 to send: /mcp's own identification (callers.ts), so a bearer that
    * is an OAuth access token acts with its grant's key and tools here too, and is never taken for a key.
    */
   identify(authorization: string | undefined): Promise<Caller | Response>;
