@@ -81,7 +81,7 @@ export function toResult(value: unknown, untrusted = false): CallToolResult {
  */
 export type SignIn = 'key' | 'oauth';
 
-/** Why an OAuth sign-in ended: said by a refused tool call here and by the 401 of the next request (http/app.ts). */
+/** Why an OAuth sign-in ended: said by a refused tool call here and by the 401 of the next request (http/callers.ts). */
 export const SIGN_IN_KEY_REFUSED =
   'VOISA no longer accepts the API key this sign-in used (it was rotated or revoked)';
 
