@@ -13,11 +13,11 @@ import type { ToolFilter } from '../tools/index.js';
 import { type VoisaClient, WEBHOOK_EVENTS } from '../voisa/index.js';
 import { isLoopbackHost } from '../web/auth.js';
 import { describeTrustProxy, type TrustProxy } from '../web/client-address.js';
-import { type RunningHttpServer, startHttpServer } from './server.js';
+import { type RunningHttpServer, startHttpServer } from './listen.js';
 import { SSE_PATH } from './sse-transport.js';
 
 export { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
-export { type RunningHttpServer, type StartHttpOptions, startHttpServer } from './server.js';
+export { type RunningHttpServer, type StartHttpOptions, startHttpServer } from './listen.js';
 
 /** How to serve over HTTP (the command line's `--http` flags: cli/config.ts fills it). */
 export interface HttpOptions {

@@ -11,7 +11,7 @@ import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
+import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/listen.js';
 import type { LogFn } from '../../src/mcp/log.js';
 import { type Sandbox, type SandboxOptions, signWebhookBody, startSandbox } from '../../src/sandbox/index.js';
 import type { SharedState } from '../../src/scale/index.js';

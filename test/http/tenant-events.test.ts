@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/cli/config.js';
 import { EventHub } from '../../src/events/hub.js';
 import { listenBusFor, publishOwned } from '../../src/events/listen-bus.js';
-import { startHttpServer } from '../../src/http/server.js';
+import { startHttpServer } from '../../src/http/listen.js';
 import { createTenants } from '../../src/http/tenants.js';
 import {
   DEMO_KEY as A_KEY,

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../../scripts/services.mjs';
-import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/server.js';
+import { type RunningHttpServer, type StartHttpOptions, startHttpServer } from '../../src/http/listen.js';
 import type { LogFn } from '../../src/mcp/log.js';
 import type { OAuthGate } from '../../src/oauth/gate.js';
 import { createAuthorizationServer } from '../../src/oauth/server.js';

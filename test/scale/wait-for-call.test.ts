@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHttpServer, startHttpServer } from '../../src/http/server.js';
+import { type RunningHttpServer, startHttpServer } from '../../src/http/listen.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { createSharedState, type SharedState } from '../../src/scale/index.js';
 import { connectRedis, type RedisLink } from '../../src/scale/redis.js';

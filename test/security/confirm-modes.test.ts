@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHttpServer, startHttpServer } from '../../src/http/server.js';
+import { type RunningHttpServer, startHttpServer } from '../../src/http/listen.js';
 import type { ConfirmMode } from '../../src/mcp/confirm.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { VoisaClient } from '../../src/voisa/index.js';
