@@ -13,7 +13,6 @@
  * `acceptForm`): on 2026-07-28 an `input_required` result, on 2025-11-25 an `elicitation/create`.
  */
 
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createMCPClient, ElicitationRequestSchema, type MCPClientConfig } from '@ai-sdk/mcp';
@@ -21,6 +20,7 @@ import { Experimental_StdioMCPTransport } from '@ai-sdk/mcp/mcp-stdio';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, type LanguageModel, stepCountIs, type ToolSet } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unbuilt } from '../helpers/built.js';
 import { startStack } from '../http/helpers.js';
 import { CONFIRMED_TOOLS } from './plan.js';
 import { acceptForm, expectClean, runPlan, type SeenResult } from './run-plan.js';
@@ -123,7 +123,7 @@ describe.each(Object.keys(GENERATIONS) as Generation[])('AI SDK on %s', (generat
 
 // The built binary over stdio, as a desktop app spawns it: `voisa-mcp --sandbox` (the sandbox's own
 // call and training times). Needs `npm run build` (CI builds first).
-describe.skipIf(!existsSync(CLI))('AI SDK over stdio (dist/cli/index.js --sandbox)', () => {
+describe.skipIf(unbuilt(CLI))('AI SDK over stdio (dist/cli/index.js --sandbox)', () => {
   it('loads every tool, calls each and hands each result to openai.chat in the next request', async () => {
     const transport = new Experimental_StdioMCPTransport({
       command: process.execPath,

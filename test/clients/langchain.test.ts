@@ -1,26 +1,3 @@
-/**
- * LangChain as a user wires it: `@langchain/mcp-adapters` (MultiServerMCPClient, its default options)
- * loads our tools, the real chat models — ChatOpenAI on chat completions (its default), ChatOpenAI with
- * `useResponsesApi: true`, ChatAnthropic — are pointed at the stand-in model (test/clients/
- * stand-in-model.ts: no model API is reachable offline), and every step of the plan (test/clients/
- * plan.ts) goes round the agent loop the adapters' docs show:
- *
- *   model.bindTools(tools).invoke(history)  -> AIMessage with the tool call (the stand-in asks for it)
- *   tool.invoke(toolCall)                    -> ToolMessage (the adapter calls our tool, converts the result)
- *   model.invoke([...history, ai, toolMessage])  -> the next model request, which must be accepted
- *
- * A throw anywhere (the adapter refusing a result, the chat model's converter refusing a block, the
- * stand-in answering the 400 the real API would) fails that step. The frameworks run over streamable
- * HTTP (`startStack`: the server as the source builds it); ChatOpenAI chat completions also over stdio,
- * the built `voisa-mcp --sandbox` as a user spawns it (when dist/ is built, as `npm test` does first).
- *
- * Confirmation: MultiServerMCPClient declares no client capabilities (no elicitation), so the server
- * cannot ask; with the default `--confirm auto` it runs make_call and the deletes on the tools'
- * destructive hint (LangChain's own `metadata.annotations` are the user's to act on).
- *
- * The closing line (stderr) gives, per client: tools loaded, calls made, next-turn conversions.
- */
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChatAnthropic } from '@langchain/anthropic';
@@ -31,12 +8,13 @@ import { MultiServerMCPClient } from '@langchain/mcp-adapters';
 import { ChatOpenAI } from '@langchain/openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOL_NAMES } from '../../src/tools/index.js';
+import { unbuilt } from '../helpers/built.js';
 import { type Stack, startStack } from '../http/helpers.js';
 import { PLAN, type PlanResults, type PlanStep, planSteps, resultData, uncoveredTools } from './plan.js';
 import { type StandInModel, startStandInModel } from './stand-in-model.js';
 
 const CLI = path.resolve('dist/cli/index.js');
-const built = existsSync(CLI);
+const built = !unbuilt(CLI);
 
 let model: StandInModel;
 beforeAll(async () => {

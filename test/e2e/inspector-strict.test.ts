@@ -9,14 +9,15 @@
  * HOME is a temporary folder: the CLI creates its catalog (~/.mcp-inspector) on first use.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { unbuilt } from '../helpers/built.js';
 
-const CLI = path.resolve('dist', 'cli.js');
-const built = existsSync(CLI);
+const CLI = path.resolve('dist', 'cli', 'index.js');
+const built = !unbuilt(CLI);
 const INSPECTOR = path.join(
   path.dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector/package.json')),
   'clients',
@@ -26,10 +27,6 @@ const INSPECTOR = path.join(
 );
 const WITH_NODE = path.resolve('scripts', 'with-node.sh');
 
-if (!built)
-  console.warn(
-    'test/e2e/inspector-strict.test.ts skipped: dist/cli/index.js is missing; run `npm run build` first',
-  );
 
 const home = mkdtempSync(path.join(tmpdir(), 'voisa-inspector-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));

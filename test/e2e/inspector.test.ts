@@ -8,22 +8,20 @@
  * both resolve, so it is spawned with cwd = dist.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { unbuilt } from '../helpers/built.js';
 
 const DIST = path.resolve('dist');
-const CLI = path.join(DIST, 'cli.js');
-const built = existsSync(CLI);
+const CLI = path.join(DIST, 'cli', 'index.js');
+const built = !unbuilt(CLI);
 const INSPECTOR = path.join(
   path.dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector-cli/package.json')),
   'build',
   'cli.js',
 );
 
-if (!built)
-  console.warn('test/e2e/inspector.test.ts skipped: dist/cli/index.js is missing; run `npm run build` first');
 
 function inspect(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

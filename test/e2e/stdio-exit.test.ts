@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { unbuilt } from '../helpers/built.js';
 import { type AnyClient, connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import { waitFor as awaitValue, ENDLESS_WAIT, waitsPolling } from '../helpers/sandbox.js';
 import { waitFor } from '../http/helpers.js';
@@ -159,7 +160,7 @@ afterEach(async () => {
   dir = undefined;
 });
 
-describe.skipIf(!existsSync(CLI))('the stdio server exits when its client goes', () => {
+describe.skipIf(unbuilt(CLI))('the stdio server exits when its client goes', () => {
   it.each(CASES)(
     '$generation, $name: the server exits, naming why',
     async ({ generation, mode, signal, reason }) => {

@@ -5,7 +5,6 @@
  * keep answering. Needs `npm run build` (dist/bin/voisa-mcp.mjs).
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,10 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StdioTransport } from '../../src/stdio/serve.js';
 import { MAX_MESSAGE_BYTES } from '../../src/tools/files.js';
 import { VoisaClient } from '../../src/voisa/index.js';
+import { unbuilt } from '../helpers/built.js';
 import { useSandbox } from '../helpers/sandbox.js';
 
 const BUNDLE = path.resolve('dist/bin/voisa-mcp.mjs');
-const built = existsSync(BUNDLE);
+const built = !unbuilt(BUNDLE);
 const sandbox = useSandbox();
 
 type Message = { id?: unknown; result?: any; error?: { code: number; message: string } };

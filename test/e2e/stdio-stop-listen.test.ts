@@ -1,15 +1,10 @@
-/**
- * A stop signal over stdio does not wait for an open 2026-07-28 `subscriptions/listen` stream: a listen
- * is answered only when the client leaves, so waiting for it held the exit for the whole grace period
- * (5 s), longer than Claude Code waits between its SIGINT, SIGTERM and SIGKILL (100 ms, then 400 ms).
- */
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { describe, expect, it } from 'vitest';
 import { STDIO_GRACE_MS } from '../../src/stdio/serve.js';
+import { unbuilt } from '../helpers/built.js';
 
 const CLI = path.resolve('dist/cli/index.js');
 
@@ -22,7 +17,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe.skipIf(!existsSync(CLI))('stdio stop with a listen stream open', () => {
+describe.skipIf(unbuilt(CLI))('stdio stop with a listen stream open', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     '%s ends the server before the grace period for answers',
     async (signal) => {

@@ -11,10 +11,11 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect, it } from 'vitest';
+import { unbuilt } from '../helpers/built.js';
 import { useSandbox } from '../helpers/sandbox.js';
 
 const CLI = path.resolve('dist/cli/index.js');
-const built = existsSync(CLI);
+const built = !unbuilt(CLI);
 const sandbox = useSandbox();
 
 /** Runs the CLI to completion with `input` on stdin. */

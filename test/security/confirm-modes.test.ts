@@ -12,7 +12,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { type RunningHttpServer, startHttpServer } from '../../src/http/listen.j
 import type { ConfirmMode } from '../../src/mcp/confirm.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { VoisaClient } from '../../src/voisa/index.js';
+import { unbuilt } from '../helpers/built.js';
 import { type Answer, connectGeneration, GENERATIONS, type Where } from '../helpers/generations.js';
 import { ELICIT, postModern } from '../helpers/modern-request.js';
 
@@ -183,7 +183,7 @@ describe.each(GENERATIONS)('a %s client', (generation) => {
       }
     });
 
-    it.skipIf(!existsSync(CLI))(
+    it.skipIf(unbuilt(CLI))(
       'never over stdio (dist/cli/index.js --confirm never): a cancelling client places the call, unasked',
       async () => {
         const c = await client(
@@ -263,7 +263,7 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return (await exited)[0] as number | null;
 }
 
-describe.skipIf(!existsSync(CLI))('the start-up warning (dist/cli/index.js --sandbox)', () => {
+describe.skipIf(unbuilt(CLI))('the start-up warning (dist/cli/index.js --sandbox)', () => {
   it.each([
     ['stdio', []],
     ['HTTP', ['--http', '--port', '0']],
