@@ -248,6 +248,18 @@ describe('docs/configuration.md documents every flag and environment variable ex
     },
   );
 
+  it('FLAGS and OTHER_ENV hold every VOISA_ variable the source reads (so the rows above cover them all)', () => {
+    const read = new Set<string>();
+    for (const file of readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }))
+      if (file.endsWith('.ts') && !file.startsWith('sandbox'))
+        for (const [name] of readFileSync(join(ROOT, 'src', file), 'utf8').matchAll(
+          /\bVOISA_[A-Z0-9_]*[A-Z0-9]\b/g,
+        ))
+          read.add(name);
+    expect(read.size).toBeGreaterThan(10);
+    expect([...read].filter((name) => !envNames.includes(name)).sort()).toEqual([]);
+  });
+
   it.each(envNames)('%s: one row of the guide defines it, no other file does', (name) => {
     expect(
       guideRows.filter((r) => definesEnv(r, name)),
