@@ -27,7 +27,6 @@ const INSPECTOR = path.join(
 );
 const WITH_NODE = path.resolve('scripts', 'with-node.sh');
 
-
 const home = mkdtempSync(path.join(tmpdir(), 'voisa-inspector-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 

@@ -22,7 +22,6 @@ const INSPECTOR = path.join(
   'cli.js',
 );
 
-
 function inspect(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [INSPECTOR, '--cli', process.execPath, CLI, '--sandbox', ...args], {
