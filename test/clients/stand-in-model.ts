@@ -52,6 +52,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendJson as json } from '../voisa/raw-server.js';
 
 export type ModelApi = 'chat' | 'responses' | 'messages' | 'count_tokens' | 'other';
 
@@ -809,21 +810,6 @@ function sse(res: ServerResponse, events: readonly (readonly [string | undefined
     res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
   }
   res.end();
-}
-
-function json(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
 }
 
 let seq = 0;
