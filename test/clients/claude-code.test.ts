@@ -26,8 +26,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOL_NAMES } from '../../src/tools/index.js';
+import { unbuilt } from '../helpers/built.js';
 import { connect } from '../helpers/mcp.js';
 import { type Json, useSandbox, waitFor } from '../helpers/sandbox.js';
+import { skipOutsideCi } from '../helpers/services.js';
 import { type PlanResults, planSteps, resultData } from './plan.js';
 import { type RecordedRequest, type StandInModel, startStandInModel } from './stand-in-model.js';
 
@@ -68,11 +70,8 @@ const missingMessage =
 
 /** Skip (with a message) only outside CI: under CI a missing binary or build fails the tests. */
 function skipHere(): boolean {
-  if (process.env.CI) return false;
-  if (!CLAUDE) console.warn(`skipping the Claude Code tests: ${missingMessage}`);
-  if (!existsSync(CLI))
-    console.warn('skipping the Claude Code tests: dist/cli/index.js is not built (npm run build)');
-  return !CLAUDE || !existsSync(CLI);
+  const noClaude = skipOutsideCi(!CLAUDE, `the Claude Code tests: ${missingMessage}`);
+  return unbuilt(CLI) || noClaude;
 }
 
 const sandbox = useSandbox({ rateLimitPerMin: 0 });

@@ -4,11 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { skipOutsideCi } from './services.js';
 
 /** For `describe.skipIf(...)`: true when `file` is missing here and this is not CI. */
 export function unbuilt(file: string): boolean {
-  if (existsSync(file)) return false;
-  if (process.env.CI) return false;
-  console.warn(`skipping: ${path.relative(process.cwd(), file)} is not built (npm run build)`);
-  return true;
+  return skipOutsideCi(
+    !existsSync(file),
+    `${path.relative(process.cwd(), file)} is not built (npm run build)`,
+  );
 }

@@ -14,10 +14,17 @@ export {
   startRedis,
 } from '../../scripts/services.mjs';
 
+/**
+ * For `describe.skipIf(...)`: true, saying `why`, when something a test needs is `absent` here and this
+ * is not CI. Under CI it is false: the test runs and fails on what is missing, never a silent skip.
+ */
+export function skipOutsideCi(absent: boolean, why: string): boolean {
+  if (!absent || process.env.CI) return false;
+  console.warn(`skipping: ${why}`);
+  return true;
+}
+
 /** For `describe.skipIf(...)`: true when the binary is missing here and this is not CI. */
 export function missing(bin: string | undefined, install: string): boolean {
-  if (bin) return false;
-  if (process.env.CI) return false; // CI must run these tests: they fail when starting the service instead
-  console.warn(`skipping: ${install} is not installed (apt-get install ${install})`);
-  return true;
+  return skipOutsideCi(!bin, `${install} is not installed (apt-get install ${install})`);
 }
