@@ -20,7 +20,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAGS, OTHER_ENV } from '../../src/cli/config.js';
-import { ROOT } from './helpers.js';
+import { tableCells as cells, ROOT } from './helpers.js';
 
 /** README.md, CONTRIBUTING.md (when present) and every markdown file under docs/, relative to ROOT. */
 function markdownFiles(): string[] {
@@ -144,16 +144,6 @@ function brokenLinks(
       problems.push(`${where}: no heading or <a id> "${anchor}" in ${relative(ROOT, absolute)}`);
   }
   return problems;
-}
-
-/** The cells of a markdown table row, or undefined when the line is not one. */
-function cells(line: string): string[] | undefined {
-  if (!/^\s*\|/.test(line)) return undefined;
-  return line
-    .trim()
-    .replace(/^\||\|$/g, '')
-    .split(/(?<!\\)\|/)
-    .map((c) => c.trim());
 }
 
 /** Table rows (as cells) of a markdown text, outside code blocks. */

@@ -53,3 +53,13 @@ export async function connectStdio(
   await client.connect(transport);
   return { client, stderr: () => stderr, close: () => client.close() };
 }
+
+/** The cells of a markdown table row, or undefined when the line is not one. */
+export function tableCells(line: string): string[] | undefined {
+  if (!/^\s*\|/.test(line)) return undefined;
+  return line
+    .trim()
+    .replace(/^\||\|$/g, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim());
+}

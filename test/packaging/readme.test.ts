@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAGS, OTHER_ENV } from '../../src/cli/config.js';
 import { CATALOGUE } from '../../src/tools/index.js';
-import { ROOT, run } from './helpers.js';
+import { ROOT, run, tableCells } from './helpers.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
@@ -20,12 +20,7 @@ function table(file: string, name: string): string[][] {
     .trim()
     .split('\n')
     .slice(2)
-    .map((line) =>
-      line
-        .slice(1, -1)
-        .split(/(?<!\\)\|/)
-        .map((c) => c.trim()),
-    );
+    .map((line) => tableCells(line) ?? []);
 }
 
 const code = (cell: string | undefined) => /`([^`]+)`/.exec(cell ?? '')?.[1];
