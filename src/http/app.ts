@@ -151,8 +151,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     identify,
     checkKey,
     instanceId: o.instanceId,
-    acquireClient: (key, hash) => pool.acquire(key, hash),
-    releaseClient: (hash) => pool.release(hash),
+    clients: pool,
     buildServer: (api, caller) => buildServer(api, 'session', caller),
     log,
   });

@@ -23,6 +23,7 @@ import type { VoisaClient } from '../../voisa/index.js';
 import { newSessionId, sessionIdMatchesKey } from '../../web/auth.js';
 import type { Caller, HttpEnv } from '../../web/env.js';
 import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND } from '../../web/responses.js';
+import type { ClientPool } from '../clients.js';
 import type { Session, SessionRegistry } from '../sessions.js';
 import { LEGACY_PROTOCOL_VERSION, LegacySseTransport, MESSAGES_PATH, SSE_PATH } from '../sse-transport.js';
 
@@ -38,9 +39,8 @@ export interface LegacySseDeps {
   identify(authorization: string | undefined): Promise<Caller | Response>;
   /** Undefined when the key is good, else the answer to send (a grant whose key VOISA refuses is revoked). */
   checkKey(hash: string, key: string, grantId?: string): Promise<Response | undefined>;
-  /** A pooled VOISA client for the key; pair with `releaseClient(hash)`. */
-  acquireClient(key: string, hash: string): VoisaClient;
-  releaseClient(hash: string): void;
+  /** The per-key VOISA clients, as /mcp uses them: each `acquire` paired with a `release`. */
+  clients: Pick<ClientPool, 'acquire' | 'release'>;
   /** A server with subscriptions, like a /mcp session's, limited to `filter` (a grant's tools). */
   buildServer(api: VoisaClient, caller: Caller): McpServer;
   /** Ends every session id, for the balancer (see auth.ts newSessionId). */
@@ -121,7 +121,7 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
     const id = newSessionId(binding, d.instanceId);
     name(id);
     const transport = new LegacySseTransport(id, `${MESSAGES_PATH}?sessionId=${encodeURIComponent(id)}`);
-    const server = d.buildServer(d.acquireClient(key, hash), caller);
+    const server = d.buildServer(d.clients.acquire(key, hash), caller);
     const session: Session = { id, keyHash: binding, server, transport, open: 0, lastActive: Date.now() };
     // The open stream counts as activity, as a /mcp GET stream does.
     const streamDone = d.sessions.begin(session);
@@ -129,7 +129,7 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
       streamDone();
       live.delete(transport);
       d.sessions.forget(id, 'stream closed');
-      d.releaseClient(hash);
+      d.clients.release(hash);
     };
     try {
       await server.connect(transport); // sends the endpoint event
