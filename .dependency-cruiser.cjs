@@ -11,6 +11,7 @@
  *   web/                      what every HTTP surface shares: callers, addresses, bodies, answers
  *   mcp/                      the MCP server factory, confirmations, the log, JSON-RPC checks
  *   tools/ resources/ prompts/ views/ events/      the catalogue the factory assembles
+ *   policy/ audit/            the call policy (destinations, quiet hours, budgets) and the audit trail; nothing of MCP
  *   security/                 sealing, secrets, single-use claims
  *   voisa/                    the REST client and the API's schemas
  *   sandbox/                  the emulator: voisa/'s schemas and nothing of the MCP side
@@ -22,6 +23,7 @@
 const LAYERS = [
   ['voisa'],
   ['security'],
+  ['policy', 'audit'],
   ['tools', 'resources', 'prompts', 'views', 'events'],
   ['mcp'],
   ['web'],
@@ -70,6 +72,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/voisa/' },
       to: { path: ['^src/(?!voisa/)', 'node_modules/(@modelcontextprotocol|hono|@hono)/'] },
+    },
+    {
+      name: 'guardrails-know-no-mcp',
+      comment: 'policy/ and audit/ judge calls and write lines: nothing of MCP or of HTTP serving',
+      severity: 'error',
+      from: { path: folders(['policy', 'audit']) },
+      to: { path: 'node_modules/(@modelcontextprotocol|hono|@hono)/' },
     },
     {
       name: 'sandbox-knows-no-mcp',

@@ -23,6 +23,8 @@ copyFileSync('manifest.json', join(stage, 'manifest.json'));
 cpSync('dist/bin', join(stage, 'server'), { recursive: true });
 // The MCP Apps views: the server finds them in server/views/ (src/resources/views.ts).
 cpSync('dist/views', join(stage, 'server', 'views'), { recursive: true });
+// The phone time-zone map for quiet hours: the server finds it in server/data/ (src/policy/zones.ts).
+cpSync('dist/data', join(stage, 'server', 'data'), { recursive: true });
 copyFileSync('LICENSE', join(stage, 'LICENSE'));
 
 execFileSync(bin('mcpb'), ['validate', join(stage, 'manifest.json')], {

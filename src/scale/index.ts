@@ -12,17 +12,21 @@
  * - `budgetFor`: the client-side request budget of each VOISA key;
  * - `placedCallsFor`: the calls `make_call` placed with each VOISA key, so `wait_for_call` follows a
  *   call from its id on any instance (absent in memory: each process keeps its own);
+ * - `callBudgets`: the call policy's budgets of each principal (calls per hour, per day, in progress),
+ *   checked and taken in one step by all instances together (absent in memory: the policy keeps its own);
  * - `eventStores`: resumable 2025-era session streams.
  */
 import { InMemoryServerEventBus, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
 import type { EventHub } from '../events/hub.js';
 import type { DeliveryLedger } from '../events/webhooks.js';
 import type { LogFn } from '../mcp/log.js';
+import type { CallBudgets } from '../policy/budgets.js';
 import { MemorySingleUse, type SingleUse } from '../security/single-use.js';
 import type { PlacedCalls } from '../tools/define.js';
 import type { RequestBudget } from '../voisa/types.js';
 import type { VerdictStore } from '../web/auth.js';
 import { sharedBudgets } from './budget.js';
+import { redisCallBudgets } from './call-budgets.js';
 import {
   type EventFanOut,
   type OwnedEvent,
@@ -52,6 +56,8 @@ export interface SharedState {
   budgetFor?: (apiKey: string | undefined, perMinute: number) => RequestBudget;
   /** The placed calls of one VOISA key, for `make_call` and `wait_for_call` (ToolContext.calls). */
   placedCallsFor?: (apiKey: string) => PlacedCalls;
+  /** The call policy's budgets (CallPolicyOptions.budgets); absent in memory: MemoryCallBudgets. */
+  callBudgets?: CallBudgets;
   eventStores: SessionEventStores;
   /** The Redis link itself, for state kept by other parts (the OAuth store); none in memory mode. */
   redis?: RedisLink;
@@ -107,6 +113,7 @@ function redisState(link: RedisLink, secret: Buffer): SharedState {
     confirmations: redisSingleUse(link),
     budgetFor: sharedBudgets(link, secret),
     placedCallsFor: redisPlacedCalls(link, secret),
+    callBudgets: redisCallBudgets(link, secret),
     eventStores: new RedisEventStores(link),
     redis: link,
     health: () => {

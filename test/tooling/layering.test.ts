@@ -70,7 +70,14 @@ describe('layering (.dependency-cruiser.cjs)', () => {
     const allowed: Record<string, string> = {
       'voisa/client.ts': exporting('client', "import { z } from 'zod';", 'void z;'),
       'security/box.ts': exporting('box', "import { client } from '../voisa/client.js';", 'void client;'),
-      'tools/define.ts': exporting('define', "import { box } from '../security/box.js';", 'void box;'),
+      'policy/rules.ts': exporting('rules', "import { box } from '../security/box.js';", 'void box;'),
+      'audit/trail.ts': exporting('trail', "import { rules } from '../policy/rules.js';", 'void rules;'),
+      'tools/define.ts': exporting(
+        'define',
+        "import { box } from '../security/box.js';",
+        "import { trail } from '../audit/trail.js';",
+        'void box; void trail;',
+      ),
       'resources/index.ts': exporting(
         'resources',
         "import { define } from '../tools/define.js';",
@@ -127,6 +134,12 @@ describe('layering (.dependency-cruiser.cjs)', () => {
         ['voisa-not-up', 'voisa-knows-no-mcp'],
       ],
       ['mcp/up.ts', "import { env } from '../web/env.js'; void env;", ['mcp-not-up']],
+      ['policy/up.ts', "import { define } from '../tools/define.js'; void define;", ['policy+audit-not-up']],
+      [
+        'audit/mcp.ts',
+        "import type { McpServer } from '@modelcontextprotocol/server'; export type S = McpServer;",
+        ['guardrails-know-no-mcp'],
+      ],
       ['web/up.ts', "import { gate } from '../oauth/gate.js'; void gate;", ['web-not-up']],
       ['oauth/up.ts', "import { app } from '../http/app.js'; void app;", ['oauth-not-up']],
       ['http/up.ts', "import { cli } from '../cli/index.js'; void cli;", ['http+stdio-not-up']],
