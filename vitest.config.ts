@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * Two projects. `2025-11-25`: every test (in-process suites connect SDK 1.32's client: initialize,
  * one session). `2026-07-28`: the in-process suites of tools, resources, prompts, completions,
- * notifications and redaction once more, with SDK v2's client pinned to 2026-07-28 through the
+ * notifications, the call policy and redaction once more, with SDK v2's client pinned to 2026-07-28 through the
  * stateless serving entry (see test/helpers/mcp.ts). The HTTP, stdio and scale tests run both
  * generations inside themselves (test/generations, test/scale).
  */
@@ -27,6 +27,7 @@ export default defineConfig({
             'test/server/**/*.test.ts',
             'test/resources/**/*.test.ts',
             'test/prompts/**/*.test.ts',
+            'test/policy/**/*.test.ts',
             'test/voisa/redaction.test.ts',
           ],
           env: { VOISA_TEST_GENERATION: '2026-07-28' },

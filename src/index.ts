@@ -6,7 +6,10 @@
  *   const server = createServer({ api: new VoisaClient({ apiKey: process.env.VOISA_API_KEY }) });
  */
 
+export { type AuditTrail, openAuditTrail } from './audit/trail.js';
 export { createServer, SERVER_NAME, type ServerDeps } from './mcp/server.js';
+export { loadPolicyFile, type PolicyRules } from './policy/file.js';
+export { CallPolicy, type CallPolicyOptions, PolicyRefusal } from './policy/policy.js';
 export { type Sandbox, type SandboxOptions, startSandbox } from './sandbox/index.js';
 export {
   CATALOGUE,

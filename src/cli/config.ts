@@ -34,6 +34,8 @@ export interface Config {
   /** When make_call and the deletes ask the user (`--confirm`; `--require-confirmation` is `always`). */
   confirm: ConfirmMode;
   http: HttpOptions;
+  /** What guards make_call and records side effects (`--call-policy`, `--dry-run-calls`, `--audit-log`). */
+  calls: { policyFile?: string; dryRun: boolean; auditLog?: string };
   /** `voisa-mcp sandbox` only. */
   sandboxPort: number;
 }
@@ -142,6 +144,21 @@ export const FLAGS = {
     type: 'boolean',
     env: 'VOISA_REQUIRE_CONFIRMATION',
     help: 'Same as --confirm always (env: 1/true)',
+  },
+  'call-policy': {
+    type: 'string',
+    env: 'VOISA_CALL_POLICY',
+    help: 'JSON file of rules make_call keeps for every principal: allowed and blocked prefixes, a do-not-call list, quiet hours, calls per hour, day and at once (docs/letting-an-agent-call.md)',
+  },
+  'dry-run-calls': {
+    type: 'boolean',
+    env: 'VOISA_DRY_RUN_CALLS',
+    help: 'make_call checks the agent and the call policy, answers what would happen, and rings no one (env: 1/true)',
+  },
+  'audit-log': {
+    type: 'string',
+    env: 'VOISA_AUDIT_LOG',
+    help: 'Append one JSON line per side effect, policy refusal and declined confirmation to this file (created 0600), or - for stderr',
   },
   help: { type: 'boolean', env: undefined, help: 'Show help' },
   version: { type: 'boolean', env: undefined, help: 'Show the version' },
@@ -341,6 +358,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     logLevel,
     transport: bool('http') ? 'http' : 'stdio',
     confirm: confirmMode(values, env),
+    calls: { policyFile: flag('call-policy'), dryRun: bool('dry-run-calls'), auditLog: flag('audit-log') },
     http: {
       host,
       port: portValue ? port(portValue, '--port') : 3000,

@@ -2,18 +2,19 @@
  * `voisa-mcp` serving: builds the client (key from env, the login file, or the
  * embedded sandbox), the server, and the transport. Nothing here writes to stdout.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { CONFIRMATIONS_OFF } from '../mcp/confirm.js';
 import { type LogFn, stderrLogger } from '../mcp/log.js';
 import { createServer, warmUp } from '../mcp/server.js';
 import type { SharedState } from '../scale/index.js';
 import { createStateSealer } from '../security/request-state.js';
-import { resolveServerSecret } from '../security/secret.js';
+import { deriveKey, resolveServerSecret } from '../security/secret.js';
 import { MemorySingleUse } from '../security/single-use.js';
 import { serveStdio } from '../stdio/serve.js';
 import { VoisaClient, type VoisaLogger } from '../voisa/index.js';
 import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
+import { callPolicy, type Guardrails, loadGuardrails } from './guardrails.js';
 
 export const NO_KEY_MESSAGE = `voisa-mcp: no VOISA API key.
 Get one of:
@@ -32,6 +33,11 @@ function clientLogger(log: LogFn): VoisaLogger {
     warn: (m, d) => log('warning', m, d),
     error: (m, d) => log('error', m, d),
   };
+}
+
+/** A principal's name in budgets and audit lines: a keyed hash of its key, never the key. */
+function fingerprint(secret: Buffer, key: string): string {
+  return createHmac('sha256', deriveKey(secret, 'principal')).update(key).digest('base64url').slice(0, 32);
 }
 
 /** Runs until the client goes away or a signal arrives; returns the exit code. */
@@ -64,6 +70,16 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     for (const c of cleanups.reverse()) await c().catch(() => {});
   };
 
+  let guardrails: Guardrails;
+  try {
+    guardrails = await loadGuardrails(config.calls, log);
+  } catch (err) {
+    process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
+    await shutdown();
+    return 1;
+  }
+  if (guardrails.audit) cleanups.push(() => guardrails.audit!.close());
+
   if (config.transport === 'http') {
     // The secret and the shared state first: the VOISA client takes its request budget from them.
     let secret: Buffer;
@@ -90,7 +106,17 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     });
     cleanups.push(() => api.close());
     const { serveHttp } = await import('../http/start.js');
-    await serveHttp(config, { api, serverKey: apiKey, log, shared, secret, secretGenerated });
+    await serveHttp(config, {
+      api,
+      serverKey: apiKey,
+      log,
+      shared,
+      secret,
+      secretGenerated,
+      // Budgets per principal, shared by every instance with --redis-url.
+      policy: callPolicy(guardrails, shared.callBudgets),
+      audit: guardrails.audit,
+    });
   } else {
     const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log) });
     cleanups.push(() => api.close());
@@ -104,8 +130,20 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     };
     // On a stop signal, waits in flight answer at once (ended: false, call again), then the process exits.
     const stopping = new AbortController();
+    const policy = callPolicy(guardrails);
+    // One principal: the key, by a keyed fingerprint (stable across restarts with VOISA_SERVER_SECRET).
+    const principal = { id: fingerprint(resolveServerSecret(env, { shared: false }).secret, apiKey ?? '') };
     const factory = () =>
-      createServer({ api, filter: config.filter, log, confirm, stopping: stopping.signal });
+      createServer({
+        api,
+        filter: config.filter,
+        log,
+        confirm,
+        stopping: stopping.signal,
+        policy,
+        audit: guardrails.audit,
+        principal,
+      });
     const requested = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -3,10 +3,12 @@
  * library pass), and the handle start.ts and server.ts drive (sweep, shutdown, close).
  */
 import type { Hono } from 'hono';
+import type { AuditTrail } from '../audit/trail.js';
 import type { EventHub } from '../events/hub.js';
 import type { ConfirmMode } from '../mcp/confirm.js';
 import type { LogFn } from '../mcp/log.js';
 import type { OAuthGate } from '../oauth/gate.js';
+import type { CallPolicy } from '../policy/policy.js';
 import type { SharedState } from '../scale/index.js';
 import type { StateSealer } from '../security/request-state.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
@@ -76,6 +78,13 @@ export interface HttpAppOptions {
   confirm?: ConfirmMode;
   /** The OAuth authorization server (`--public-url`): its routes, and access tokens accepted at /mcp. */
   oauth?: OAuthGate;
+  /**
+   * The call policy (`--call-policy`, `--dry-run-calls`): every principal's make_call is checked
+   * against it; its budgets are per principal, in `shared` when instances share state.
+   */
+  policy?: CallPolicy;
+  /** The audit trail (`--audit-log`): side effects, refusals and declines of every principal. */
+  audit?: AuditTrail;
   log?: LogFn;
 }
 

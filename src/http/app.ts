@@ -83,6 +83,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     },
     shared,
     stopping: stopping.signal,
+    policy: o.policy,
+    audit: o.audit,
+    instance: o.instanceId,
   });
   const { identify, checkKey } = callers;
   const stateless = o.stateless === true;

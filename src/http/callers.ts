@@ -105,6 +105,7 @@ export function createCallers(o: CallersOptions): Callers {
       binding: hashKey(`${hash}\n${[...granted].sort().join(',')}\n${scopes.join(' ')}`),
       filter: { ...o.filter, granted, scopes },
       grantId: check.grantId,
+      client: { id: check.clientId, name: check.clientName },
     };
   }
 

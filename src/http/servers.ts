@@ -3,19 +3,24 @@
  * per principal, with what the app lends every one of them (files, events, confirmations, placed calls).
  */
 import type { McpServer } from '@modelcontextprotocol/server';
+import type { AuditTrail } from '../audit/trail.js';
 import type { EventHub } from '../events/hub.js';
 import type { LiveUpdatesOptions } from '../events/live-updates.js';
 import type { ConfirmOptions } from '../mcp/confirm.js';
 import type { LogFn } from '../mcp/log.js';
 import { createServer, type ServerDeps } from '../mcp/server.js';
+import type { CallPolicy } from '../policy/policy.js';
 import type { SharedState } from '../scale/index.js';
 import type { ToolFilter } from '../tools/index.js';
 import type { VoisaClient } from '../voisa/index.js';
 import type { Caller } from '../web/env.js';
 import type { Tenants } from './tenants.js';
 
-/** Who a server acts for: the key, its hash, and for a grant the tools and scopes it allows. */
-export type Principal = Pick<Caller, 'key' | 'hash' | 'filter'>;
+/**
+ * Who a server acts for: the key, its hash, and for a grant the tools and scopes it allows, the grant
+ * and its client.
+ */
+export type Principal = Pick<Caller, 'key' | 'hash' | 'filter' | 'grantId' | 'client'>;
 
 /**
  * A server for `caller` through `api` (its pooled client), delivering live updates as `delivery` says.
@@ -40,6 +45,11 @@ export interface ServerBuilderDeps {
   confirm: Omit<ConfirmOptions, 'principal'>;
   shared: Pick<SharedState, 'placedCallsFor'>;
   stopping: AbortSignal;
+  /** The call policy and the audit trail (--call-policy, --dry-run-calls, --audit-log). */
+  policy?: CallPolicy;
+  audit?: AuditTrail;
+  /** This instance's name in audit lines. */
+  instance?: string;
 }
 
 export function serverBuilder(d: ServerBuilderDeps): BuildServer {
@@ -62,6 +72,14 @@ export function serverBuilder(d: ServerBuilderDeps): BuildServer {
       // The principal is the VOISA key the request acts with (sent, the server's, or an OAuth grant's).
       calls: d.shared.placedCallsFor?.(principal),
       stopping: d.stopping,
+      policy: d.policy,
+      audit: d.audit,
+      instance: d.instance,
+      // Each API key, and each OAuth grant, has budgets of its own; named by a keyed hash, never the key.
+      principal: {
+        id: d.tenants.idOf(caller.grantId ? `grant:${caller.grantId}` : `key:${caller.hash}`),
+        ...(caller.client ? { client: caller.client } : {}),
+      },
     });
   };
 }

@@ -5,8 +5,10 @@
  * events become live resource updates with no setup.
  */
 import { randomBytes } from 'node:crypto';
+import type { AuditTrail } from '../audit/trail.js';
 import { CONFIRMATIONS_OFF, type ConfirmMode } from '../mcp/confirm.js';
 import type { LogFn } from '../mcp/log.js';
+import type { CallPolicy } from '../policy/policy.js';
 import type { SharedState } from '../scale/index.js';
 import { createStateSealer } from '../security/request-state.js';
 import type { ToolFilter } from '../tools/index.js';
@@ -68,6 +70,9 @@ export interface ServeHttpDeps {
   secret?: Buffer;
   /** True when `secret` is this process's own (VOISA_SERVER_SECRET unset). */
   secretGenerated?: boolean;
+  /** The call policy and the audit trail, for every principal (cli/guardrails.ts). */
+  policy?: CallPolicy;
+  audit?: AuditTrail;
 }
 
 /** How long in-flight calls may take to finish once a stop signal arrives. */
@@ -112,6 +117,8 @@ export async function serveHttp(config: ServeHttpConfig, deps: ServeHttpDeps): P
     sealer: deps.secret ? createStateSealer(deps.secret) : undefined,
     confirm: config.confirm,
     oauth,
+    policy: deps.policy,
+    audit: deps.audit,
   });
   const { log } = deps;
   log(

@@ -12,6 +12,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type {
   CallToolResult,
   InputRequiredResult,
@@ -19,6 +20,7 @@ import type {
   ServerContext,
 } from '@modelcontextprotocol/server';
 import {
+  CLIENT_INFO_META_KEY,
   inputRequired,
   inputResponse,
   McpServer,
@@ -26,14 +28,18 @@ import {
   ProtocolError,
   ProtocolErrorCode,
 } from '@modelcontextprotocol/server';
+import type { AuditTrail } from '../audit/trail.js';
 import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from '../events/live-updates.js';
+import type { CallGuard, CallPolicy } from '../policy/policy.js';
 import { registerPrompts } from '../prompts/index.js';
 import { CACHE_HINTS } from '../resources/cache.js';
 import { CONVERSATION_TEMPLATE, idCompleters, registerResources } from '../resources/index.js';
+import { POLICY_ENTRY, registerPolicyResource } from '../resources/policy.js';
 import { guardReach, reachable } from '../resources/reach.js';
 import { progressFor } from '../resources/request.js';
 import { createStateSealer } from '../security/request-state.js';
 import { parseArguments } from '../tools/arguments.js';
+import { endedCalls } from '../tools/calls.js';
 import type { AnyTool, PlacedCalls, ToolContext, WebhookTarget } from '../tools/define.js';
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from '../tools/files.js';
 import { selectTools, type ToolFilter } from '../tools/index.js';
@@ -74,6 +80,26 @@ export interface ServerDeps {
    * (rotated or revoked) tells the user to sign in again from the application, not to run `voisa-mcp login`.
    */
   signIn?: SignIn;
+  /**
+   * The call policy (`--call-policy`, `--dry-run-calls`): make_call is checked against it before any
+   * confirmation is asked, and takes a budget slot just before it sends. None: any number, any time.
+   */
+  policy?: CallPolicy;
+  /**
+   * Who the server acts for, in budgets and audit lines: a keyed fingerprint of the API key or OAuth
+   * grant (never the key), and for a grant its OAuth client. Default: `local` (one principal, stdio).
+   */
+  principal?: AuditPrincipal;
+  /** Side effects, policy refusals and declines, one JSON line each, written before the tool answers. */
+  audit?: AuditTrail;
+  /** This instance's name in audit lines (default: host name and process id). */
+  instance?: string;
+}
+
+export interface AuditPrincipal {
+  id: string;
+  /** The OAuth client the grant was given to. */
+  client?: { id?: string; name?: string };
 }
 
 export const SERVER_NAME = 'voisa-mcp';
@@ -99,6 +125,8 @@ export function createServer(deps: ServerDeps): McpServer {
   // Before anything is registered: the handlers installed from here on check the grant's reach.
   if (deps.scopes) guardReach(server, deps.scopes);
   const reach = reachable(deps.scopes);
+  const principal: AuditPrincipal = deps.principal ?? { id: 'local' };
+  const instance = deps.instance ?? `${hostname()}:${process.pid}`;
   const byName = new Map(tools.map((t) => [t.name, t]));
 
   const fileRules = {
@@ -147,27 +175,78 @@ export function createServer(deps: ServerDeps): McpServer {
         `Unknown tool ${request.params.name}. Available: ${[...byName.keys()].join(', ')}`,
       );
     }
-    const parsed = parseArguments(tool, request.params.arguments ?? {});
-    if (!parsed.ok) return invalidInput(parsed.problems);
+    const args = request.params.arguments ?? {};
+    const parsed = parseArguments(tool, args);
+    if (!parsed.ok) return audited(tool, args, ctx, invalidInput(parsed.problems));
     try {
-      if (tool.confirm) {
+      const calling = callGuard(ctx);
+      const dryRun = tool.name === 'make_call' && deps.policy?.dryRun === true;
+      // The policy first: nobody is asked to approve a call it forbids (nor asked at all in a dry run).
+      if (tool.name === 'make_call') await calling?.check(String(parsed.args.phone_number));
+      if (tool.confirm && !dryRun) {
         const verdict = await confirmation(tool, parsed.args, ctx);
-        if (verdict.kind === 'answer') return verdict.result;
+        // A question is not an outcome: the line is written when the call is answered.
+        if (verdict.kind === 'answer')
+          return 'content' in verdict.result
+            ? audited(tool, args, ctx, verdict.result as CallToolResult)
+            : verdict.result;
       }
       const roots = fileRules.mode === 'roots' ? rootsOf(ctx, parsed.args) : undefined;
       if (roots?.kind === 'ask') return roots.result;
       const value = await tool.run(
         parsed.args,
-        context(ctx, roots && createFileAccess({ ...fileRules, listRoots: async () => roots.uris })),
+        context(ctx, roots && createFileAccess({ ...fileRules, listRoots: async () => roots.uris }), calling),
       );
-      return toResult(value, tool.untrusted);
+      return audited(tool, args, ctx, toResult(value, tool.untrusted), dryRun ? 'dry_run' : 'ok');
     } catch (err) {
       const result = toErrorResult(err, tool.name, deps.signIn);
       deps.log?.('warning', `${tool.name} failed`, {
         error: result.content[0]?.type === 'text' ? result.content[0].text : '',
       });
-      return result;
+      return audited(tool, args, ctx, result);
     }
+  }
+
+  /** The policy bound to this principal; it asks VOISA (as this request) whether held calls have ended. */
+  function callGuard(ctx: Extra): CallGuard | undefined {
+    return deps.policy?.forPrincipal(principal.id, (ids) => endedCalls(ids, context(ctx)));
+  }
+
+  /**
+   * Writes the audit line of a call that changes something (or was refused or declined), before the
+   * answer goes out; returns the answer. The outcome: `ok` (or `dry_run`), else the error's code.
+   */
+  async function audited(
+    tool: AnyTool,
+    args: Record<string, unknown>,
+    ctx: Extra,
+    result: CallToolResult,
+    success = 'ok',
+  ): Promise<CallToolResult> {
+    if (!deps.audit || tool.annotations.readOnlyHint === true) return result;
+    const first = result.content[0];
+    const outcome = !result.isError
+      ? success
+      : (/^[A-Z][A-Z_]+/.exec(first?.type === 'text' ? first.text : '')?.[0] ?? 'ERROR');
+    await deps.audit.write({
+      tool: tool.name,
+      outcome,
+      principal: principal.id,
+      client: principal.client ?? { name: clientName(ctx) },
+      instance,
+      request_id: ctx.mcpReq.id,
+      arguments: args,
+    });
+    return result;
+  }
+
+  /** The MCP client's name: a 2026-07-28 request names it in its envelope; a 2025 session at initialize. */
+  function clientName(ctx: Extra): string | undefined {
+    const info = (ctx.mcpReq.envelope as Record<string, { name?: unknown } | undefined> | undefined)?.[
+      CLIENT_INFO_META_KEY
+    ];
+    const name = typeof info?.name === 'string' ? info.name : server.getClientVersion()?.name;
+    return name?.slice(0, 100);
   }
 
   /**
@@ -184,7 +263,7 @@ export function createServer(deps: ServerDeps): McpServer {
     return { kind: 'ask', result: inputRequired({ inputRequests: { roots: inputRequired.listRoots() } }) };
   }
 
-  function context(extra: Extra, fileAccess = files): ToolContext {
+  function context(extra: Extra, fileAccess = files, calling?: CallGuard): ToolContext {
     // Upload and wait progress; progressFor drops values that would not increase (a retried upload restarts at 0).
     const progress = progressFor(extra);
     const req: RequestOptions = {
@@ -204,6 +283,7 @@ export function createServer(deps: ServerDeps): McpServer {
       webhook: deps.webhook,
       // A grant that cannot read conversations follows its own calls only, without their content.
       callsOnly: !reach(CONVERSATION_TEMPLATE),
+      calling: calling ?? callGuard(extra),
     };
   }
 
@@ -236,9 +316,14 @@ export function createServer(deps: ServerDeps): McpServer {
   };
   registerResources(mcp, {
     ...shared,
-    staticEntries: deps.events ? [eventsResource(deps.events.hub.limit)] : [],
+    staticEntries: [POLICY_ENTRY, ...(deps.events ? [eventsResource(deps.events.hub.limit)] : [])],
     reach,
   });
+  registerPolicyResource(mcp, async () =>
+    deps.policy
+      ? deps.policy.forPrincipal(principal.id).view()
+      : { policy: null, dry_run: false, now: new Date().toISOString() },
+  );
   registerPrompts(mcp, shared);
   // Our prompts never change at run time; say so (McpServer declares listChanged for any prompt).
   server.registerCapabilities({ prompts: { listChanged: false } });

@@ -9,7 +9,15 @@ import type { HttpEnv } from '../web/env.js';
 import type { VoisaAccount } from './account.js';
 
 export type TokenCheck =
-  | { kind: 'valid'; account: VoisaAccount; scopes: string[]; clientId: string; grantId: string }
+  | {
+      kind: 'valid';
+      account: VoisaAccount;
+      scopes: string[];
+      clientId: string;
+      /** The client's registered name, when it has one. */
+      clientName?: string;
+      grantId: string;
+    }
   | { kind: 'invalid'; reason: string }
   /** Not an access token of this server (a VOISA API key, say): the caller decides. */
   | { kind: 'not-ours' };

@@ -633,13 +633,27 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       return { kind: 'invalid', reason: `the access token was not issued for ${resource}` };
     const account = accounts.open(token.accountId ?? '');
     if (!account) return { kind: 'invalid', reason: 'the access token names no account of this server' };
+    const clientId = token.clientId ?? '';
     return {
       kind: 'valid',
       account,
       scopes: (token.scope ?? '').split(' ').filter(Boolean),
-      clientId: token.clientId ?? '',
+      clientId,
+      clientName: await clientName(clientId),
       grantId: token.grantId ?? '',
     };
+  }
+
+  /** Client names by id (for audit lines), looked up once per process and kept for a bounded few. */
+  const clientNames = new Map<string, string | undefined>();
+  async function clientName(clientId: string): Promise<string | undefined> {
+    if (!clientId) return undefined;
+    if (clientNames.has(clientId)) return clientNames.get(clientId);
+    const client = await provider.Client.find(clientId).catch(() => undefined);
+    const name = typeof client?.clientName === 'string' ? client.clientName.slice(0, 100) : undefined;
+    if (clientNames.size >= 1000) clientNames.delete(clientNames.keys().next().value!);
+    clientNames.set(clientId, name);
+    return name;
   }
 
   /** Notes a new grant of this account's key; past the bound, the key's oldest grants are ended. */

@@ -25,10 +25,13 @@ import { type ApiDeps, optionsFor } from './request.js';
 import { AGENT_TEMPLATE, CONVERSATION_TEMPLATE } from './uris.js';
 import { VOICES_ENTRY } from './voices.js';
 
-/** Most entries on a page: the static ones (at most 2) on the first, plus one API page of each kind. */
+/**
+ * Most entries on a page: the static ones (at most 3: voices, policy, events) on the first, plus one
+ * API page of each kind.
+ */
 export const LIST_PAGE_SIZE = 25;
 export const AGENTS_PER_PAGE = 8;
-export const CONVERSATIONS_PER_PAGE = LIST_PAGE_SIZE - AGENTS_PER_PAGE - 2;
+export const CONVERSATIONS_PER_PAGE = LIST_PAGE_SIZE - AGENTS_PER_PAGE - 3;
 /** How long a cursor is accepted. */
 export const CURSOR_TTL_MS = 15 * 60_000;
 /** Clock difference tolerated between the instance that issued a cursor and the one reading it. */

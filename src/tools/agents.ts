@@ -45,7 +45,7 @@ export const createAgent = defineTool({
   name: 'create_agent',
   title: 'Create agent',
   toolset: 'agents',
-  description: 'Create a phone agent. It is `training` for a few seconds before it can be updated or called.',
+  description: 'Create a phone agent; it is `training` a few seconds before it can be updated or called.',
   annotations: { ...WRITE, idempotentHint: false },
   input: CreateAgentRequest.shape,
   output: CreatedAgent,

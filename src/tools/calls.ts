@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AgentId, CallResult, ConversationId, E164, Id, MakeCallRequest } from '../voisa/index.js';
+import { AgentId, ApiError, CallResult, ConversationId, E164, Id, MakeCallRequest } from '../voisa/index.js';
 import {
   DEFAULT_WAIT_SECONDS,
   followCall,
@@ -15,15 +16,28 @@ export const makeCall = defineTool({
   name: 'make_call',
   title: 'Make phone call',
   toolset: 'calls',
-  description: 'Ring a real phone number with an agent; never retried. Follow it with wait_for_call.',
+  description: 'Ring a real phone with an agent within voisa://policy; never retried. Then wait_for_call.',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   input: MakeCallRequest.shape,
   output: CallResult,
   confirm: ({ agent_id, phone_number }) =>
     `Let agent ${agent_id} place a real phone call to ${phone_number}?`,
   async run(args, ctx) {
+    if (ctx.calling?.policy.dryRun) return dryRun(args, ctx);
+    // The policy again, and a budget slot taken atomically: another instance may have taken the last
+    // one since the check made before the confirmation.
+    const ticket = await ctx.calling?.take(args.phone_number);
     const started_at = Date.now();
-    const result = await ctx.api.calls.make(args, ctx.req);
+    let result: CallResult;
+    try {
+      result = await ctx.api.calls.make(args, ctx.req);
+    } catch (err) {
+      // VOISA answered with an error: nothing was placed. A timeout or a lost connection may have
+      // placed the call, so its slot stays taken.
+      if (err instanceof ApiError) await ticket?.refund().catch(() => {});
+      throw err;
+    }
+    await ticket?.placed(result.call_id).catch(() => {});
     // For wait_for_call from the call id alone, on any instance. The call is placed whatever happens
     // here: a store that cannot keep it reports that itself, and the wait then needs the hints.
     await placedCallsOf(ctx)
@@ -38,6 +52,23 @@ export const makeCall = defineTool({
     return result;
   },
 });
+
+/** Dry-run call ids: `wait_for_call` knows them by this prefix. */
+const DRY_RUN_PREFIX = 'dryrun_';
+
+/**
+ * `--dry-run-calls`: the agent must exist and the policy allow the call (checked before this, like any
+ * make_call); then the answer says what would have happened. Nothing is sent to make-call.
+ */
+async function dryRun(args: MakeCallRequest, ctx: ToolContext): Promise<CallResult> {
+  const agent = await ctx.api.agents.get(args.agent_id, ctx.req);
+  return {
+    call_id: `${DRY_RUN_PREFIX}${randomBytes(9).toString('base64url')}`,
+    status: 'dry_run',
+    dry_run: true,
+    would: `${agent.name ?? args.agent_id} would ring ${args.phone_number}; the policy allows it now. Nothing was placed (--dry-run-calls).`,
+  };
+}
 
 /** The published schema stays small: ids and the number are checked by the server, not by a pattern. */
 const PhoneHint = z
@@ -62,7 +93,7 @@ export const waitForCall = defineTool({
   name: 'wait_for_call',
   title: 'Wait for call',
   toolset: 'calls',
-  description: 'Wait for a make_call call to end: its outcome, or ended=false: call again.',
+  description: 'Wait for a placed call to end: its outcome, or ended=false: call again.',
   annotations: READ_ONLY,
   input: {
     call_id: Id.optional().describe('From make_call'),
@@ -81,8 +112,17 @@ export const waitForCall = defineTool({
   untrusted: true,
   view: 'call',
   async run(args, ctx) {
-    if (ctx.callsOnly) return followOwnCall(args, ctx);
-    return followCall(args, ctx);
+    if (args.call_id?.startsWith(DRY_RUN_PREFIX)) {
+      return {
+        ended: true,
+        status: 'dry_run',
+        next: 'This was a dry run (the server runs with --dry-run-calls): no call was placed, so there is nothing to wait for.',
+      };
+    }
+    const result = ctx.callsOnly ? await followOwnCall(args, ctx) : await followCall(args, ctx);
+    // Its in-progress slot is free as soon as anyone sees the call end.
+    if (result.ended && args.call_id) await ctx.calling?.ended(args.call_id);
+    return result;
   },
 });
 
@@ -110,6 +150,23 @@ async function followOwnCall(args: WaitArgs, ctx: ToolContext): Promise<WaitResu
         next: 'The call is over. Its summary, transcript and recording need the voisa:read scope.',
       }
     : outcome;
+}
+
+/**
+ * Which of these held calls have ended, asked of VOISA as one look of wait_for_call each (no waiting):
+ * for the policy's in-progress limit, when a call was never followed to its end.
+ */
+export async function endedCalls(callIds: string[], ctx: ToolContext): Promise<string[]> {
+  const quiet: ToolContext = { ...ctx, progress: () => {} };
+  const looks = await Promise.all(
+    callIds.map((call_id) =>
+      followCall({ call_id, wait_seconds: 0 }, quiet).then(
+        (r) => (r.ended ? call_id : undefined),
+        () => undefined,
+      ),
+    ),
+  );
+  return looks.filter((id): id is string => id !== undefined);
 }
 
 export const callTools = [makeCall, waitForCall];

@@ -6,6 +6,7 @@
  */
 import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
+import type { CallGuard } from '../policy/policy.js';
 import type { RequestOptions, VoisaClient } from '../voisa/index.js';
 import type { FileAccess } from './files.js';
 
@@ -112,6 +113,11 @@ export interface ToolContext {
   callsOnly?: boolean;
   /** Where this server receives the caller's own webhooks (hosted HTTP), for `configure_webhook`. */
   webhook?: WebhookTarget;
+  /**
+   * The call policy for this principal: `make_call` takes a budget slot through it just before it sends,
+   * and `wait_for_call` frees the in-progress slot of a call it sees end. With `dryRun`, nobody is rung.
+   */
+  calling?: CallGuard;
 }
 
 /**

@@ -4,6 +4,7 @@
  * result that names the VOISA code, the HTTP status, the field and a next step.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import { PolicyRefusal } from '../policy/policy.js';
 import {
   ApiAbortError,
   ApiConnectionError,
@@ -122,6 +123,27 @@ function nextStep(err: ApiError, tool: string, signIn: SignIn): string {
   }
 }
 
+/** A call the operator's policy refuses: the code, the rule, why, and when it would be allowed. */
+function describeRefusal(err: PolicyRefusal): string {
+  const head = `${err.code} (${err.rule}): ${err.message}. Nothing was sent to VOISA`;
+  if (err.when) {
+    const seconds = Math.max(1, Math.ceil((err.when.allowedAt - err.when.now) / 1000));
+    return `${head}; allowed from ${new Date(err.when.allowedAt).toISOString()} (in ${duration(seconds)}, retry_after_seconds ${seconds}): call make_call again then. voisa://policy shows the rules and what is left of each budget.`;
+  }
+  const next =
+    err.code === 'POLICY_IN_PROGRESS'
+      ? 'follow the calls in progress with wait_for_call, then call make_call again'
+      : 'waiting will not change this: call another number, or ask the operator to change the call policy';
+  return `${head}; ${next}. voisa://policy shows the rules and what is left of each budget.`;
+}
+
+/** `2 h 5 min`, `7 min`, `40 s`. */
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
 /** The `isError` result for anything a handler threw. Never includes the API key or a stack trace. */
 export function toErrorResult(err: unknown, tool: string, signIn: SignIn = 'key'): CallToolResult {
   return { content: [{ type: 'text', text: describeError(err, tool, signIn) }], isError: true };
@@ -133,6 +155,7 @@ export function describeError(err: unknown, tool: string, signIn: SignIn = 'key'
     const req = err.requestId ? ` (request ${err.requestId})` : '';
     return `${err.code} (${err.status}): ${err.apiMessage ?? err.message}${field} — ${nextStep(err, tool, signIn)}${req}`;
   }
+  if (err instanceof PolicyRefusal) return describeRefusal(err);
   if (err instanceof InputError) {
     return `INVALID_REQUEST (input): ${err.field}: ${err.message} — fix ${err.field} and call again; nothing was sent to VOISA`;
   }

@@ -80,6 +80,12 @@ export const REACH: readonly Reach[] = [
     why: 'webhook events name calls, agents and numbers',
   },
   {
+    id: 'voisa://policy',
+    kind: 'resource',
+    needs: { anyOf: ['voisa:read', 'voisa:calls'] },
+    why: "the call policy and this grant's call budgets: for whoever reads calls or places them",
+  },
+  {
     id: 'ui://voisa/call',
     kind: 'view',
     needs: { anyOf: ['voisa:read', 'voisa:calls'] },

@@ -31,4 +31,6 @@ export interface Caller {
   filter?: ToolFilter;
   /** The OAuth grant the caller acts through: revoked when VOISA refuses its key (see checkKey). */
   grantId?: string;
+  /** The OAuth client the grant was given to (audit lines). */
+  client?: { id: string; name?: string };
 }

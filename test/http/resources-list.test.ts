@@ -82,13 +82,20 @@ describe.each(GENERATIONS)('a %s client over HTTP', (generation) => {
       const first = pages[0]!.resources.map((r) => r.uri);
       expect(first).toEqual([
         'voisa://voices',
+        'voisa://policy',
         'voisa://events',
         ...agents,
         ...conversations.slice(0, CONVERSATIONS_PER_PAGE),
       ]);
       const all = pages.flatMap((p) => p.resources.map((r) => r.uri));
       for (const p of pages) expect(p.resources.length).toBeLessThanOrEqual(LIST_PAGE_SIZE);
-      expect(all).toEqual(['voisa://voices', 'voisa://events', ...agents, ...conversations]);
+      expect(all).toEqual([
+        'voisa://voices',
+        'voisa://policy',
+        'voisa://events',
+        ...agents,
+        ...conversations,
+      ]);
       console.error(
         `[${generation}] resources/list over HTTP on the sandbox account: ${first.length} entries on the first page, ` +
           `${all.length} over ${pages.length} pages`,
@@ -109,7 +116,13 @@ describe.each(GENERATIONS)('a %s client over HTTP', (generation) => {
     const c = await lister(generation, stack.http.mcpUrl, SECOND_KEY);
     try {
       const all = (await allPages(c)).flatMap((p) => p.resources.map((r) => r.uri));
-      expect(all).toEqual(['voisa://voices', 'voisa://events', ...second.agents, ...second.conversations]);
+      expect(all).toEqual([
+        'voisa://voices',
+        'voisa://policy',
+        'voisa://events',
+        ...second.agents,
+        ...second.conversations,
+      ]);
       expect(all.filter((u) => [...demo.agents, ...demo.conversations].includes(u))).toEqual([]);
     } finally {
       await c.close();

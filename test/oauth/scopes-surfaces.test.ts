@@ -340,7 +340,8 @@ describe('the other ways in', () => {
       }),
     );
     try {
-      expect((await client.listResources()).resources).toEqual([]);
+      // The call policy is all a calls-only grant reads.
+      expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(['voisa://policy']);
       expect((await client.listPrompts()).prompts).toEqual([]);
       await expect(client.readResource({ uri: 'voisa://events' })).rejects.toThrow(/INSUFFICIENT_SCOPE/);
       await expect(client.subscribeResource({ uri: 'voisa://events' })).rejects.toThrow(/INSUFFICIENT_SCOPE/);

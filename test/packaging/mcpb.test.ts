@@ -83,14 +83,18 @@ describe('voisa-mcp.mcpb', () => {
         'server/views/agent.html',
         'server/views/analytics.html',
         'server/views/call.html',
+        // The phone time-zone map for the call policy's quiet hours.
+        'server/data/phone-time-zones.json',
       ]),
     );
     for (const f of all.slice(2)) {
-      expect(f).toMatch(/^server\/((voisa-mcp|chunks\/[\w-]+)\.mjs|views\/(agent|analytics|call)\.html)$/);
+      expect(f).toMatch(
+        /^server\/((voisa-mcp|chunks\/[\w-]+)\.mjs|views\/(agent|analytics|call)\.html|data\/phone-time-zones\.json)$/,
+      );
     }
     // A few chunks (the sandbox, HTTP, login, Redis for --redis-url, OAuth for --public-url, shared
     // code, as esbuild splits what several dynamic imports share) and the three views, not a tree.
-    expect(all.length).toBeLessThanOrEqual(29);
+    expect(all.length).toBeLessThanOrEqual(30);
     expect(statSync(join(dir, 'voisa-mcp.mcpb')).size).toBeLessThan(1_000_000);
   });
 

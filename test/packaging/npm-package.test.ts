@@ -100,9 +100,11 @@ describe('the npm package', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['dist/sandbox/index.js', 'README.md', 'LICENSE', 'package.json']),
     );
+    // The phone time-zone map the call policy's quiet hours read (scripts/build-data.mjs).
+    expect(paths).toContain('dist/data/phone-time-zones.json');
     for (const path of paths) {
       expect(path).toMatch(
-        /^(dist\/.+\.(js|mjs|d\.ts)|dist\/views\/(agent|analytics|call)\.html|README\.md|LICENSE|package\.json)$/,
+        /^(dist\/.+\.(js|mjs|d\.ts)|dist\/views\/(agent|analytics|call)\.html|dist\/data\/phone-time-zones\.json|README\.md|LICENSE|package\.json)$/,
       );
       expect(path).not.toMatch(
         /\.test\.|\.map$|^(src|test|scripts)\/|\.env|\.npmrc|credentials\.json|\.pem$/,

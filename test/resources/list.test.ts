@@ -43,10 +43,13 @@ const conversationUris = (api: Connected['api']) =>
     .list({ limit: 100 })
     .then((r) => r.conversations.map((c) => `voisa://conversations/${c.id}`));
 
-/** Nothing but the voice catalogue, agents and conversation records: no transcript, recording or view. */
+/**
+ * Nothing but the voice catalogue, the call policy, agents and conversation records: no transcript,
+ * recording or view.
+ */
 function expectCompact(rs: Resource[]): void {
   for (const uri of uris(rs)) {
-    expect(uri).toMatch(/^voisa:\/\/(voices|events|agents\/[^/]+|conversations\/[^/]+)$/);
+    expect(uri).toMatch(/^voisa:\/\/(voices|policy|events|agents\/[^/]+|conversations\/[^/]+)$/);
   }
 }
 
@@ -65,6 +68,7 @@ describe('resources/list on the sandbox account as seeded', () => {
     expectCompact(first.resources);
     expect(uris(first.resources)).toEqual([
       'voisa://voices',
+      'voisa://policy',
       ...agents,
       ...conversations.slice(0, CONVERSATIONS_PER_PAGE),
     ]);
@@ -73,7 +77,7 @@ describe('resources/list on the sandbox account as seeded', () => {
 
     const { pages } = await allPages(mcp);
     const total = pages.flat().length;
-    expect(total).toBe(1 + agents.length + conversations.length);
+    expect(total).toBe(2 + agents.length + conversations.length);
     console.error(
       `[${GENERATION}] resources/list on the sandbox account: ${first.resources.length} entries on the first page, ` +
         `${total} over ${pages.length} pages (${agents.length} agents, ${conversations.length} conversations)`,
@@ -225,8 +229,9 @@ describe('resources/list over many agents and conversations', () => {
       const { pages, cursors } = await allPages(second);
       const theirs = uris(pages.flat());
       const own = [...(await agentUris(second.api)), ...(await conversationUris(second.api))];
-      expect(theirs.filter((u) => u !== 'voisa://voices').sort()).toEqual(own.sort());
-      expect(theirs.filter((u) => u !== 'voisa://voices' && mine.includes(u))).toEqual([]);
+      const accountOwn = (u: string) => u !== 'voisa://voices' && u !== 'voisa://policy';
+      expect(theirs.filter(accountOwn).sort()).toEqual(own.sort());
+      expect(theirs.filter((u) => accountOwn(u) && mine.includes(u))).toEqual([]);
       expect(cursors).toEqual([]); // 3 agents and 14 calls: one page
 
       // A cursor is a position, not an account: whoever sends it gets that position of their own list.
@@ -237,9 +242,9 @@ describe('resources/list over many agents and conversations', () => {
       expect(uris(start.resources).sort()).toEqual(own.sort());
     });
 
-    it('a grant without voisa:read lists no agent, conversation or view', async () => {
+    it('a grant without voisa:read lists no agent, conversation or view: only the policy it calls under', async () => {
       const { pages } = await allPages(callsOnly);
-      expect(pages.flat()).toEqual([]);
+      expect(uris(pages.flat())).toEqual(['voisa://policy']);
       const cursor = (await allPages(mcp)).cursors[0]!;
       expect(((await callsOnly.client.listResources({ cursor })) as Listing).resources).toEqual([]);
     });
