@@ -62,11 +62,12 @@ export class MemoryCallBudgets implements CallBudgets {
   readonly #ledgers = new Map<string, Ledger>();
 
   async take(principal: string, limits: CallLimits, now: number, slot?: { id: string; leaseMs: number }) {
-    const ledger = this.#ledger(principal, now);
-    const verdict = judge(limits, now, [...ledger.taken.values()], [...ledger.live.keys()]);
+    const ledger = this.#ledger(principal, now, false);
+    const verdict = judge(limits, now, [...(ledger?.taken.values() ?? [])], [...(ledger?.live.keys() ?? [])]);
     if (verdict.ok && slot) {
-      ledger.taken.set(slot.id, now);
-      ledger.live.set(slot.id, now + slot.leaseMs);
+      const kept = this.#ledger(principal, now);
+      kept.taken.set(slot.id, now);
+      kept.live.set(slot.id, now + slot.leaseMs);
     }
     return verdict;
   }
@@ -88,25 +89,37 @@ export class MemoryCallBudgets implements CallBudgets {
   }
 
   async usage(principal: string, now: number): Promise<BudgetUsage> {
-    const ledger = this.#ledger(principal, now);
-    const times = [...ledger.taken.values()];
+    const ledger = this.#ledger(principal, now, false);
+    const times = [...(ledger?.taken.values() ?? [])];
     return {
       lastHour: times.filter((t) => t > now - HOUR_MS).length,
       lastDay: times.length,
-      inProgress: ledger.live.size,
+      inProgress: ledger?.live.size ?? 0,
     };
   }
 
-  /** The principal's ledger with what is older than a day, and leases that ran out, dropped. */
-  #ledger(principal: string, now: number): Ledger {
+  /**
+   * The principal's ledger with what is older than a day, and leases that ran out, dropped. A ledger
+   * left empty is forgotten, so principals that only look (or whose calls are a day old) cost nothing.
+   */
+  #ledger(principal: string, now: number, create: false): Ledger | undefined;
+  #ledger(principal: string, now: number, create?: true): Ledger;
+  #ledger(principal: string, now: number, create = true): Ledger | undefined {
     let ledger = this.#ledgers.get(principal);
-    if (!ledger) {
-      ledger = { taken: new Map(), live: new Map() };
-      this.#ledgers.set(principal, ledger);
+    if (ledger) {
+      for (const [id, at] of ledger.taken) if (at <= now - DAY_MS) ledger.taken.delete(id);
+      for (const [id, until] of ledger.live) if (until <= now) ledger.live.delete(id);
+      if (ledger.taken.size === 0 && ledger.live.size === 0) this.#ledgers.delete(principal);
     }
-    for (const [id, at] of ledger.taken) if (at <= now - DAY_MS) ledger.taken.delete(id);
-    for (const [id, until] of ledger.live) if (until <= now) ledger.live.delete(id);
+    if (!create) return ledger?.taken.size || ledger?.live.size ? ledger : undefined;
+    ledger = this.#ledgers.get(principal) ?? { taken: new Map(), live: new Map() };
+    this.#ledgers.set(principal, ledger);
     return ledger;
+  }
+
+  /** How many principals have calls counted now (for tests of the bound). */
+  get principals(): number {
+    return this.#ledgers.size;
   }
 }
 

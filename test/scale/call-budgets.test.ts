@@ -177,6 +177,26 @@ async function takeOne(budgets: CallBudgets, p: string, now: number) {
 
 describe('call budgets in memory', () => {
   budgetContract(() => new MemoryCallBudgets());
+
+  it('keeps nothing for a principal that only looks, and forgets one whose calls are a day old', async () => {
+    const budgets = new MemoryCallBudgets();
+    const limits = { perHour: 2, inProgress: 1 };
+    const t0 = Date.parse('2026-12-07T12:00:00Z');
+    // A flood of principals that read their budgets or are refused keeps nothing.
+    for (let i = 0; i < 1000; i++) {
+      await budgets.usage(`looker-${i}`, t0);
+      await budgets.take(`looker-${i}`, limits, t0);
+    }
+    expect(budgets.principals).toBe(0);
+    expect((await budgets.take('caller', limits, t0, { id: 'slot_1', leaseMs: HOUR_MS })).ok).toBe(true);
+    await budgets.refund('caller', 'slot_1');
+    expect(await budgets.usage('caller', t0)).toEqual({ lastHour: 0, lastDay: 0, inProgress: 0 });
+    expect(budgets.principals).toBe(0);
+    await budgets.take('caller', limits, t0, { id: 'slot_2', leaseMs: HOUR_MS });
+    expect(budgets.principals).toBe(1);
+    await budgets.usage('caller', t0 + DAY_MS);
+    expect(budgets.principals).toBe(0);
+  });
 });
 
 describe.skipIf(!requireRedis())('call budgets in Redis, two instances on one server', () => {
