@@ -24,6 +24,8 @@ import { createMcpHandler } from '@modelcontextprotocol/server';
 import { getEncoding } from 'js-tiktoken';
 import { modernRequest } from '../dist/http/app.js';
 import { createServer } from '../dist/mcp/server.js';
+import { loadPolicyFile } from '../dist/policy/file.js';
+import { CallPolicy } from '../dist/policy/policy.js';
 import { startSandbox } from '../dist/sandbox/index.js';
 import { VoisaClient } from '../dist/voisa/index.js';
 
@@ -145,6 +147,12 @@ function spawnToInitialize(args) {
 const entries = {
   'node alone (floor)': FLOOR,
   'dist/bin/voisa-mcp.mjs': ['dist/bin/voisa-mcp.mjs'],
+  // With the German sample policy: its do-not-call file and the time-zone map are read at start-up.
+  'bundle + call policy': [
+    'dist/bin/voisa-mcp.mjs',
+    '--call-policy',
+    'docs/examples/call-policy-restaurants-de.json',
+  ],
   'dist/cli/index.js': ['dist/cli/index.js'],
 };
 const runs = Object.fromEntries(Object.keys(entries).map((name) => [name, []]));
@@ -190,6 +198,36 @@ const m = p(viaMcp);
 console.log(`list_agents direct   p50 ${ms(d.p50)} p95 ${ms(d.p95)}  (${CALLS} calls)`);
 console.log(`list_agents via MCP  p50 ${ms(m.p50)} p95 ${ms(m.p95)}`);
 console.log(`overhead             p50 ${ms(m.p50 - d.p50)} p95 ${ms(m.p95 - d.p95)} (target p50 < 0.3 ms)`);
+
+// --- the call policy's check ----------------------------------------------------
+// What make_call adds before anything is sent: prefixes, do-not-call, quiet hours in the callee's
+// zones (a US toll-free number: 42 of them), and the budgets in memory (checked, not taken).
+{
+  const rules = await loadPolicyFile('docs/examples/call-policy-restaurants-de.json');
+  const policy = new CallPolicy(
+    { ...rules, allowPrefixes: ['+49', '+1'], blockPrefixes: [] },
+    // 13:00 in Berlin (allowed); 22:00 in Guam, so the toll-free number is refused with the first
+    // moment it is day in all 42 zones (the costliest path).
+    { now: () => Date.parse('2026-12-07T12:00:00Z') },
+  );
+  const guard = policy.forPrincipal('bench');
+  for (const [what, number] of [
+    ['a Berlin number', '+49301234599'],
+    ['a US toll-free number', '+18005550199'],
+  ]) {
+    const check = () => guard.check(number).catch(() => {});
+    for (let i = 0; i < 200; i++) await check();
+    const times = [];
+    for (let i = 0; i < 2000; i++) {
+      const t = performance.now();
+      await check();
+      times.push(performance.now() - t);
+    }
+    console.log(
+      `call policy check, ${what.padEnd(22)} p50 ${(quantile(times, 0.5) * 1000).toFixed(1)} µs, p95 ${(quantile(times, 0.95) * 1000).toFixed(1)} µs`,
+    );
+  }
+}
 
 const median = quantile(perRequest, 0.5);
 console.log(
