@@ -131,8 +131,18 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     // On a stop signal, waits in flight answer at once (ended: false, call again), then the process exits.
     const stopping = new AbortController();
     const policy = callPolicy(guardrails);
-    // One principal: the key, by a keyed fingerprint (stable across restarts with VOISA_SERVER_SECRET).
-    const principal = { id: fingerprint(resolveServerSecret(env, { shared: false }).secret, apiKey ?? '') };
+    // One principal: the key. The audit trail names it by a keyed fingerprint, stable across restarts
+    // when VOISA_SERVER_SECRET is set (read only then, so a stdio server without a trail needs none).
+    let principal = { id: 'local' };
+    if (guardrails.audit) {
+      try {
+        principal = { id: fingerprint(resolveServerSecret(env, { shared: false }).secret, apiKey ?? '') };
+      } catch (err) {
+        process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
+        await shutdown();
+        return 1;
+      }
+    }
     const factory = () =>
       createServer({
         api,
