@@ -1,6 +1,7 @@
 /**
  * What stands between an agent and the phone network, read at start-up: the call policy file (a bad
- * file stops the server with an error naming the key or line), dry run, and the audit trail.
+ * file stops the server with an error naming the key or line), dry run, and the audit trail. Loaded
+ * only when one of them is set (cli/main.ts), so a plain start parses none of it.
  */
 import { type AuditTrail, openAuditTrail } from '../audit/trail.js';
 import type { LogFn } from '../mcp/log.js';
@@ -13,6 +14,8 @@ export interface Guardrails {
   rules?: PolicyRules;
   dryRun: boolean;
   audit?: AuditTrail;
+  /** The policy every server of this process checks make_call against; none when nothing is set. */
+  policy(budgets?: CallBudgets): CallPolicy | undefined;
 }
 
 /** Reads the policy and opens the audit trail; throws an Error whose message is the start-up error. */
@@ -32,12 +35,13 @@ export async function loadGuardrails(calls: Config['calls'], log: LogFn): Promis
   if (calls.dryRun)
     log('warning', 'dry run (--dry-run-calls): make_call checks the agent and the policy, and rings no one');
   if (audit) log('info', `audit trail: ${calls.auditLog === '-' ? 'stderr' : calls.auditLog}`);
-  return { rules, dryRun: calls.dryRun, audit };
-}
-
-/** The policy every server of this process checks make_call against; none when nothing is set. */
-export function callPolicy(g: Guardrails, budgets?: CallBudgets): CallPolicy | undefined {
-  return g.rules || g.dryRun ? new CallPolicy(g.rules, { budgets, dryRun: g.dryRun }) : undefined;
+  return {
+    rules,
+    dryRun: calls.dryRun,
+    audit,
+    policy: (budgets) =>
+      rules || calls.dryRun ? new CallPolicy(rules, { budgets, dryRun: calls.dryRun }) : undefined,
+  };
 }
 
 function describeRules(r: PolicyRules): string {

@@ -14,7 +14,7 @@ import { serveStdio } from '../stdio/serve.js';
 import { VoisaClient, type VoisaLogger } from '../voisa/index.js';
 import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
-import { callPolicy, type Guardrails, loadGuardrails } from './guardrails.js';
+import type { Guardrails } from './guardrails.js';
 
 export const NO_KEY_MESSAGE = `voisa-mcp: no VOISA API key.
 Get one of:
@@ -72,7 +72,11 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
 
   let guardrails: Guardrails;
   try {
-    guardrails = await loadGuardrails(config.calls, log);
+    const { policyFile, dryRun, auditLog } = config.calls;
+    guardrails =
+      policyFile || dryRun || auditLog
+        ? await (await import('./guardrails.js')).loadGuardrails(config.calls, log)
+        : { dryRun: false, policy: () => undefined };
   } catch (err) {
     process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
     await shutdown();
@@ -114,7 +118,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       secret,
       secretGenerated,
       // Budgets per principal, shared by every instance with --redis-url.
-      policy: callPolicy(guardrails, shared.callBudgets),
+      policy: guardrails.policy(shared.callBudgets),
       audit: guardrails.audit,
     });
   } else {
@@ -130,7 +134,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     };
     // On a stop signal, waits in flight answer at once (ended: false, call again), then the process exits.
     const stopping = new AbortController();
-    const policy = callPolicy(guardrails);
+    const policy = guardrails.policy();
     // One principal: the key. The audit trail names it by a keyed fingerprint, stable across restarts
     // when VOISA_SERVER_SECRET is set (read only then, so a stdio server without a trail needs none).
     let principal = { id: 'local' };
