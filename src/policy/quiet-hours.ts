@@ -74,8 +74,8 @@ export function quietHours(window: QuietHours, zones: readonly string[], at: num
   while (t - at <= HORIZON_MS) {
     const wait = Math.max(...zones.map((z) => quietFor(localSeconds(z, t), start, end)));
     if (wait === 0) return { quiet: true, zones: quietNow, allowedAt: t };
-    // To the next whole second, so the next look lands at or after the window's end.
-    t = Math.ceil((t + wait * 1000) / 1000) * 1000;
+    // Local times are read to the second: the window ends `wait` seconds after this whole second.
+    t = Math.floor(t / 1000) * 1000 + wait * 1000;
   }
   return { quiet: true, zones: quietNow };
 }

@@ -72,6 +72,10 @@ describe('quiet hours 21:00-08:00 in the callee’s local time', () => {
     const small = quietHours(NIGHT, berlin, at('2026-12-08T06:59:59Z'));
     expect(small).toEqual({ quiet: true, zones: berlin, allowedAt: at('2026-12-08T07:00:00Z') });
     expect(quietHours(NIGHT, berlin, at('2026-12-08T07:00:00Z'))).toEqual({ quiet: false });
+    // A clock between seconds still names the window's end exactly.
+    expect(quietHours(NIGHT, berlin, at('2026-12-07T22:13:07.250Z'))).toMatchObject({
+      allowedAt: at('2026-12-08T07:00:00Z'),
+    });
   });
 
   it('a window within one day (12:00-14:00) is quiet only inside it', () => {
