@@ -22,7 +22,7 @@ import { generateText, type LanguageModel, stepCountIs, type ToolSet } from 'ai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unbuilt } from '../helpers/built.js';
 import { startStack } from '../http/helpers.js';
-import { CONFIRMED_TOOLS } from './plan.js';
+import { CONFIRMED_TOOLS, PLAN_POLICY_FILE, planPolicy } from './plan.js';
 import { acceptForm, expectClean, runPlan, type SeenResult } from './run-plan.js';
 import { type StandInModel, startStandInModel } from './stand-in-model.js';
 
@@ -110,7 +110,7 @@ describe.each(Object.keys(GENERATIONS) as Generation[])('AI SDK on %s', (generat
   it.each(Object.keys(PROVIDERS))(
     'loads every tool, calls each and hands each result to %s in the next request',
     async (provider) => {
-      const stack = await startStack();
+      const stack = await startStack({ policy: await planPolicy() });
       try {
         await runAiSdk({ type: 'http', url: stack.http.mcpUrl }, generation, provider);
       } finally {
@@ -121,13 +121,13 @@ describe.each(Object.keys(GENERATIONS) as Generation[])('AI SDK on %s', (generat
   );
 });
 
-// The built binary over stdio, as a desktop app spawns it: `voisa-mcp --sandbox` (the sandbox's own
-// call and training times). Needs `npm run build` (CI builds first).
+// The built binary over stdio, as a desktop app spawns it: `voisa-mcp --sandbox` with the plan's call
+// policy (the sandbox's own call and training times). Needs `npm run build` (CI builds first).
 describe.skipIf(unbuilt(CLI))('AI SDK over stdio (dist/cli/index.js --sandbox)', () => {
   it('loads every tool, calls each and hands each result to openai.chat in the next request', async () => {
     const transport = new Experimental_StdioMCPTransport({
       command: process.execPath,
-      args: [CLI, '--sandbox'],
+      args: [CLI, '--sandbox', '--call-policy', PLAN_POLICY_FILE],
       env: { PATH: process.env.PATH ?? '' },
       stderr: 'ignore',
     });

@@ -30,7 +30,7 @@ import { unbuilt } from '../helpers/built.js';
 import { connect } from '../helpers/mcp.js';
 import { type Json, useSandbox, waitFor } from '../helpers/sandbox.js';
 import { skipOutsideCi } from '../helpers/services.js';
-import { type PlanResults, planSteps, resultData } from './plan.js';
+import { PLAN_POLICY_FILE, type PlanResults, planSteps, resultData } from './plan.js';
 import { type RecordedRequest, type StandInModel, startStandInModel } from './stand-in-model.js';
 
 const CLI = path.resolve('dist/cli/index.js');
@@ -350,7 +350,7 @@ describe.skipIf(skipHere())('Claude Code (claude -p) with voisa-mcp over stdio, 
   );
 
   it(
-    'with --confirm never, runs every tool of the plan: make_call places the call and wait_for_call follows it',
+    'with --confirm never and the plan call policy, runs every tool of the plan: make_call places the call, the policy refuses the +999 one, wait_for_call follows the placed one',
     () =>
       freshRun(async (title) => {
         const sandboxFrom = sandbox().requests().length;
@@ -359,13 +359,14 @@ describe.skipIf(skipHere())('Claude Code (claude -p) with voisa-mcp over stdio, 
         await mcp.close();
         const results: PlanResults = {};
         const stepOf = new Map<string, string>();
-        /** Reads the results a request carries back (each step's tool_result) into `results`. */
+        const refusals = new Set(steps.filter((s) => s.refusal).map((s) => s.id));
+        /** Reads the results a request carries back (each step's tool_result, not a refusal's) into `results`. */
         const absorb = (request: RecordedRequest) => {
           for (const message of request.body?.messages ?? []) {
             if (!Array.isArray(message.content)) continue;
             for (const block of message.content) {
               const step = block.type === 'tool_result' && stepOf.get(block.tool_use_id);
-              if (step && !results[step]) results[step] = resultData(textsOf(block));
+              if (step && !refusals.has(step) && !results[step]) results[step] = resultData(textsOf(block));
             }
           }
         };
@@ -378,7 +379,9 @@ describe.skipIf(skipHere())('Claude Code (claude -p) with voisa-mcp over stdio, 
           stepOf.set(`toolu_${token}`, step.id);
           return token;
         });
-        const run = await runClaude(voisaServer(title, ['--confirm', 'never']));
+        const run = await runClaude(
+          voisaServer(title, ['--confirm', 'never', '--call-policy', PLAN_POLICY_FILE]),
+        );
 
         expect(loadedTools(run)).toEqual([...TOOL_NAMES].sort());
         expect(run.code, run.stderr).toBe(0);
@@ -387,7 +390,14 @@ describe.skipIf(skipHere())('Claude Code (claude -p) with voisa-mcp over stdio, 
         for (const [i, step] of steps.entries()) {
           const result = toolResult(tokens[i]!);
           expect(result, `${step.id}: its tool_result in a later request`).toBeDefined();
-          expect(result?.block.is_error, `${step.id}: ${textsOf(result!.block).join(' ')}`).toBeFalsy();
+          const text = textsOf(result!.block).join(' ');
+          if (step.refusal) {
+            // Refused: an error whose text, starting with the code, reached the model in that request.
+            expect(result?.block.is_error, `${step.id}: ${text}`).toBe(true);
+            expect(text.startsWith(step.refusal), `${step.id} starts with ${step.refusal}: ${text}`).toBe(
+              true,
+            );
+          } else expect(result?.block.is_error, `${step.id}: ${text}`).toBeFalsy();
         }
         expect(callsPlaced(sandboxFrom)).toHaveLength(1);
         expect(results.wait_for_call).toMatchObject({ ended: true });

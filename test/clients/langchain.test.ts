@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOL_NAMES } from '../../src/tools/index.js';
 import { unbuilt } from '../helpers/built.js';
 import { type Stack, startStack } from '../http/helpers.js';
-import { PLAN, type PlanResults, type PlanStep, planSteps, resultData, uncoveredTools } from './plan.js';
+import {
+  PLAN,
+  PLAN_POLICY_FILE,
+  type PlanResults,
+  type PlanStep,
+  planPolicy,
+  planSteps,
+  resultData,
+  uncoveredTools,
+} from './plan.js';
 import { type StandInModel, startStandInModel } from './stand-in-model.js';
 
 const CLI = path.resolve('dist/cli/index.js');
@@ -92,7 +101,7 @@ interface Connection {
 }
 
 async function overHttp(): Promise<Connection> {
-  const stack: Stack = await startStack();
+  const stack: Stack = await startStack({ policy: await planPolicy() });
   const client = new MultiServerMCPClient({
     mcpServers: { voisa: { transport: 'http', url: stack.http.mcpUrl } },
   });
@@ -111,7 +120,7 @@ async function overStdio(): Promise<Connection> {
       voisa: {
         transport: 'stdio',
         command: process.execPath,
-        args: [CLI, '--sandbox'],
+        args: [CLI, '--sandbox', '--call-policy', PLAN_POLICY_FILE],
         env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
         stderr: 'ignore',
       },
@@ -204,10 +213,39 @@ function describeClient(
         expect(call, 'the model asked for the tool').toMatchObject({ name: step.tool, args });
 
         const tool = tools.find((x) => x.name === step.tool)!;
-        const message = (await tool.invoke({ ...call!, type: 'tool_call' })) as ToolMessage;
-        expect(ToolMessage.isInstance(message)).toBe(true);
-        expect(message.status, JSON.stringify(message.content).slice(0, 500)).not.toBe('error');
-        results[step.id] = dataOf(message);
+        let message: ToolMessage;
+        if (step.refusal) {
+          // The adapter throws a ToolException for an isError result, quoting its text; an agent loop
+          // (LangGraph's ToolNode, handleToolErrors) hands the model that message as an error
+          // ToolMessage, worded as here. The refusal has no data for later steps.
+          let went: unknown;
+          let refused: Error | undefined;
+          try {
+            went = await tool.invoke({ ...call!, type: 'tool_call' });
+          } catch (err) {
+            refused = err as Error;
+          }
+          expect(
+            refused,
+            `went through, ${step.refusal} expected: ${JSON.stringify(went)?.slice(0, 300)}`,
+          ).toBeDefined();
+          const text = refused!.message.split('returned an error: ')[1] ?? refused!.message;
+          expect(
+            text.startsWith(step.refusal),
+            `isError text starts with ${step.refusal}: ${text.slice(0, 300)}`,
+          ).toBe(true);
+          message = new ToolMessage({
+            tool_call_id: call!.id!,
+            name: step.tool,
+            status: 'error',
+            content: `Error: ${refused!.message}\n Please fix your mistakes.`,
+          });
+        } else {
+          message = (await tool.invoke({ ...call!, type: 'tool_call' })) as ToolMessage;
+          expect(ToolMessage.isInstance(message)).toBe(true);
+          expect(message.status, JSON.stringify(message.content).slice(0, 500)).not.toBe('error');
+          results[step.id] = dataOf(message);
+        }
         t.calls++;
         const shape = contentTypes(message.content);
         const kept = artifactTypes(message.artifact);
@@ -215,6 +253,7 @@ function describeClient(
           t.shapes.push(`${step.id}: ${shape}${kept ? ` (artifact: ${kept})` : ''}`);
 
         const before = model.rejected().length;
+        const from = model.requests.length;
         let reply: AIMessage;
         try {
           reply = (await llm.invoke([...history, ai, message])) as AIMessage;
@@ -226,6 +265,13 @@ function describeClient(
           );
         }
         expect(reply.text).toBe('Done.');
+        if (step.refusal) {
+          // The refusal's text really reached the model: the request after the call carries its code.
+          const next = model.requests.slice(from).find((r) => r.api !== 'other' && r.api !== 'count_tokens');
+          expect(JSON.stringify(next?.body), `the next request carries ${step.refusal}`).toContain(
+            step.refusal,
+          );
+        }
         t.nextTurns++;
       });
     }

@@ -16,7 +16,7 @@ import { Agent } from '@mastra/core/agent';
 import { getMcpCallToolContent, MCPClient } from '@mastra/mcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from '../http/helpers.js';
-import { CONFIRMED_TOOLS } from './plan.js';
+import { CONFIRMED_TOOLS, planPolicy } from './plan.js';
 import { acceptForm, expectClean, runPlan, type SeenResult } from './run-plan.js';
 import { type StandInModel, startStandInModel } from './stand-in-model.js';
 
@@ -49,7 +49,7 @@ describe.each(Object.keys(GENERATIONS) as (keyof typeof GENERATIONS)[])('Mastra 
   it.each(APIS)(
     'loads every tool, calls each and hands each result to the OpenAI %s API in the next request',
     async (api) => {
-      const stack = await startStack();
+      const stack = await startStack({ policy: await planPolicy() });
       let asked = 0;
       const mcp = new MCPClient({
         id: `voisa-${generation}-${api}`,

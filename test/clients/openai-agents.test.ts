@@ -23,6 +23,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOL_NAMES } from '../../src/tools/index.js';
 import { startStack } from '../http/helpers.js';
+import { planPolicy } from './plan.js';
 import { expectClean, runPlan, type SeenResult } from './run-plan.js';
 import { type StandInModel, startStandInModel } from './stand-in-model.js';
 
@@ -60,7 +61,7 @@ describe.each(Object.keys(TRANSPORTS) as (keyof typeof TRANSPORTS)[])('OpenAI Ag
   it.each(Object.keys(APIS) as (keyof typeof APIS)[])(
     'loads every tool strict, calls each and hands each result to the %s API in the next request',
     async (api) => {
-      const stack = await startStack();
+      const stack = await startStack({ policy: await planPolicy() });
       const server = TRANSPORTS[generation](stack.http.mcpUrl);
       await server.connect();
       try {
@@ -70,8 +71,13 @@ describe.each(Object.keys(TRANSPORTS) as (keyof typeof TRANSPORTS)[])('OpenAI Ag
         const callTool = server.callTool.bind(server);
         server.callTool = async (name, args, meta, options) => {
           const content = await callTool(name, args, meta, options);
-          const attached = content as unknown as { structuredContent?: unknown; isError?: boolean };
-          observe({ content: content as SeenResult['content'], ...attached });
+          // The SDK attaches the result's other fields to the content array as non-enumerable
+          // properties (what its own tool wrapper reads): read them by name, a spread would miss them.
+          const { structuredContent, isError } = content as unknown as {
+            structuredContent?: unknown;
+            isError?: boolean;
+          };
+          observe({ content: content as SeenResult['content'], structuredContent, isError });
           return content;
         };
         const runner = new Runner({

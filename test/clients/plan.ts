@@ -25,7 +25,15 @@
  * Steps that ask for confirmation (`confirms: true`: make_call, delete_kb_item, delete_agent) are
  * answered the way each framework answers: a client that declares no elicitation is not asked (the
  * server's `--confirm auto` runs them on the tool's destructive hint).
+ *
+ * Every stack the plan runs on carries the call policy in `PLAN_POLICY_FILE` (no numbers in +999, a
+ * range that does not exist): in process `startStack({ policy: await planPolicy() })`, over stdio
+ * `voisa-mcp --call-policy PLAN_POLICY_FILE`. Its refusal is a step too (`refusal`): a refused call's
+ * text must reach the next model request like any result.
  */
+import { fileURLToPath } from 'node:url';
+import { loadPolicyFile } from '../../src/policy/file.js';
+import { CallPolicy } from '../../src/policy/policy.js';
 import { CATALOGUE, TOOL_NAMES } from '../../src/tools/index.js';
 
 /** The data each earlier step returned (its structured content / JSON), by step id. */
@@ -49,6 +57,20 @@ export interface PlanStep {
   when?(tool: ListedTool): boolean;
   /** What the step proves, for test names and reports. */
   note?: string;
+  /**
+   * The step must be refused: its answer is an isError result whose text starts with this code (e.g.
+   * `POLICY_DESTINATION`), and that text reaches the next model request. No confirmation is asked:
+   * the call policy refuses before any question.
+   */
+  refusal?: string;
+}
+
+/** The call policy every stack of the plan runs with: it blocks +999 (`make_call_refused`). */
+export const PLAN_POLICY_FILE = fileURLToPath(new URL('./call-policy.json', import.meta.url));
+
+/** `PLAN_POLICY_FILE` as an in-process stack takes it (`startStack({ policy })`). */
+export async function planPolicy(): Promise<CallPolicy> {
+  return new CallPolicy(await loadPolicyFile(PLAN_POLICY_FILE));
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -183,6 +205,13 @@ export const PLAN: readonly PlanStep[] = [
     tool: 'make_call',
     confirms: true,
     args: () => ({ agent_id: BELLA, phone_number: '+49123456789' }),
+  },
+  {
+    id: 'make_call_refused',
+    tool: 'make_call',
+    refusal: 'POLICY_DESTINATION',
+    args: () => ({ agent_id: BELLA, phone_number: '+9991234567' }),
+    note: 'a call the call policy refuses: its refusal text reaches the next model request',
   },
   {
     id: 'wait_for_call',

@@ -6,10 +6,12 @@
  * runs one agent turn the framework's way (the model asks, the framework calls the tool through its
  * MCP client, converts the result and sends the next model request). The step counts as
  * - a call OK when the framework got the tool's result and it is not an error (`observe` is handed
- *   what the framework's tool returned: an observer on its tool, nothing replaced);
+ *   what the framework's tool returned: an observer on its tool, nothing replaced); for a refusal step
+ *   (`step.refusal`) when it is an error whose text starts with the step's code,;
  * - a next-turn conversion OK when the turn did not throw, the stand-in accepted every request of the
  *   turn (none answered 400), the request after the tool call carries that call's result (its id), and
- *   the result added at most `RESULT_BUDGET_BYTES` to it unless the step asked for the bytes.
+ *   the result added at most `RESULT_BUDGET_BYTES` to it unless the step asked for the bytes; for a
+ *   refusal step that request also carries the refusal's code (the model is told why).
  */
 import { expect } from 'vitest';
 import { TOOL_NAMES } from '../../src/tools/index.js';
@@ -129,8 +131,17 @@ export async function runPlan(run: PlanRun): Promise<Tally> {
       continue;
     }
     tally.contentTypes[step.id] = (seen.content ?? []).map((c) => c.type).join(',') || '(structured)';
-    if (seen.isError) {
-      const text = (seen.content ?? []).map((c) => c.text ?? '').join(' ');
+    const text = (seen.content ?? []).map((c) => c.text ?? '').join(' ');
+    if (step.refusal) {
+      // A refusal step: the call must be refused with its code, and it has no data for later steps.
+      if (!seen.isError)
+        tally.failures.push(
+          `${step.id}: call: went through, ${step.refusal} expected: ${JSON.stringify(seen).slice(0, 300)}`,
+        );
+      else if (!text.startsWith(step.refusal))
+        tally.failures.push(`${step.id}: call: isError without ${step.refusal}: ${text.slice(0, 300)}`);
+      else tally.calls++;
+    } else if (seen.isError) {
       tally.failures.push(`${step.id}: call: isError: ${text.slice(0, 300)}`);
     } else {
       try {
@@ -151,6 +162,10 @@ export async function runPlan(run: PlanRun): Promise<Tally> {
     else if (!next) tally.failures.push(`${step.id}: next turn: no model request followed the tool call`);
     else if (!JSON.stringify(next.body).includes(token))
       tally.failures.push(`${step.id}: next turn: the request after the tool call does not carry its result`);
+    else if (step.refusal && !JSON.stringify(next.body).includes(step.refusal))
+      tally.failures.push(
+        `${step.id}: next turn: the request after the tool call does not carry the refusal (${step.refusal})`,
+      );
     else {
       const bytes = JSON.stringify(next.body).length;
       if (bytes > tally.largest.bytes) tally.largest = { step: step.id, bytes };
