@@ -283,7 +283,8 @@ export function createServer(deps: ServerDeps): McpServer {
       webhook: deps.webhook,
       // A grant that cannot read conversations follows its own calls only, without their content.
       callsOnly: !reach(CONVERSATION_TEMPLATE),
-      calling: calling ?? callGuard(extra),
+      // Only a tool call carries the policy (make_call and wait_for_call use it); resource reads do not.
+      calling,
     };
   }
 

@@ -68,14 +68,18 @@ export type QuietVerdict =
 export function quietHours(window: QuietHours, zones: readonly string[], at: number): QuietVerdict {
   const start = secondsOf(window.start);
   const end = secondsOf(window.end);
-  const quietNow = zones.filter((z) => quietFor(localSeconds(z, at), start, end) > 0);
+  /** How long each zone is still quiet at `t` (0: outside its window). */
+  const waits = (t: number) => zones.map((z) => quietFor(localSeconds(z, t), start, end));
+  let left = waits(at);
+  const quietNow = zones.filter((_, i) => left[i]! > 0);
   if (quietNow.length === 0) return { quiet: false };
   let t = at;
-  while (t - at <= HORIZON_MS) {
-    const wait = Math.max(...zones.map((z) => quietFor(localSeconds(z, t), start, end)));
+  for (;;) {
+    const wait = Math.max(...left);
     if (wait === 0) return { quiet: true, zones: quietNow, allowedAt: t };
     // Local times are read to the second: the window ends `wait` seconds after this whole second.
     t = Math.floor(t / 1000) * 1000 + wait * 1000;
+    if (t - at > HORIZON_MS) return { quiet: true, zones: quietNow };
+    left = waits(t);
   }
-  return { quiet: true, zones: quietNow };
 }
