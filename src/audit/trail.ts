@@ -7,6 +7,7 @@
  */
 import { chmod, type FileHandle, open, stat } from 'node:fs/promises';
 import { maskNumber, maskNumbers, toE164 } from '../policy/numbers.js';
+import { redactSecrets } from '../voisa/redact.js';
 
 export interface AuditRecord {
   tool: string;
@@ -41,7 +42,8 @@ export function auditArguments(value: unknown, name = ''): unknown {
     if (name === 'content_base64') return `[${Buffer.byteLength(value, 'base64')} bytes]`;
     // A field that holds a phone number is masked whatever its format.
     if (PHONE_NAME.test(name)) return maskNumber(toE164(value) ?? value);
-    const masked = maskNumbers(value);
+    // Anything shaped like a VOISA key or a bearer token, as in every other text we pass on.
+    const masked = maskNumbers(redactSecrets(value));
     return masked.length > MAX_STRING ? `${masked.slice(0, MAX_STRING)}…[${masked.length} chars]` : masked;
   }
   if (Array.isArray(value)) return value.map((v) => auditArguments(v, name));

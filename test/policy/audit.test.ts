@@ -312,6 +312,25 @@ describe(`the audit trail (${GENERATION})`, () => {
     }
   });
 
+  it('a key pasted into free text is written redacted, as every other text of ours is', async () => {
+    const { file, audit } = await trail();
+    const mcp = await connected(audit);
+    try {
+      await call(mcp.client, 'add_kb_text', {
+        ...WRITES.add_kb_text,
+        content: `Staff note: the key is ${sandbox().demoKey}, sent as Authorization: Bearer abc.def-123`,
+      });
+      const text = await readFile(file, 'utf8');
+      expect(text).not.toContain(sandbox().demoKey);
+      expect(text).not.toContain('abc.def-123');
+      expect((await lines(file)).at(-1)!.arguments.content).toBe(
+        'Staff note: the key is [REDACTED], sent as Authorization: Bearer [REDACTED]',
+      );
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it('the file is created 0600 and appended: a second trail on it keeps the earlier lines', async () => {
     const { file, audit } = await trail();
     expect((await stat(file)).mode & 0o777).toBe(0o600);
