@@ -2,16 +2,17 @@
  * `voisa-mcp` serving: builds the client (key from env, the login file, or the
  * embedded sandbox), the server, and the transport. Nothing here writes to stdout.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CONFIRMATIONS_OFF } from '../mcp/confirm.js';
 import { type LogFn, stderrLogger } from '../mcp/log.js';
 import { createServer, warmUp } from '../mcp/server.js';
 import type { SharedState } from '../scale/index.js';
 import { createStateSealer } from '../security/request-state.js';
-import { deriveKey, resolveServerSecret } from '../security/secret.js';
+import { principalNamer, resolveServerSecret } from '../security/secret.js';
 import { MemorySingleUse } from '../security/single-use.js';
 import { serveStdio } from '../stdio/serve.js';
 import { VoisaClient, type VoisaLogger } from '../voisa/index.js';
+import { hashKey } from '../web/auth.js';
 import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
 import type { Guardrails } from './guardrails.js';
@@ -33,11 +34,6 @@ function clientLogger(log: LogFn): VoisaLogger {
     warn: (m, d) => log('warning', m, d),
     error: (m, d) => log('error', m, d),
   };
-}
-
-/** A principal's name in budgets and audit lines: a keyed hash of its key, never the key. */
-function fingerprint(secret: Buffer, key: string): string {
-  return createHmac('sha256', deriveKey(secret, 'principal')).update(key).digest('base64url').slice(0, 32);
 }
 
 /** Runs until the client goes away or a signal arrives; returns the exit code. */
@@ -140,7 +136,8 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     let principal = { id: 'local' };
     if (guardrails.audit) {
       try {
-        principal = { id: fingerprint(resolveServerSecret(env, { shared: false }).secret, apiKey ?? '') };
+        const name = principalNamer(resolveServerSecret(env, { shared: false }).secret);
+        principal = { id: name(`key:${hashKey(apiKey ?? '')}`) };
       } catch (err) {
         process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
         await shutdown();

@@ -13,6 +13,7 @@ import type { LogFn } from '../mcp/log.js';
 import { warmUp } from '../mcp/server.js';
 import { memoryState } from '../scale/index.js';
 import { createStateSealer } from '../security/request-state.js';
+import { principalNamer } from '../security/secret.js';
 import { hashKey } from '../web/auth.js';
 import type { HttpEnv } from '../web/env.js';
 import { json, rpcError } from '../web/responses.js';
@@ -61,8 +62,9 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   // Connects this instance's hub to what every instance publishes (with Redis: other instances' webhooks).
   const fanOut = shared.events(hub);
   // A principal is named by a keyed hash of its key, never the key: the owner of its events everywhere.
+  const secret = o.secret ?? randomBytes(32);
   const tenants = createTenants(
-    o.secret ?? randomBytes(32),
+    secret,
     () => o.webhookBaseUrl ?? (o.loopbackOnly ? o.listenUrl?.() : undefined),
   );
   const receiving = o.webhookSecret !== undefined || o.webhookBaseUrl !== undefined;
@@ -86,6 +88,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     policy: o.policy,
     audit: o.audit,
     instance: o.instanceId,
+    principalName: principalNamer(secret),
   });
   const { identify, checkKey } = callers;
   const stateless = o.stateless === true;

@@ -50,6 +50,8 @@ export interface ServerBuilderDeps {
   audit?: AuditTrail;
   /** This instance's name in audit lines. */
   instance?: string;
+  /** Names a principal by a keyed hash (security/secret.ts principalNamer). */
+  principalName: (subject: string) => string;
 }
 
 export function serverBuilder(d: ServerBuilderDeps): BuildServer {
@@ -77,7 +79,7 @@ export function serverBuilder(d: ServerBuilderDeps): BuildServer {
       instance: d.instance,
       // Each API key, and each OAuth grant, has budgets of its own; named by a keyed hash, never the key.
       principal: {
-        id: d.tenants.idOf(caller.grantId ? `grant:${caller.grantId}` : `key:${caller.hash}`),
+        id: d.principalName(caller.grantId ? `grant:${caller.grantId}` : `key:${caller.hash}`),
         ...(caller.client ? { client: caller.client } : {}),
       },
     });

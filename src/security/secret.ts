@@ -6,7 +6,7 @@
  * instance generates one per process. Each use gets its own key through HKDF, so no two purposes
  * ever share key material. No message here ever contains the secret or any part of it.
  */
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 export const MIN_SECRET_BYTES = 32;
 const HOW_TO = 'make one with `openssl rand -base64 32`';
@@ -66,4 +66,14 @@ function decodeSecret(raw: string): Buffer | undefined {
  */
 export function deriveKey(secret: Buffer, purpose: string, bytes = 32): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, purpose, bytes));
+}
+
+/**
+ * Names principals (`key:<hash of the key>`, `grant:<OAuth grant id>`) by a keyed hash, for call
+ * budgets and audit lines: the same name on every instance, and across restarts, with the same
+ * secret, over stdio and HTTP alike; never the key itself.
+ */
+export function principalNamer(secret: Buffer): (subject: string) => string {
+  const key = deriveKey(secret, 'principal');
+  return (subject) => createHmac('sha256', key).update(subject).digest('base64url').slice(0, 32);
 }

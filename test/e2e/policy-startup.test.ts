@@ -5,6 +5,7 @@
  * client over stdio, and the audit file holds exactly the calls made.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_KEY } from '../../src/sandbox/index.js';
+import { principalNamer } from '../../src/security/secret.js';
+import { hashKey } from '../../src/web/auth.js';
 import { unbuilt } from '../helpers/built.js';
 
 const CLI = path.resolve('dist/bin/voisa-mcp.mjs');
@@ -81,13 +84,13 @@ async function expectStartupError(
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 /** The built server over stdio, the SDK's client connected. */
-async function connectCli(args: string[]): Promise<Client> {
+async function connectCli(args: string[], env: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name: CLIENT_NAME, version: '1.0.0' });
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
       args: [CLI, '--sandbox', ...args],
-      env: baseEnv(),
+      env: { ...baseEnv(), ...env },
       stderr: 'pipe',
     }),
   );
@@ -156,6 +159,25 @@ describe.skipIf(unbuilt(CLI))('call policy at start-up (dist/bin/voisa-mcp.mjs -
         new RegExp(`--audit-log ${literal(inLocked)}: cannot open it \\(EACCES\\)`),
       );
     }
+  });
+
+  it('with VOISA_SERVER_SECRET, the audit names the key as an HTTP server with that secret does', async () => {
+    const secret = randomBytes(32);
+    const audit = path.join(dir, 'audit-named.jsonl');
+    const client = await connectCli(['--audit-log', audit, '--confirm', 'never'], {
+      VOISA_SERVER_SECRET: secret.toString('hex'),
+    });
+    try {
+      await client.callTool({ name: 'make_call', arguments: ALLOWED });
+    } finally {
+      await client.close();
+    }
+    const [line] = (await readFile(audit, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    // The name src/http/servers.ts gives the same key (principalNamer, `key:<hash>`).
+    expect(line.principal).toBe(principalNamer(secret)(`key:${hashKey(DEMO_KEY)}`));
   });
 
   it('a good policy with --audit-log and --confirm never: one refused and one allowed call, two lines', async () => {
