@@ -6,7 +6,7 @@
  *   const server = createServer({ api: new VoisaClient({ apiKey: process.env.VOISA_API_KEY }) });
  */
 
-export { type AuditTrail, openAuditTrail } from './audit/trail.js';
+export { type AuditTrail, type AuditTrailOptions, openAuditTrail } from './audit/trail.js';
 export { createServer, SERVER_NAME, type ServerDeps } from './mcp/server.js';
 export { loadPolicyFile, type PolicyRules } from './policy/file.js';
 export { CallPolicy, type CallPolicyOptions, PolicyRefusal } from './policy/policy.js';
@@ -20,4 +20,5 @@ export {
   type Toolset,
 } from './tools/index.js';
 export * from './voisa/index.js';
+export { redactSecrets } from './voisa/redact.js';
 export { VERSION } from './voisa/version.js';

@@ -7,7 +7,6 @@
  */
 import { chmod, type FileHandle, open, stat } from 'node:fs/promises';
 import { maskNumber, maskNumbers, toE164 } from '../policy/numbers.js';
-import { redactSecrets } from '../voisa/redact.js';
 
 export interface AuditRecord {
   tool: string;
@@ -34,8 +33,14 @@ const PHONE_NAME = /phone|number/i;
 /** Strings longer than this are cut (knowledge-base text, prompts): the trail says what changed, not all of it. */
 const MAX_STRING = 120;
 
-/** The arguments as the trail keeps them: numbers masked, secrets and file bytes left out, long text cut. */
-export function auditArguments(value: unknown, name = ''): unknown {
+/** Takes key-shaped text out of a string: `redactSecrets` (voisa/redact.ts), which every text we pass on goes through. */
+export type Redact = (text: string) => string;
+
+/**
+ * The arguments as the trail keeps them: numbers masked, secrets (by name, and key-shaped text by
+ * `redact`) and file bytes left out, long text cut.
+ */
+export function auditArguments(value: unknown, redact: Redact, name = ''): unknown {
   if (SECRET_NAME.test(name) && value !== undefined) return '[redacted]';
   if (typeof value === 'string') {
     // The decoded size, `=` padding not counted, without decoding.
@@ -43,22 +48,25 @@ export function auditArguments(value: unknown, name = ''): unknown {
     // A field that holds a phone number is masked whatever its format.
     if (PHONE_NAME.test(name)) return maskNumber(toE164(value) ?? value);
     // Anything shaped like a VOISA key or a bearer token, as in every other text we pass on.
-    const masked = maskNumbers(redactSecrets(value));
+    const masked = maskNumbers(redact(value));
     return masked.length > MAX_STRING ? `${masked.slice(0, MAX_STRING)}…[${masked.length} chars]` : masked;
   }
-  if (Array.isArray(value)) return value.map((v) => auditArguments(v, name));
+  if (Array.isArray(value)) return value.map((v) => auditArguments(v, redact, name));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, auditArguments(v, k)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, auditArguments(v, redact, k)]));
   }
   return value;
 }
 
-function line(record: AuditRecord): string {
-  return `${JSON.stringify({
-    time: new Date().toISOString(),
-    ...record,
-    arguments: auditArguments(record.arguments),
-  })}\n`;
+export interface AuditTrailOptions {
+  /**
+   * The key and token redaction (`redactSecrets`). Handed over by the caller rather than imported:
+   * the CLI loads this module only with --audit-log, and gives it the redaction from the part it has
+   * loaded already, so the bundle does not split that module into a chunk of its own.
+   */
+  redact: Redact;
+  /** Told when a line cannot be written. */
+  onError?: (message: string) => void;
 }
 
 /**
@@ -67,8 +75,14 @@ function line(record: AuditRecord): string {
  */
 export async function openAuditTrail(
   target: string,
-  onError?: (message: string) => void,
+  { redact, onError }: AuditTrailOptions,
 ): Promise<AuditTrail> {
+  const line = (record: AuditRecord) =>
+    `${JSON.stringify({
+      time: new Date().toISOString(),
+      ...record,
+      arguments: auditArguments(record.arguments, redact),
+    })}\n`;
   if (target === '-') {
     return {
       write: async (record) => {

@@ -3,7 +3,7 @@
  * file stops the server with an error naming the key or line), dry run, and the audit trail. Loaded
  * only when one of them is set (cli/main.ts), so a plain start parses none of it.
  */
-import { type AuditTrail, openAuditTrail } from '../audit/trail.js';
+import { type AuditTrail, openAuditTrail, type Redact } from '../audit/trail.js';
 import type { LogFn } from '../mcp/log.js';
 import type { CallBudgets } from '../policy/budgets.js';
 import { loadPolicyFile, type PolicyRules } from '../policy/file.js';
@@ -18,13 +18,20 @@ export interface Guardrails {
   policy(budgets?: CallBudgets): CallPolicy | undefined;
 }
 
-/** Reads the policy and opens the audit trail; throws an Error whose message is the start-up error. */
-export async function loadGuardrails(calls: Config['calls'], log: LogFn): Promise<Guardrails> {
+/**
+ * Reads the policy and opens the audit trail (its lines go through `redact`, the caller's
+ * `redactSecrets`); throws an Error whose message is the start-up error.
+ */
+export async function loadGuardrails(
+  calls: Config['calls'],
+  log: LogFn,
+  redact: Redact,
+): Promise<Guardrails> {
   const rules = calls.policyFile ? await loadPolicyFile(calls.policyFile) : undefined;
   let audit: AuditTrail | undefined;
   if (calls.auditLog) {
     try {
-      audit = await openAuditTrail(calls.auditLog, (message) => log('error', message));
+      audit = await openAuditTrail(calls.auditLog, { redact, onError: (message) => log('error', message) });
     } catch (err) {
       throw new Error(
         `--audit-log ${calls.auditLog}: cannot open it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,

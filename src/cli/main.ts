@@ -12,6 +12,7 @@ import { principalNamer, resolveServerSecret } from '../security/secret.js';
 import { MemorySingleUse } from '../security/single-use.js';
 import { serveStdio } from '../stdio/serve.js';
 import { VoisaClient, type VoisaLogger } from '../voisa/index.js';
+import { redactSecrets } from '../voisa/redact.js';
 import { hashKey } from '../web/auth.js';
 import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
@@ -71,7 +72,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     const { policyFile, dryRun, auditLog } = config.calls;
     guardrails =
       policyFile || dryRun || auditLog
-        ? await (await import('./guardrails.js')).loadGuardrails(config.calls, log)
+        ? await (await import('./guardrails.js')).loadGuardrails(config.calls, log, redactSecrets)
         : { dryRun: false, policy: () => undefined };
   } catch (err) {
     process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);

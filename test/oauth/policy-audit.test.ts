@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditTrail, openAuditTrail } from '../../src/audit/trail.js';
 import { CallPolicy } from '../../src/policy/policy.js';
+import { redactSecrets } from '../../src/voisa/redact.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import { type OAuthStack, startOAuthStack, tokens } from './helpers.js';
 
@@ -21,7 +22,7 @@ let audit: AuditTrail;
 let stack: OAuthStack;
 
 beforeAll(async () => {
-  audit = await openAuditTrail(file);
+  audit = await openAuditTrail(file, { redact: redactSecrets });
   const policy = new CallPolicy(
     { source: 'test', blockPrefixes: [], doNotCall: new Set(), maxPerHour: 1 },
     { now: () => Date.parse('2026-12-07T12:00:00Z') },

@@ -14,6 +14,7 @@ import { type AuditTrail, openAuditTrail } from '../../src/audit/trail.js';
 import type { PolicyRules } from '../../src/policy/file.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { CATALOGUE } from '../../src/tools/index.js';
+import { redactSecrets } from '../../src/voisa/redact.js';
 import {
   type Connected,
   type ConnectOptions,
@@ -48,7 +49,7 @@ afterAll(async () => {
 let files = 0;
 async function trail(): Promise<{ file: string; audit: AuditTrail }> {
   const file = join(dir, `audit-${++files}.jsonl`);
-  const audit = await openAuditTrail(file);
+  const audit = await openAuditTrail(file, { redact: redactSecrets });
   open.push(audit);
   return { file, audit };
 }
@@ -341,7 +342,7 @@ describe(`the audit trail (${GENERATION})`, () => {
       await mcp.close();
     }
     await audit.close();
-    const again = await openAuditTrail(file);
+    const again = await openAuditTrail(file, { redact: redactSecrets });
     open.push(again);
     mcp = await connected(again);
     try {
@@ -356,7 +357,7 @@ describe(`the audit trail (${GENERATION})`, () => {
   it('an existing file readable by others is narrowed to 0600 and kept', async () => {
     const file = join(dir, 'wide.jsonl');
     await writeFile(file, '{"earlier":true}\n', { mode: 0o644 });
-    const audit = await openAuditTrail(file);
+    const audit = await openAuditTrail(file, { redact: redactSecrets });
     open.push(audit);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(await readFile(file, 'utf8')).toBe('{"earlier":true}\n');
