@@ -13,6 +13,7 @@
  *   tools/ resources/ prompts/ views/ events/      the catalogue the factory assembles
  *   policy/ audit/            the call policy (destinations, quiet hours, budgets) and the audit trail; nothing of MCP
  *   security/                 sealing, secrets, single-use claims
+ *   telemetry/                OpenTelemetry (traces, metrics) and span ids for logs; loaded lazily; nothing of MCP
  *   voisa/                    the REST client and the API's schemas
  *   sandbox/                  the emulator: voisa/'s schemas and nothing of the MCP side
  *
@@ -23,6 +24,7 @@
 const LAYERS = [
   ['voisa'],
   ['security'],
+  ['telemetry'],
   ['policy', 'audit'],
   ['tools', 'resources', 'prompts', 'views', 'events'],
   ['mcp'],
@@ -79,6 +81,20 @@ module.exports = {
       severity: 'error',
       from: { path: folders(['policy', 'audit']) },
       to: { path: 'node_modules/(@modelcontextprotocol|hono|@hono)/' },
+    },
+    {
+      name: 'telemetry-knows-no-mcp',
+      comment: 'telemetry/ records spans and metrics for whoever calls it: nothing of MCP or of HTTP serving',
+      severity: 'error',
+      from: { path: folders(['telemetry']) },
+      to: { path: 'node_modules/(@modelcontextprotocol|hono|@hono)/' },
+    },
+    {
+      name: 'only-telemetry-knows-opentelemetry',
+      comment: 'OpenTelemetry is loaded lazily by telemetry/ alone, so a run without it never parses it',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/telemetry/' },
+      to: { path: 'node_modules/@opentelemetry/' },
     },
     {
       name: 'sandbox-knows-no-mcp',
