@@ -17,8 +17,8 @@ export function escapeHtml(value: unknown): string {
 }
 
 const STYLE = `
-:root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--fg:#1a1d21;--muted:#4a5160;--line:#c9ced6;--accent:#0b57d0;--accent-fg:#fff;--err-bg:#fdecea;--err-fg:#8a1c12;--warn:#7a4b00}
-@media (prefers-color-scheme:dark){:root{--bg:#111418;--card:#1b1f24;--fg:#eef1f4;--muted:#b7bec8;--line:#3a414b;--accent:#8ab4f8;--accent-fg:#0b1a33;--err-bg:#3b1714;--err-fg:#ffb4a9;--warn:#ffcf7a}}
+:root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--fg:#1a1d21;--muted:#4a5160;--line:#c9ced6;--accent:#0b57d0;--accent-fg:#fff;--err-bg:#fdecea;--err-fg:#8a1c12;--warn:#7a4b00;--ok-bg:#e6f4ea;--ok-fg:#0d5223}
+@media (prefers-color-scheme:dark){:root{--bg:#111418;--card:#1b1f24;--fg:#eef1f4;--muted:#b7bec8;--line:#3a414b;--accent:#8ab4f8;--accent-fg:#0b1a33;--err-bg:#3b1714;--err-fg:#ffb4a9;--warn:#ffcf7a;--ok-bg:#0f2e1a;--ok-fg:#a8e6b8}}
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
 main{max-width:30rem;margin:2.5rem auto;padding:1.75rem;background:var(--card);border:1px solid var(--line);border-radius:12px}
@@ -41,6 +41,17 @@ button.secondary{background:transparent;color:var(--fg);border-color:var(--line)
 .warn{color:var(--warn)}
 dt{font-weight:600}dd{margin:0 0 .5rem;overflow-wrap:anywhere}
 hr{border:0;border-top:1px solid var(--line);margin:1.5rem 0}
+main.wide{max-width:42rem}
+.notice{background:var(--ok-bg);color:var(--ok-fg);border-radius:8px;padding:.6rem .8rem}
+button.danger{background:transparent;color:var(--err-fg);border-color:var(--err-fg)}
+.apps{list-style:none;padding:0;margin:1rem 0}
+.apps>li{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin:.75rem 0}
+.apps h2{font-size:1.1rem;margin:0 0 .5rem;overflow-wrap:anywhere}
+.apps dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:0}
+.apps dd{margin:0}
+.bar{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between}
+.bar h1,.bar button{margin:0}
+a{color:var(--accent)}
 `;
 
 /** The CSP hash of the one inline style sheet. */
@@ -57,14 +68,15 @@ export const PAGE_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
-function layout(title: string, body: string): string {
+/** A whole page around `body` (trusted HTML: escape what goes in it); `wide` for lists (the connected apps). */
+export function layout(title: string, body: string, wide = false): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)} · voisa-mcp</title><style>${STYLE}</style></head>
-<body><main>${body}</main></body></html>`;
+<body><main${wide ? ' class="wide"' : ''}>${body}</main></body></html>`;
 }
 
-function errorBox(message?: string): string {
+export function errorBox(message?: string): string {
   return message ? `<p class="error" role="alert" id="form-error">${escapeHtml(message)}</p>` : '';
 }
 
@@ -78,12 +90,23 @@ export interface SignInPage {
 }
 
 export function signInPage(p: SignInPage): string {
-  const described = p.error ? ' aria-describedby="form-error"' : '';
   return layout(
     'Sign in to VOISA',
     `<h1>Sign in to VOISA</h1>
 <p><strong>${escapeHtml(p.clientName)}</strong> asks to use your VOISA account through voisa-mcp. Sign in first; you choose what it may do next.</p>
-${errorBox(p.error)}
+${signInForms(p)}
+<form method="post" action="${escapeHtml(p.abort)}">
+<input type="hidden" name="csrf" value="${escapeHtml(p.csrf)}">
+<button class="secondary" type="submit">Cancel</button>
+</form>
+<p class="muted">Your password goes to VOISA once, to get an API key. voisa-mcp never stores the password, and stores the key only encrypted.</p>`,
+  );
+}
+
+/** The error, if any, and the two ways to sign in (email and password, or an API key), both posted to `action`. */
+export function signInForms(p: { action: string; csrf: string; email?: string; error?: string }): string {
+  const described = p.error ? ' aria-describedby="form-error"' : '';
+  return `${errorBox(p.error)}
 <form method="post" action="${escapeHtml(p.action)}">
 <input type="hidden" name="csrf" value="${escapeHtml(p.csrf)}">
 <label for="email">Email</label>
@@ -98,13 +121,7 @@ ${errorBox(p.error)}
 <label for="api_key">Or paste a VOISA API key</label>
 <input id="api_key" name="api_key" type="password" autocomplete="off" spellcheck="false">
 <button class="secondary" type="submit">Use this key</button>
-</form>
-<form method="post" action="${escapeHtml(p.abort)}">
-<input type="hidden" name="csrf" value="${escapeHtml(p.csrf)}">
-<button class="secondary" type="submit">Cancel</button>
-</form>
-<p class="muted">Your password goes to VOISA once, to get an API key. voisa-mcp never stores the password, and stores the key only encrypted.</p>`,
-  );
+</form>`;
 }
 
 export interface ConsentPage {

@@ -29,6 +29,8 @@ import { addressBucket, isLoopbackHost } from '../web/auth.js';
 import type { HttpEnv } from '../web/env.js';
 import { readBody } from '../web/responses.js';
 import { createAccountSealer, type VoisaAccount } from './account.js';
+import { mountAccountPage, type SignInOutcome } from './account-page.js';
+import { connectedApps } from './connected-apps.js';
 import { type OAuthGate, publicOrigin, type TokenCheck } from './gate.js';
 import { consentPage, errorPage, PAGE_HEADERS, signInPage } from './pages.js';
 import type { OAuthKv } from './store.js';
@@ -264,6 +266,18 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     `${family}:${kind}:${keyed(value).slice(0, 32)}`;
   /** The address every per-address limit counts (IPv6: its /64). */
   const addressOf = (c: Ctx) => addressBucket(c.get('clientAddress'));
+  /** The grants of each key and account: bounded per key, listed and revoked on /account. */
+  const apps = connectedApps({
+    kv,
+    accounts,
+    resource,
+    keyed,
+    ttlSec: refreshTokenTtl,
+    maxPerKey: maxGrantsPerAccount,
+    findGrant: (id) => provider.Grant.find(id),
+    clientName: (id) => clientName(id),
+    endGrant: (id) => provider.AccessToken.revokeByGrantId(id),
+  });
 
   /**
    * Counts a sign-in attempt before VOISA is asked, so parallel guesses cannot outrun the limit: one
@@ -321,7 +335,13 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
   }
 
   /** A POSTed form of this interaction: size-bounded, same-origin, with its CSRF token. */
-  async function form(c: Ctx, uid: string): Promise<URLSearchParams | Response> {
+  const form = (c: Ctx, uid: string) => postedForm(c, (given) => csrfOk(uid, given));
+
+  /** A POSTed form of these pages: size-bounded, same-origin, with a CSRF token that `csrfValid` accepts. */
+  async function postedForm(
+    c: Ctx,
+    csrfValid: (given: string | null) => boolean,
+  ): Promise<URLSearchParams | Response> {
     const origin = c.req.header('origin');
     const site = c.req.header('sec-fetch-site');
     if ((origin && origin !== issuer) || (site && site !== 'same-origin' && site !== 'none'))
@@ -329,7 +349,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     const body = await readBody(c.req.raw, FORM_LIMIT);
     if (!body.ok) return page(413, errorPage('Request refused', 'The form is too large.'));
     const fields = new URLSearchParams(new TextDecoder().decode(body.bytes));
-    if (!csrfOk(uid, fields.get('csrf')))
+    if (!csrfValid(fields.get('csrf')))
       return page(
         403,
         errorPage(
@@ -441,6 +461,30 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     }
   }
 
+  /**
+   * A VOISA sign-in as both sign-in forms take it (the connector's and /account's): counted before
+   * VOISA is asked (reserveAttempt), the count taken back unless VOISA refused the credentials, and a
+   * "key refused" mark cleared once VOISA accepts the key again.
+   */
+  async function checkSignIn(fields: URLSearchParams, address: string): Promise<SignInOutcome> {
+    const email = fields.get('email')?.trim().toLowerCase() ?? '';
+    const pasted = fields.get('api_key')?.trim();
+    // A pasted key counts per address only: guesses at someone's password never lock out their key.
+    const attempt = await reserveAttempt(address, pasted ? undefined : email || undefined);
+    if (!attempt.ok)
+      return {
+        ok: false,
+        status: 429,
+        retryAfter: attempt.retryAfter,
+        message: `Too many failed sign-ins. Wait ${Math.ceil(attempt.retryAfter / 60)} minutes and try again, or sign in with an API key.`,
+      };
+    const outcome = await voisaSignIn(fields);
+    // Only a refusal by VOISA stays counted: not a success, nor an attempt VOISA could not judge.
+    if (outcome.ok || outcome.status !== 401) await attempt.refund();
+    if (outcome.ok) await kv.del([refusedKeyName(outcome.account.key)]);
+    return outcome;
+  }
+
   function mount(app: Hono<HttpEnv>): void {
     const prm = JSON.stringify({
       resource,
@@ -473,7 +517,11 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     const limited = async (c: Ctx, next: Next) => {
       const path = c.req.path;
       const kind =
-        path.startsWith('/oauth/authorize') || path.startsWith('/oauth/interaction') ? 'pages' : 'api';
+        path.startsWith('/oauth/authorize') ||
+        path.startsWith('/oauth/interaction') ||
+        path.startsWith('/account')
+          ? 'pages'
+          : 'api';
       const address = addressOf(c);
       const { count, resetSec } = await kv.count(limitName(kind, address, 'rate'), 60);
       if (count <= perMinute[kind]) return next();
@@ -500,6 +548,19 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     };
     app.use('/oauth/*', limited);
     app.use('/.well-known/*', limited);
+    app.use('/account', limited);
+    app.use('/account/*', limited);
+    mountAccountPage(app, {
+      issuer,
+      secret: o.secret,
+      kv,
+      accounts,
+      apps,
+      signIn: checkSignIn,
+      postedForm,
+      keyRefused: async (key) => (await kv.get(refusedKeyName(key))) !== undefined,
+      log,
+    });
 
     app.get('/oauth/interaction/:uid', async (c) => {
       const details = await interaction(c);
@@ -515,24 +576,8 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       if (details.prompt.name !== 'login') return redirect(`/oauth/interaction/${details.uid}`);
 
       const email = fields.get('email')?.trim().toLowerCase() ?? '';
-      const pasted = fields.get('api_key')?.trim();
-      const address = addressOf(c);
-      // A pasted key counts per address only: guesses at someone's password never lock out their key.
-      const attempt = await reserveAttempt(address, pasted ? undefined : email || undefined);
-      if (!attempt.ok)
-        return signIn(
-          details,
-          429,
-          `Too many failed sign-ins. Wait ${Math.ceil(attempt.retryAfter / 60)} minutes and try again, or sign in with an API key.`,
-          email,
-          attempt.retryAfter,
-        );
-
-      const outcome = await voisaSignIn(fields);
-      // Only a refusal by VOISA stays counted: not a success, nor an attempt VOISA could not judge.
-      if (outcome.ok || outcome.status !== 401) await attempt.refund();
-      if (!outcome.ok) return signIn(details, outcome.status, outcome.message, email);
-      await kv.del([refusedKeyName(outcome.account.key)]);
+      const outcome = await checkSignIn(fields, addressOf(c));
+      if (!outcome.ok) return signIn(details, outcome.status, outcome.message, email, outcome.retryAfter);
       const to = await provider.interactionResult(
         c.env.incoming,
         c.env.outgoing,
@@ -633,14 +678,20 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
       return { kind: 'invalid', reason: `the access token was not issued for ${resource}` };
     const account = accounts.open(token.accountId ?? '');
     if (!account) return { kind: 'invalid', reason: 'the access token names no account of this server' };
+    // The grant is what a revocation deletes (on /account, or a refresh-token replay): a token is good
+    // only while its grant lives, even one minted by a refresh in flight while the grant was revoked.
+    const grantId = token.grantId ?? '';
+    if (!grantId || !(await provider.Grant.find(grantId)))
+      return { kind: 'invalid', reason: 'the access token was revoked' };
     const clientId = token.clientId ?? '';
+    apps.used(grantId);
     return {
       kind: 'valid',
       account,
       scopes: (token.scope ?? '').split(' ').filter(Boolean),
       clientId,
       clientName: await clientName(clientId),
-      grantId: token.grantId ?? '',
+      grantId,
     };
   }
 
@@ -659,15 +710,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
   /** Notes a new grant of this account's key; past the bound, the key's oldest grants are ended. */
   async function keepGrantsBounded(accountId: string, grantId: string): Promise<void> {
     const account = accounts.open(accountId);
-    if (!account) return;
-    const name = `grant:account:${keyed(`grants\n${account.key}`)}`;
-    // Members sort by when they were made: `<ms, zero-padded>:<grant id>`.
-    await kv.addToSet(name, `${String(Date.now()).padStart(15, '0')}:${grantId}`, refreshTokenTtl);
-    const members = (await kv.members(name)).sort();
-    const oldest = members.slice(0, Math.max(0, members.length - maxGrantsPerAccount));
-    for (const member of oldest)
-      await provider.AccessToken.revokeByGrantId(member.slice(member.indexOf(':') + 1));
-    await kv.removeFromSet(name, oldest);
+    if (account) await apps.add(account, grantId);
   }
 
   /**

@@ -42,6 +42,8 @@ const PREFIX_KIND: Record<string, OAuthKind> = {
   Interaction: 'interaction',
   Session: 'session',
   sessionUid: 'session',
+  /** The connected-apps page's sign-ins (account-page.ts). */
+  acctsession: 'session',
   Grant: 'grant',
   grant: 'grant',
   AccessToken: 'token',

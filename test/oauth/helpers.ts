@@ -427,9 +427,9 @@ export function authorizeUrl(
   return url;
 }
 
-/** Registration, sign-in and consent (as `who`, unticking what it says): a code, and what it takes to redeem it. */
-export async function freshCode(s: OAuthStack, who: SignIn = {}) {
-  const clientId = await register(s);
+/** Registration (as `name`), sign-in and consent (as `who`, unticking what it says): a code, and what it takes to redeem it. */
+export async function freshCode(s: OAuthStack, who: SignIn = {}, name?: string) {
+  const clientId = await register(s, name);
   const { verifier, challenge } = pkce();
   const landed = await authorize(new UserAgent(), authorizeUrl(s, clientId, challenge), s.issuer, who);
   return { clientId, verifier, code: landed.searchParams.get('code') as string };
@@ -449,8 +449,8 @@ export function redeem(s: OAuthStack, clientId: string, code: string, verifier: 
   );
 }
 
-export async function tokens(s: OAuthStack, who: SignIn = {}) {
-  const { clientId, verifier, code } = await freshCode(s, who);
+export async function tokens(s: OAuthStack, who: SignIn = {}, name?: string) {
+  const { clientId, verifier, code } = await freshCode(s, who, name);
   const res = await redeem(s, clientId, code, verifier);
   if (res.status !== 200) throw new Error(`code refused: ${res.status} ${await res.text()}`);
   return { clientId, ...((await res.json()) as { access_token: string; refresh_token: string }) };
