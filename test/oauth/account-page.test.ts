@@ -7,22 +7,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEMO_KEY,
-  READ_ONLY_KEY,
-  type Sandbox,
-  SECOND_ACCOUNT,
-  startSandbox,
-} from '../../src/sandbox/index.js';
-import { createSharedState, type SharedState } from '../../src/scale/index.js';
+import { DEMO_KEY, READ_ONLY_KEY, type Sandbox, SECOND_ACCOUNT } from '../../src/sandbox/index.js';
+import type { SharedState } from '../../src/scale/index.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
 import {
   DEMO_ACCOUNT,
   form,
   formsOf,
+  type OAuthPair,
   type OAuthStack,
   type SignIn,
+  startOAuthPair,
   startOAuthStack,
   tokens,
   toolNamesWith,
@@ -96,9 +92,8 @@ const refresh = (at: OAuthStack, app: App) =>
 describe.skipIf(!requireRedis())('the connected-apps page on two instances sharing Redis', () => {
   const secret = randomBytes(32);
   let redis: RunningRedis;
+  let pair: OAuthPair;
   let sharedA: SharedState;
-  let sharedB: SharedState;
-  let sandbox: Sandbox;
   let a: OAuthStack;
   let b: OAuthStack;
   let claude: App;
@@ -107,11 +102,8 @@ describe.skipIf(!requireRedis())('the connected-apps page on two instances shari
 
   beforeAll(async () => {
     redis = await mustStartRedis();
-    sandbox = await startSandbox({ rateLimitPerMin: 0 });
-    sharedA = await createSharedState({ redisUrl: redis.url, secret });
-    sharedB = await createSharedState({ redisUrl: redis.url, secret });
-    a = await startOAuthStack({ secret, redis: sharedA.redis, sandbox });
-    b = await startOAuthStack({ secret, redis: sharedB.redis, publicUrl: a.issuer, sandbox });
+    pair = await startOAuthPair(redis.url, secret);
+    ({ a, b, sharedA } = pair);
     // Two apps of the demo account, connected with two of its keys, on either instance; one of the second account.
     claude = await connectApp(a, 'Claude');
     chatgpt = await connectApp(b, 'ChatGPT', {
@@ -124,11 +116,7 @@ describe.skipIf(!requireRedis())('the connected-apps page on two instances shari
     });
   }, 60_000);
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await sharedA?.close();
-    await sharedB?.close();
-    await sandbox?.close();
+    await pair?.close();
     await redis?.stop();
   });
 

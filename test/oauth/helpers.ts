@@ -13,6 +13,7 @@ import type { OAuthGate } from '../../src/oauth/gate.js';
 import { createAuthorizationServer } from '../../src/oauth/server.js';
 import { type OAuthKv, oauthKv } from '../../src/oauth/store.js';
 import { DEMO_ACCOUNT, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { createSharedState, type SharedState } from '../../src/scale/index.js';
 import type { RedisLink } from '../../src/scale/redis.js';
 import { VoisaClient } from '../../src/voisa/index.js';
 import { type AnyClient, connectGeneration, type Generation } from '../helpers/generations.js';
@@ -31,6 +32,35 @@ export interface OAuthStack {
   mcpUrl: string;
   logs: string[];
   close(): Promise<void>;
+}
+
+/** Two instances of one connector behind one public URL (a's), sharing a real Redis and one sandbox. */
+export interface OAuthPair {
+  a: OAuthStack;
+  b: OAuthStack;
+  sharedA: SharedState;
+  sharedB: SharedState;
+  sandbox: Sandbox;
+  close(): Promise<void>;
+}
+
+export async function startOAuthPair(redisUrl: string, secret: Buffer): Promise<OAuthPair> {
+  const sandbox = await startSandbox({ rateLimitPerMin: 0 });
+  const sharedA = await createSharedState({ redisUrl, secret });
+  const sharedB = await createSharedState({ redisUrl, secret });
+  const a = await startOAuthStack({ secret, redis: sharedA.redis, sandbox });
+  const b = await startOAuthStack({ secret, redis: sharedB.redis, publicUrl: a.issuer, sandbox });
+  return {
+    a,
+    b,
+    sharedA,
+    sharedB,
+    sandbox,
+    /** Also after a test closed one side itself (a restart). */
+    async close() {
+      for (const part of [b, a, sharedA, sharedB, sandbox]) await part.close().catch(() => {});
+    },
+  };
 }
 
 export interface OAuthStackOptions {

@@ -5,14 +5,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { DEMO_KEY, type Sandbox } from '../../src/sandbox/index.js';
 import { createSharedState, type SharedState } from '../../src/scale/index.js';
 import { missing, REDIS_BIN, type RunningRedis, startRedis } from '../helpers/services.js';
-import { form, type OAuthStack, startOAuthStack, tokens, toolNamesWith } from './helpers.js';
+import {
+  form,
+  type OAuthPair,
+  type OAuthStack,
+  startOAuthPair,
+  startOAuthStack,
+  tokens,
+  toolNamesWith,
+} from './helpers.js';
 
 describe.skipIf(missing(REDIS_BIN, 'redis-server'))('OAuth state in Redis', () => {
   const secret = randomBytes(32);
   let redis: RunningRedis;
+  let pair: OAuthPair;
   let sharedA: SharedState;
   let sharedB: SharedState;
   let sandbox: Sandbox;
@@ -21,18 +30,11 @@ describe.skipIf(missing(REDIS_BIN, 'redis-server'))('OAuth state in Redis', () =
 
   beforeAll(async () => {
     redis = await startRedis();
-    sandbox = await startSandbox({ rateLimitPerMin: 0 });
-    sharedA = await createSharedState({ redisUrl: redis.url, secret });
-    sharedB = await createSharedState({ redisUrl: redis.url, secret });
-    a = await startOAuthStack({ secret, redis: sharedA.redis, sandbox });
-    b = await startOAuthStack({ secret, redis: sharedB.redis, publicUrl: a.issuer, sandbox });
+    pair = await startOAuthPair(redis.url, secret);
+    ({ a, b, sharedA, sharedB, sandbox } = pair);
   });
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await sharedA?.close();
-    await sharedB?.close();
-    await sandbox?.close();
+    await pair?.close();
     await redis?.stop();
   });
 
