@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY, READ_ONLY_KEY, type Sandbox, SECOND_ACCOUNT } from '../../src/sandbox/index.js';
+import { DEMO_KEY, READ_ONLY_KEY, SECOND_ACCOUNT } from '../../src/sandbox/index.js';
 import type { SharedState } from '../../src/scale/index.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
