@@ -107,6 +107,10 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   plugins: [undiciShim, sdkShims, zodLocales],
+  // OpenTelemetry (src/telemetry/otel.ts, loaded by import() only when traces or metrics are on) stays a
+  // dependency resolved from node_modules: bundled, it would weigh more than the server. The .mcpb ships
+  // no node_modules, so there telemetry warns once and stays off (src/telemetry/load.ts).
+  external: ['@opentelemetry/*'],
   logLevel: 'warning',
   logOverride: { 'empty-glob': 'silent' }, // sentiment's require('../languages/' + code): English is built in
   // src/cli/index.ts starts with a shebang, which esbuild keeps. CommonJS dependencies

@@ -8,7 +8,7 @@
  *   node scripts/pack.mjs [out.mcpb]    default voisa-mcp.mcpb
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -21,6 +21,10 @@ execFileSync(process.execPath, ['scripts/gen-manifest.mjs', '--check'], { stdio:
 
 copyFileSync('manifest.json', join(stage, 'manifest.json'));
 cpSync('dist/bin', join(stage, 'server'), { recursive: true });
+// OpenTelemetry is external to the bundle and the .mcpb ships no node_modules: its loader chunk could
+// never load here, so it stays out, and telemetry says once that this build has none (src/telemetry/load.ts).
+for (const f of readdirSync(join(stage, 'server', 'chunks')))
+  if (/^otel-[\w-]+\.mjs$/.test(f)) rmSync(join(stage, 'server', 'chunks', f));
 // The MCP Apps views: the server finds them in server/views/ (src/resources/views.ts).
 cpSync('dist/views', join(stage, 'server', 'views'), { recursive: true });
 // The phone time-zone map for quiet hours: the server finds it in server/data/ (src/policy/zones.ts).

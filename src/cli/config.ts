@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
 import type { HttpOptions } from '../http/start.js';
 import { CONFIRM_MODES, type ConfirmMode } from '../mcp/confirm.js';
-import { isLogLevel } from '../mcp/log.js';
+import { isLogFormat, isLogLevel, LOG_FORMATS, type LogFormat } from '../mcp/log.js';
 import { publicOrigin } from '../oauth/gate.js';
 import { TOOLSETS } from '../tools/define.js';
 import { TOOL_NAMES } from '../tools/index.js';
@@ -30,6 +30,8 @@ export interface Config {
   sandbox: boolean;
   filter: { toolsets?: string[]; tools?: string[]; readOnly: boolean };
   logLevel: LoggingLevel;
+  /** `--log-format`: text (default) or json lines on stderr. */
+  logFormat: LogFormat;
   transport: 'stdio' | 'http';
   /** When make_call and the deletes ask the user (`--confirm`; `--require-confirmation` is `always`). */
   confirm: ConfirmMode;
@@ -67,6 +69,11 @@ export const FLAGS = {
     type: 'string',
     env: 'VOISA_LOG_LEVEL',
     help: 'stderr log level: debug, info, warning, error (default info)',
+  },
+  'log-format': {
+    type: 'string',
+    env: 'VOISA_LOG_FORMAT',
+    help: 'stderr log format: text (default) or json (one object a line: time, level, message, instance, trace_id, span_id)',
   },
   http: { type: 'boolean', env: undefined, help: 'Serve MCP streamable HTTP at /mcp instead of stdio' },
   host: {
@@ -160,6 +167,11 @@ export const FLAGS = {
     env: 'VOISA_AUDIT_LOG',
     help: 'Append one JSON line per side effect, policy refusal and declined confirmation to this file (created 0600), or - for stderr',
   },
+  metrics: {
+    type: 'boolean',
+    env: 'VOISA_METRICS',
+    help: 'HTTP: serve Prometheus text at GET /metrics, to loopback peers or with VOISA_METRICS_TOKEN (env: 1/true; docs/operations.md)',
+  },
   help: { type: 'boolean', env: undefined, help: 'Show help' },
   version: { type: 'boolean', env: undefined, help: 'Show the version' },
 } as const;
@@ -178,6 +190,10 @@ export const OTHER_ENV = {
     'Secret that confirmations and OAuth sign-ins are sealed with (>= 32 bytes); required with --redis-url, else generated per process',
   VOISA_OAUTH_TOKEN_TTL: 'With --public-url: OAuth access token lifetime in seconds (default 3600)',
   VOISA_CONFIG_DIR: 'Where `login` stores the key (default ~/.config/voisa-mcp)',
+  VOISA_METRICS_TOKEN:
+    'With --metrics: a bearer token that may read /metrics from anywhere (loopback peers need none)',
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+    'Turns on OpenTelemetry traces and metrics over OTLP (with the standard OTEL_* variables; docs/operations.md)',
 } as const;
 
 /**
@@ -306,6 +322,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       `--log-level must be one of debug, info, notice, warning, error; got "${logLevel}"`,
     );
 
+  const logFormat = flag('log-format') ?? 'text';
+  if (!isLogFormat(logFormat))
+    throw new ConfigError(`--log-format must be one of ${LOG_FORMATS.join(', ')}; got "${logFormat}"`);
+
   const redisUrl = flag('redis-url');
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError('--redis-url must be a redis:// or rediss:// URL');
@@ -356,6 +376,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     sandbox: bool('sandbox'),
     filter: { toolsets, tools, readOnly: bool('read-only') },
     logLevel,
+    logFormat,
     transport: bool('http') ? 'http' : 'stdio',
     confirm: confirmMode(values, env),
     calls: { policyFile: flag('call-policy'), dryRun: bool('dry-run-calls'), auditLog: flag('audit-log') },
@@ -376,6 +397,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       webhookBaseUrl,
       accessTokenTtl: positive(envValue(env, 'VOISA_OAUTH_TOKEN_TTL'), 'VOISA_OAUTH_TOKEN_TTL', 3600),
       oauthAllowPrivateFetch,
+      metrics: bool('metrics'),
+      metricsToken: envValue(env, 'VOISA_METRICS_TOKEN'),
     },
     sandboxPort: portValue ? port(portValue, '--port') : 4010,
   };

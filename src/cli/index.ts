@@ -3,7 +3,7 @@ import { VERSION } from '../voisa/version.js';
 /** The `voisa-mcp` command: argv/env -> config -> command. The sandbox, login and HTTP load only when used. */
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { credentialsPath, deleteCredentials } from './credentials.js';
-import { serve } from './main.js';
+import { operatorLogger, serve } from './main.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('sandbox')) {
@@ -44,11 +44,11 @@ async function main(argv: string[]): Promise<number> {
       // A log reader that went away (stderr closed: EPIPE) loses the logs, nothing more. Without this,
       // the failed write is an uncaught error whose report is another failed write, and so on forever.
       process.stderr.on('error', () => {});
-      process.on('uncaughtException', (err) =>
-        process.stderr.write(`[voisa-mcp] error: uncaught ${err.message}\n`),
-      );
+      // Through the operator's logger: redacted, and JSON lines with --log-format json.
+      const log = operatorLogger(config);
+      process.on('uncaughtException', (err) => log('error', `uncaught ${err.message}`));
       process.on('unhandledRejection', (err) =>
-        process.stderr.write(`[voisa-mcp] error: unhandled rejection ${(err as Error)?.message ?? err}\n`),
+        log('error', `unhandled rejection ${(err as Error)?.message ?? err}`),
       );
       return serve(config);
     }

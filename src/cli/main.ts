@@ -3,6 +3,7 @@
  * embedded sandbox), the server, and the transport. Nothing here writes to stdout.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { CONFIRMATIONS_OFF } from '../mcp/confirm.js';
 import { type LogFn, stderrLogger } from '../mcp/log.js';
 import { createServer, warmUp } from '../mcp/server.js';
@@ -11,8 +12,10 @@ import { createStateSealer } from '../security/request-state.js';
 import { principalNamer, resolveServerSecret } from '../security/secret.js';
 import { MemorySingleUse } from '../security/single-use.js';
 import { serveStdio } from '../stdio/serve.js';
+import { loadTelemetry } from '../telemetry/load.js';
 import { VoisaClient, type VoisaLogger } from '../voisa/index.js';
 import { redactSecrets } from '../voisa/redact.js';
+import { VERSION } from '../voisa/version.js';
 import { hashKey } from '../web/auth.js';
 import type { Config } from './config.js';
 import { readCredentials } from './credentials.js';
@@ -37,9 +40,23 @@ function clientLogger(log: LogFn): VoisaLogger {
   };
 }
 
+/**
+ * The operator's logger on stderr, in the configured format. Each process names itself in JSON lines:
+ * its --instance-id, else host and pid (stdio included).
+ */
+export function operatorLogger(config: Pick<Config, 'logLevel' | 'logFormat' | 'http'>): LogFn {
+  return stderrLogger(config.logLevel, {
+    format: config.logFormat,
+    instance: config.http.instanceId ?? `${hostname()}:${process.pid}`,
+  });
+}
+
 /** Runs until the client goes away or a signal arrives; returns the exit code. */
 export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const log = stderrLogger(config.logLevel);
+  const log = operatorLogger(config);
+  // A start-up failure: the plain `voisa-mcp: …` line, or a JSON line like every other with --log-format json.
+  const fail = (message: string) =>
+    config.logFormat === 'json' ? log('error', message) : process.stderr.write(`voisa-mcp: ${message}\n`);
   const cleanups: (() => Promise<unknown>)[] = [];
   let apiKey = config.apiKey;
   let baseUrl = config.client.baseUrl;
@@ -59,7 +76,8 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     }
   }
   if (!apiKey && config.transport === 'stdio') {
-    process.stderr.write(NO_KEY_MESSAGE);
+    if (config.logFormat === 'json') log('error', NO_KEY_MESSAGE.replace(/^voisa-mcp: /, '').trim());
+    else process.stderr.write(NO_KEY_MESSAGE);
     return 1;
   }
 
@@ -75,11 +93,23 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
         ? await (await import('./guardrails.js')).loadGuardrails(config.calls, log, redactSecrets)
         : { dryRun: false, policy: () => undefined };
   } catch (err) {
-    process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
+    fail((err as Error).message);
     await shutdown();
     return 1;
   }
   if (guardrails.audit) cleanups.push(() => guardrails.audit!.close());
+
+  // OpenTelemetry loads only when asked for (an OTLP endpoint, or --metrics over HTTP); flushed last.
+  const telemetry = await loadTelemetry({
+    instance: config.http.instanceId ?? `${hostname()}:${process.pid}`,
+    version: VERSION,
+    metrics: config.transport === 'http' && config.http.metrics === true,
+    log,
+    env,
+  });
+  if (telemetry) cleanups.push(() => telemetry.shutdown());
+  // Every VOISA call (and each per-key client's, made by withApiKey) gets a span and the traceparent.
+  const observe = telemetry && { observe: telemetry.observeCall };
 
   if (config.transport === 'http') {
     // The secret and the shared state first: the VOISA client takes its request budget from them.
@@ -93,7 +123,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       const { createSharedState } = await import('../scale/index.js');
       shared = await createSharedState({ redisUrl: config.http.redisUrl, secret, log });
     } catch (err) {
-      process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
+      fail((err as Error).message);
       await shutdown();
       return 1;
     }
@@ -104,6 +134,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       apiKey,
       logger: clientLogger(log),
       budgetFor: shared.budgetFor,
+      ...observe,
     });
     cleanups.push(() => api.close());
     const { serveHttp } = await import('../http/start.js');
@@ -117,9 +148,10 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       // Budgets per principal, shared by every instance with --redis-url.
       policy: guardrails.policy(shared.callBudgets),
       audit: guardrails.audit,
+      telemetry,
     });
   } else {
-    const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log) });
+    const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log), ...observe });
     cleanups.push(() => api.close());
     // One process, one client: a confirmation never leaves this process, so its own secret, and its
     // own memory of the confirmations used, will do.
@@ -140,7 +172,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
         const name = principalNamer(resolveServerSecret(env, { shared: false }).secret);
         principal = { id: name(`key:${hashKey(apiKey ?? '')}`) };
       } catch (err) {
-        process.stderr.write(`voisa-mcp: ${(err as Error).message}\n`);
+        fail((err as Error).message);
         await shutdown();
         return 1;
       }
@@ -155,6 +187,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
         policy,
         audit: guardrails.audit,
         principal,
+        telemetry,
       });
     const requested = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

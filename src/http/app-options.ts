@@ -11,6 +11,7 @@ import type { OAuthGate } from '../oauth/gate.js';
 import type { CallPolicy } from '../policy/policy.js';
 import type { SharedState } from '../scale/index.js';
 import type { StateSealer } from '../security/request-state.js';
+import type { Telemetry } from '../telemetry/types.js';
 import { MAX_MESSAGE_BYTES } from '../tools/files.js';
 import type { ToolFilter } from '../tools/index.js';
 import type { VoisaClient } from '../voisa/index.js';
@@ -85,6 +86,13 @@ export interface HttpAppOptions {
   policy?: CallPolicy;
   /** The audit trail (`--audit-log`): side effects, refusals and declines of every principal. */
   audit?: AuditTrail;
+  /**
+   * Traces and metrics (cli: OTLP environment, `--metrics`): a span per MCP request, VOISA call spans,
+   * the metric contract; with metrics on, `GET /metrics` (routes/metrics.ts).
+   */
+  telemetry?: Telemetry;
+  /** VOISA_METRICS_TOKEN: a bearer that may read `/metrics` from anywhere (loopback peers need none). */
+  metricsToken?: string;
   log?: LogFn;
 }
 

@@ -25,6 +25,7 @@ import { mountHealth } from './routes/health.js';
 import { mountMcp } from './routes/mcp.js';
 import { modernMcp, modernRequest } from './routes/mcp-modern.js';
 import { sessionMcp } from './routes/mcp-sessions.js';
+import { mountMetrics } from './routes/metrics.js';
 import { mountLegacySse } from './routes/sse.js';
 import { mountWebhooks } from './routes/webhooks.js';
 import { serverBuilder } from './servers.js';
@@ -69,6 +70,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   );
   const receiving = o.webhookSecret !== undefined || o.webhookBaseUrl !== undefined;
   let closing = false;
+  // Set once warmUp() has finished: until then GET /readyz answers 503 `warming`.
+  let warm = false;
   // Aborted when shutdown begins: in-flight waits answer at once, so the process stops as soon as they have.
   const stopping = new AbortController();
   const buildServer = serverBuilder({
@@ -89,6 +92,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     audit: o.audit,
     instance: o.instanceId,
     principalName: principalNamer(secret),
+    telemetry: o.telemetry,
   });
   const { identify, checkKey } = callers;
   const stateless = o.stateless === true;
@@ -104,7 +108,25 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
 
   const app = new Hono<HttpEnv>();
   // Before the middleware: a probe gets its answer (503 `closing` too) whatever its Host.
-  mountHealth(app, { closing: () => closing, stateless, sessions, shared, instanceId: o.instanceId });
+  mountHealth(app, {
+    closing: () => closing,
+    warm: () => warm,
+    stateless,
+    sessions,
+    shared,
+    instanceId: o.instanceId,
+  });
+  // With --metrics: Prometheus text, before the Host guard like the probes (a scrape names us by address).
+  const prometheus = o.telemetry?.prometheus;
+  if (prometheus) mountMetrics(app, { text: prometheus, token: o.metricsToken });
+  o.telemetry?.gauges({
+    sessions: () => sessions.size,
+    streams: () => streams.open,
+    redisUp: () => {
+      const { redis } = shared.health();
+      return redis === 'off' ? undefined : redis === 'ok' ? 1 : 0;
+    },
+  });
   useMiddleware(app, {
     closing: () => closing,
     guards: {
@@ -180,10 +202,15 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       stopping.abort();
     },
     async warmUp() {
-      warmUp();
-      const probe = modernRequest('http://localhost/mcp', 'tools/list');
-      const answer = await modern.serve(probe, o.api, { key: '', hash: hashKey('') });
-      await answer.text();
+      try {
+        warmUp();
+        const probe = modernRequest('http://localhost/mcp', 'tools/list');
+        const answer = await modern.serve(probe, o.api, { key: '', hash: hashKey('') });
+        await answer.text();
+      } finally {
+        // Warm even when the probe failed: it only pays first-request costs, serving works without it.
+        warm = true;
+      }
     },
     sweep: () => {
       sessions.sweep();

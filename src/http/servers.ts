@@ -11,6 +11,7 @@ import type { LogFn } from '../mcp/log.js';
 import { createServer, type ServerDeps } from '../mcp/server.js';
 import type { CallPolicy } from '../policy/policy.js';
 import type { SharedState } from '../scale/index.js';
+import type { Telemetry } from '../telemetry/types.js';
 import type { ToolFilter } from '../tools/index.js';
 import type { VoisaClient } from '../voisa/index.js';
 import type { Caller } from '../web/env.js';
@@ -52,6 +53,8 @@ export interface ServerBuilderDeps {
   instance?: string;
   /** Names a principal by a keyed hash (security/secret.ts principalNamer). */
   principalName: (subject: string) => string;
+  /** Spans and metrics of every server built (mcp/traced.ts). */
+  telemetry?: Telemetry;
 }
 
 export function serverBuilder(d: ServerBuilderDeps): BuildServer {
@@ -77,6 +80,7 @@ export function serverBuilder(d: ServerBuilderDeps): BuildServer {
       policy: d.policy,
       audit: d.audit,
       instance: d.instance,
+      telemetry: d.telemetry,
       // Each API key, and each OAuth grant, has budgets of its own; named by a keyed hash, never the key.
       principal: {
         id: d.principalName(caller.grantId ? `grant:${caller.grantId}` : `key:${caller.hash}`),

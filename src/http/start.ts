@@ -11,6 +11,7 @@ import type { LogFn } from '../mcp/log.js';
 import type { CallPolicy } from '../policy/policy.js';
 import type { SharedState } from '../scale/index.js';
 import { createStateSealer } from '../security/request-state.js';
+import type { Telemetry } from '../telemetry/types.js';
 import type { ToolFilter } from '../tools/index.js';
 import { type VoisaClient, WEBHOOK_EVENTS } from '../voisa/index.js';
 import { isLoopbackHost } from '../web/auth.js';
@@ -49,6 +50,10 @@ export interface HttpOptions {
   accessTokenTtl: number;
   /** Client metadata documents may be fetched from loopback and private addresses (loopback-only --host). */
   oauthAllowPrivateFetch: boolean;
+  /** `--metrics`: Prometheus text at GET /metrics (routes/metrics.ts). */
+  metrics?: boolean;
+  /** VOISA_METRICS_TOKEN: lets a scraper off this host read /metrics. */
+  metricsToken?: string;
 }
 
 /** What `serveHttp` reads of the command line's configuration. */
@@ -73,6 +78,8 @@ export interface ServeHttpDeps {
   /** The call policy and the audit trail, for every principal (cli/guardrails.ts). */
   policy?: CallPolicy;
   audit?: AuditTrail;
+  /** Traces and metrics, when configured (cli/main.ts loads them). */
+  telemetry?: Telemetry;
 }
 
 /** How long in-flight calls may take to finish once a stop signal arrives. */
@@ -119,6 +126,8 @@ export async function serveHttp(config: ServeHttpConfig, deps: ServeHttpDeps): P
     oauth,
     policy: deps.policy,
     audit: deps.audit,
+    telemetry: deps.telemetry,
+    metricsToken: http.metricsToken,
   });
   const { log } = deps;
   log(

@@ -38,6 +38,7 @@ import { POLICY_ENTRY, registerPolicyResource } from '../resources/policy.js';
 import { guardReach, reachable } from '../resources/reach.js';
 import { progressFor } from '../resources/request.js';
 import { createStateSealer } from '../security/request-state.js';
+import type { Telemetry } from '../telemetry/types.js';
 import { parseArguments } from '../tools/arguments.js';
 import { endedCalls } from '../tools/calls.js';
 import type { AnyTool, PlacedCalls, ToolContext, WebhookTarget } from '../tools/define.js';
@@ -48,7 +49,14 @@ import { type SignIn, toErrorResult, toResult } from '../tools/result.js';
 import { resultForRevision, toolForRevision } from '../tools/revisions.js';
 import type { ClientEvent, RequestOptions, VoisaClient } from '../voisa/index.js';
 import { VERSION } from '../voisa/version.js';
-import { type ConfirmOptions, canElicit, confirmCall, requestCapabilities } from './confirm.js';
+import {
+  type Confirmation,
+  type ConfirmOptions,
+  canElicit,
+  confirmCall,
+  requestCapabilities,
+} from './confirm.js';
+import { traceRequests } from './traced.js';
 
 export interface ServerDeps {
   api: VoisaClient;
@@ -94,6 +102,8 @@ export interface ServerDeps {
   audit?: AuditTrail;
   /** This instance's name in audit lines (default: host name and process id). */
   instance?: string;
+  /** Traces and metrics (OTLP, `--metrics`): a span per request, tool results, confirmations, refusals. */
+  telemetry?: Telemetry;
 }
 
 export interface AuditPrincipal {
@@ -223,11 +233,20 @@ export function createServer(deps: ServerDeps): McpServer {
     result: CallToolResult,
     success = 'ok',
   ): Promise<CallToolResult> {
-    if (!deps.audit || tool.annotations.readOnlyHint === true) return result;
     const first = result.content[0];
     const outcome = !result.isError
       ? success
       : (/^[A-Z][A-Z_]+/.exec(first?.type === 'text' ? first.text : '')?.[0] ?? 'ERROR');
+    if (deps.telemetry) {
+      const ok = !result.isError;
+      deps.telemetry.toolResult(
+        tool.name,
+        ok ? (success as 'ok' | 'dry_run') : 'error',
+        ok ? undefined : outcome,
+      );
+      if (outcome.startsWith('POLICY_')) deps.telemetry.policyRefusal(outcome);
+    }
+    if (!deps.audit || tool.annotations.readOnlyHint === true) return result;
     await deps.audit.write({
       tool: tool.name,
       outcome,
@@ -305,7 +324,8 @@ export function createServer(deps: ServerDeps): McpServer {
   function confirmation(tool: AnyTool, args: Record<string, unknown>, ctx: Extra) {
     const question = tool.confirm!(args);
     const canAsk = canElicit(ctx, server.getClientCapabilities());
-    return confirmCall(tool.name, args, question, ctx, canAsk, deps.confirm ?? processConfirm());
+    const verdict = confirmCall(tool.name, args, question, ctx, canAsk, deps.confirm ?? processConfirm());
+    return deps.telemetry ? countConfirmation(deps.telemetry, tool.name, ctx, verdict) : verdict;
   }
 
   // Resources and prompts: same client, same abort and log hooks, one id-completion cache.
@@ -330,8 +350,33 @@ export function createServer(deps: ServerDeps): McpServer {
   server.registerCapabilities({ prompts: { listChanged: false } });
   // Without voisa:read no event reaches the client (log notifications, resource updates).
   if (deps.events) attachLiveUpdates(mcp, { ...deps.events, silent: !reach('resources/subscribe') });
+  // Last: every request handler is registered by now, and each gets its span (mcp/traced.ts).
+  if (deps.telemetry && !traceRequests(mcp, deps.telemetry))
+    deps.log?.('warning', 'this MCP SDK keeps its request handlers elsewhere: requests are not traced');
 
   return mcp;
+}
+
+/**
+ * Counts a confirmation step: a question put (`input_required`), a yes acted on (the retry that carries
+ * the state goes ahead), a no (DECLINED).
+ */
+async function countConfirmation(
+  telemetry: Telemetry,
+  tool: string,
+  ctx: Extra,
+  pending: Promise<Confirmation>,
+): Promise<Confirmation> {
+  const verdict = await pending;
+  if (verdict.kind === 'go') {
+    if (ctx.mcpReq.requestState() !== undefined) telemetry.confirmation(tool, 'approved');
+  } else if (!('content' in verdict.result)) {
+    telemetry.confirmation(tool, 'asked');
+  } else {
+    const first = (verdict.result as CallToolResult).content[0];
+    if (first?.type === 'text' && first.text.startsWith('DECLINED')) telemetry.confirmation(tool, 'declined');
+  }
+  return verdict;
 }
 
 /**

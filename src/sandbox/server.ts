@@ -77,6 +77,8 @@ export class SandboxApp {
       startedAt: new Date().toISOString(),
       account_id: known?.accountId ?? null,
     };
+    const traceparent = req.headers.traceparent;
+    if (typeof traceparent === 'string') entry.traceparent = traceparent;
     this.log.push(entry);
     if (this.log.length > MAX_LOG) this.log.shift();
     let resetByFault = false;

@@ -61,6 +61,8 @@ export interface RequestLogEntry {
   startedAt: string;
   /** The account of the API key sent (never the key itself); null when none or unknown. */
   account_id: string | null;
+  /** The W3C `traceparent` header the request carried, when it had one (trace context reaching VOISA). */
+  traceparent?: string;
 }
 
 export interface FaultSpec {

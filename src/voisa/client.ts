@@ -23,8 +23,10 @@ export { clientConfigFromEnv, DEFAULT_BASE_URL, DEFAULTS, ENV, silentLogger } fr
 export { DEFAULT_AUDIO_MAX_BYTES } from './resources/conversations.js';
 export type {
   AudioStream,
+  CallObserver,
   ClientEvent,
   FilePart,
+  ObservedCall,
   RequestOptions,
   VoisaClientConfig,
   VoisaLogger,

@@ -1,5 +1,5 @@
 /** Client configuration: defaults, validation, and reading it from the environment. */
-import type { ClientEvent, VoisaClientConfig, VoisaLogger } from './types.js';
+import type { CallObserver, ClientEvent, ObservedCall, VoisaClientConfig, VoisaLogger } from './types.js';
 import { VERSION } from './version.js';
 
 export const DEFAULT_BASE_URL = 'https://api.voisa.ai/v1';
@@ -90,6 +90,7 @@ export interface ResolvedConfig {
   logger: VoisaLogger;
   userAgent: string;
   onEvent?: (e: ClientEvent) => void;
+  observe?: (call: ObservedCall) => CallObserver | undefined;
 }
 
 export function resolveConfig(config: VoisaClientConfig): ResolvedConfig {
@@ -122,6 +123,7 @@ export function resolveConfig(config: VoisaClientConfig): ResolvedConfig {
     logger: config.logger ?? silentLogger,
     userAgent: config.userAgent ?? `voisa-mcp/${VERSION}`,
     ...(config.onEvent ? { onEvent: config.onEvent } : {}),
+    ...(config.observe ? { observe: config.observe } : {}),
   };
 }
 

@@ -21,8 +21,9 @@ import type { MultipartBody } from './multipart.js';
 
 import { redactorFor } from './redact.js';
 import { parseRetryAfter, retryDelayMs, sleep } from './retry.js';
+import { routeOf } from './route.js';
 import { Envelope } from './schemas/common.js';
-import type { AudioStream, ClientEvent, RequestBudget, RequestOptions } from './types.js';
+import type { AudioStream, CallObserver, ClientEvent, RequestBudget, RequestOptions } from './types.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -71,6 +72,11 @@ const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'PUT', 'DELETE']);
  * request is done with its connection (for a download, when its body is).
  */
 export type SlotSource = (kind: PoolKind, signal: AbortSignal) => Promise<() => void>;
+
+/** One call's observer, guarded, with the status of its last answer. */
+interface Watch extends CallObserver {
+  status: number | undefined;
+}
 
 /** What `AttemptContext.handOff` gives the body's new owner. */
 interface HandedOff {
@@ -154,15 +160,76 @@ export class HttpTransport {
 
   // --- the attempt loop ---
 
-  /**
-   * Attempts until one succeeds, the error is not retryable, the retries are used up, or
-   * the next wait would take the call's waits past `maxTotalWaitMs`.
-   */
+  /** The call, watched by the client's observer (`VoisaClientConfig.observe`) when it has one. */
   async #run<R>(
     spec: CallSpec,
     options: RequestOptions,
     consume: (res: Dispatcher.ResponseData, ctx: AttemptContext) => Promise<R>,
     pool: PoolKind = 'api',
+  ): Promise<R> {
+    const watch = this.#watch(spec);
+    if (!watch) return this.#attempts(spec, options, consume, pool, undefined);
+    try {
+      const result = await this.#attempts(spec, options, consume, pool, watch);
+      watch.end({ ...(watch.status !== undefined ? { status: watch.status } : {}) });
+      return result;
+    } catch (err) {
+      const status =
+        err instanceof ApiError || err instanceof InvalidResponseError ? err.status : watch.status;
+      const code =
+        err instanceof ApiError ? err.code : err instanceof ApiConnectionError ? err.code : undefined;
+      watch.end({
+        ...(status !== undefined ? { status } : {}),
+        ...(code !== undefined ? { code } : {}),
+        error: err instanceof VoisaError ? err.kind : 'error',
+      });
+      throw err;
+    }
+  }
+
+  /** A guarded observer for one call (one that throws never breaks the request), or none. */
+  #watch(spec: CallSpec): Watch | undefined {
+    const observe = this.#config.observe;
+    if (!observe) return undefined;
+    let observer: CallObserver | undefined;
+    try {
+      observer = observe({ method: spec.method, route: routeOf(spec.path) });
+    } catch {
+      return undefined;
+    }
+    if (!observer) return undefined;
+    const guard = (fn: () => void) => {
+      try {
+        fn();
+      } catch {
+        // An observer must not break the request.
+      }
+    };
+    const watch: Watch = {
+      status: undefined,
+      headers: () => {
+        try {
+          return observer.headers();
+        } catch {
+          return {};
+        }
+      },
+      retry: (reason) => guard(() => observer.retry(reason)),
+      end: (outcome) => guard(() => observer.end(outcome)),
+    };
+    return watch;
+  }
+
+  /**
+   * Attempts until one succeeds, the error is not retryable, the retries are used up, or
+   * the next wait would take the call's waits past `maxTotalWaitMs`.
+   */
+  async #attempts<R>(
+    spec: CallSpec,
+    options: RequestOptions,
+    consume: (res: Dispatcher.ResponseData, ctx: AttemptContext) => Promise<R>,
+    pool: PoolKind,
+    watch: Watch | undefined,
   ): Promise<R> {
     const { signal } = options;
     const { logger, maxRetries, maxRetryDelayMs, maxTotalWaitMs } = this.#config;
@@ -188,7 +255,7 @@ export class HttpTransport {
         waitedMs += slot.waitMs;
       }
       try {
-        return await this.#attempt(spec, options, consume, retry + 1, pool);
+        return await this.#attempt(spec, options, consume, retry + 1, pool, watch);
       } catch (caught) {
         let err = caught instanceof VoisaError ? caught : this.#connectionError(caught);
         if (err instanceof ApiAbortError) throw err;
@@ -199,6 +266,7 @@ export class HttpTransport {
           // The server's own Retry-After counts in full: retrying before it is pointless.
           if ((retryAfterMs ?? delayMs) <= maxTotalWaitMs - waitedMs) {
             const reason = reasonOf(err);
+            watch?.retry(reason);
             logger.debug('VOISA request failed; retrying', {
               method: spec.method,
               path,
@@ -247,6 +315,7 @@ export class HttpTransport {
     consume: (res: Dispatcher.ResponseData, ctx: AttemptContext) => Promise<R>,
     attempt: number,
     pool: PoolKind,
+    watch?: Watch,
   ): Promise<R> {
     const { signal } = options;
     if (signal?.aborted) throw new ApiAbortError();
@@ -278,12 +347,13 @@ export class HttpTransport {
       res = await dispatcher.request({
         method: spec.method,
         path: this.#pathOf(spec),
-        headers: this.#headersOf(spec),
+        headers: watch ? { ...watch.headers(), ...this.#headersOf(spec) } : this.#headersOf(spec),
         body: bodyOf(spec, options),
         signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
+      if (watch) watch.status = res.statusCode;
       const rawRequestId = headerOf(res.headers, 'x-request-id');
       const requestId = rawRequestId === undefined ? undefined : this.#redact(rawRequestId);
       logger.debug('VOISA response', {

@@ -65,6 +65,12 @@ export interface VoisaClientConfig {
    */
   onEvent?: (e: ClientEvent) => void;
   /**
+   * Watches each call this client (and each made by `withApiKey`) makes, e.g. for tracing: called once
+   * per call, before its first attempt, with the method and the route template (`/api/agents/{id}`,
+   * never an id). Exceptions thrown by it or by what it returns are ignored.
+   */
+  observe?: (call: ObservedCall) => CallObserver | undefined;
+  /**
    * The client-side request budget for this key, when it must be shared (several instances of a
    * server spending one key's rate limit together). Default: a token bucket in this process.
    */
@@ -98,4 +104,21 @@ export interface AudioStream {
   body: AsyncIterable<Uint8Array>;
   /** Stops the download and frees the connection. Safe to call more than once. */
   cancel(): void;
+}
+
+/** A call as `VoisaClientConfig.observe` sees it: nothing of its ids, query, body or key. */
+export interface ObservedCall {
+  method: string;
+  /** The path with every id segment replaced by `{id}`, e.g. `/api/conversations/{id}/audio`. */
+  route: string;
+}
+
+/** What watches one call (`VoisaClientConfig.observe`). */
+export interface CallObserver {
+  /** Extra headers for each attempt (e.g. W3C `traceparent`). */
+  headers(): Record<string, string>;
+  /** Another attempt follows; `reason` is e.g. `INTERNAL_ERROR (503)`. */
+  retry(reason: string): void;
+  /** The call is over: the last answer's status, VOISA's error code, or the failure's kind. */
+  end(outcome: { status?: number; code?: string; error?: string }): void;
 }
