@@ -31,6 +31,11 @@ export interface RedisLink {
   failed(what: string, err: unknown): void;
   /** Subscribes the subscriber connection to `channel`, again after every reconnection. */
   listen(channel: string): void;
+  /**
+   * Asks Redis now (a PING) whether it answers within `timeoutMs` (default 1 s), for `GET /readyz`:
+   * `status()` says what the last command saw, this asks. False at once while disconnected (no offline queue).
+   */
+  ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -174,6 +179,14 @@ export async function connectRedis(url: string, opts: RedisLinkOptions = {}): Pr
       if (channels.has(channel)) return;
       channels.add(channel);
       void subscribe(channel);
+    },
+    async ping(timeoutMs = 1000) {
+      if (closing) return false;
+      try {
+        return (await withTimeout(command.ping(), timeoutMs)) === 'PONG';
+      } catch {
+        return false;
+      }
     },
     async close() {
       closing = true;
