@@ -104,6 +104,42 @@ describe('deploy/', () => {
     expect(NGINX).toMatch(/^ {4}proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;$/m);
   });
 
+  it('compose checks each instance on /readyz (readiness), nginx through itself on /healthz', () => {
+    const services = COMPOSE.slice(COMPOSE.indexOf('\nservices:\n'));
+    for (const port of instancePorts()) {
+      const block = services.split(/^ {2}(?=[a-z0-9-]+:$)/m).find((b) => b.startsWith(`voisa-${port}:`))!;
+      const test = /^ {6}test: (\[.*\])$/m.exec(block)?.[1];
+      expect(test, block).toBeDefined();
+      const [kind, node, flag, script] = JSON.parse(test!) as string[];
+      expect([kind, node, flag]).toEqual(['CMD', 'node', '-e']);
+      expect(script).toContain(`fetch('http://127.0.0.1:${port}/readyz'`);
+      expect(script).toContain('AbortSignal.timeout(');
+      expect(block).toMatch(/^ {6}start_period: \d+s$/m);
+    }
+    expect(COMPOSE).not.toMatch(/808[1-3]\/healthz/);
+    expect(COMPOSE).toContain('"http://127.0.0.1:8080/healthz"');
+  });
+
+  it('the systemd unit is started only once /readyz answers, within a bound', () => {
+    const unit = readFileSync(deploy('systemd/voisa-mcp@.service'), 'utf8');
+    const post = /^ExecStartPost=(.*)$/m.exec(unit)?.[1] ?? '';
+    expect(post).toMatch(/^\/usr\/bin\/curl /);
+    expect(post).toMatch(/ http:\/\/127\.0\.0\.1:%i\/readyz$/);
+    for (const option of ['--fail', '--retry-all-errors', '--max-time 2'])
+      expect(post.split(/\s+(?=--)/)).toContain(option);
+    const retryFor = Number(/--retry-max-time (\d+)/.exec(post)?.[1]);
+    const startFor = Number(/^TimeoutStartSec=(\d+)$/m.exec(unit)?.[1]);
+    expect(retryFor).toBeGreaterThan(0);
+    // curl gives up before systemd would kill the start: the failure is the unit's, with curl's message.
+    expect(startFor).toBeGreaterThan(retryFor);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+  });
+
+  it('nginx answers /metrics and /readyz itself: they are per instance, never public', () => {
+    for (const path of ['/metrics', '/readyz'])
+      expect(NGINX).toContain(`    location = ${path} {\n        return 404;\n    }`);
+  });
+
   it('nginx routes sessions by the instance id their ids end in, for every instance it balances', () => {
     for (const port of instancePorts()) {
       expect(NGINX).toContain(`"~\\.${port}$" voisa_${port};`);

@@ -4,8 +4,8 @@
  * session go round-robin; a session id routes by the instance id it ends in (`--instance-id`), for
  * /mcp and for the old transport's /messages; SSE passes unbuffered; a body the server accepts passes
  * and a larger one is refused by nginx; a dead instance is skipped, POSTs included, while a POST that
- * reached an instance is never sent twice. test/scale/cluster.test.ts runs the same file in front of
- * real instances.
+ * reached an instance is never sent twice; /metrics and /readyz stay per instance (nginx answers 404).
+ * test/scale/cluster.test.ts runs the same file in front of real instances.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -150,6 +150,18 @@ describe.skipIf(!requireNginx())('deploy/nginx/voisa-mcp.conf in front of three 
   it('spreads requests without Mcp-Session-Id round-robin over all instances (POST and GET)', async () => {
     expect(await spread(nginx, 9)).toEqual({ a: 3, b: 3, c: 3 });
     expect(await spread(nginx, 6, '/healthz', 'GET')).toEqual({ a: 2, b: 2, c: 2 });
+  });
+
+  it('answers /metrics and /readyz itself (404): no instance sees them from outside', async () => {
+    const mark = `private-${randomUUID()}`;
+    for (const path of ['/metrics', '/readyz', '/metrics?x=1'])
+      for (const method of ['GET', 'POST']) {
+        const r = await call(nginx, path, { method, headers: { 'x-test-mark': mark } });
+        expect(r.status, `${method} ${path}`).toBe(404);
+      }
+    for (const echo of echoes) expect(echo.marks).not.toContain(mark);
+    // Liveness still goes through, to any instance.
+    expect((await call(nginx, '/healthz', { method: 'GET' })).status).toBe(200);
   });
 
   it('sends every request of a session to the instance its id names; other sessions elsewhere', async () => {
