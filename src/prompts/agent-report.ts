@@ -8,7 +8,7 @@ import { guarded } from '../resources/errors.js';
 import { type ApiDeps, type Extra, optionsFor, progressFor } from '../resources/request.js';
 import { agentUri } from '../resources/uris.js';
 import { type ConversationSummary, Id, PERIODS } from '../voisa/index.js';
-import { embedded, startingWith, UNTRUSTED, userText } from './text.js';
+import { embedded, oncePer, startingWith, UNTRUSTED, userText } from './text.js';
 
 type Period = (typeof PERIODS)[number];
 
@@ -17,18 +17,23 @@ const DAYS: Record<Period, number> = { day: 1, week: 7, month: 30, year: 365 };
 export const REPORT_PAGE_SIZE = 50;
 export const REPORT_MAX_PAGES = 4;
 
+/** The arguments, with ids completed through these completers (one set per client). */
+const reportArgs = oncePer((ids: IdCompleters) =>
+  z.object({
+    agent_id: completable(Id.describe('Agent id, e.g. agt_123'), (v) => ids.agentIds(v ?? '')),
+    period: completable(z.enum(PERIODS), startingWith(PERIODS))
+      .optional()
+      .describe('day, week, month (default) or year'),
+  }),
+);
+
 export function registerAgentReportPrompt(mcp: McpServer, deps: ApiDeps, ids: IdCompleters): void {
   mcp.registerPrompt(
     'agent_report',
     {
       title: 'Agent report',
       description: "Report on an agent's calls over a period, with concrete changes to make.",
-      argsSchema: z.object({
-        agent_id: completable(Id.describe('Agent id, e.g. agt_123'), (v) => ids.agentIds(v ?? '')),
-        period: completable(z.enum(PERIODS), startingWith(PERIODS))
-          .optional()
-          .describe('day, week, month (default) or year'),
-      }),
+      argsSchema: reportArgs(ids),
     },
     ({ agent_id, period = 'month' }, ctx) =>
       guarded(

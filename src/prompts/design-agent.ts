@@ -5,7 +5,8 @@ import { completable } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { idCompleter } from '../resources/complete.js';
 import type { ApiDeps } from '../resources/request.js';
-import { startingWith, userText } from './text.js';
+import type { VoisaClient } from '../voisa/index.js';
+import { oncePer, startingWith, userText } from './text.js';
 
 export const INDUSTRIES = [
   'restaurant',
@@ -22,13 +23,30 @@ export const INDUSTRIES = [
 ] as const;
 
 /** Languages of the voice catalogue (e.g. de-DE), with the id completers' cache and prefix match. */
-function languageCompleter(deps: ApiDeps) {
+function languageCompleter(api: VoisaClient) {
   const complete = idCompleter(async () => {
-    const { voices } = await deps.api.voices.list();
+    const { voices } = await api.voices.list();
     return { ids: [...new Set(voices.flatMap((v) => (v.language ? [v.language] : [])))].sort(), pages: 1 };
   }, 1);
   return (value: string | undefined) => complete(value ?? '');
 }
+
+/** The arguments, with the voice catalogue's languages completed for this client. */
+const designArgs = oncePer((api: VoisaClient) =>
+  z.object({
+    business_description: z
+      .string()
+      .min(1)
+      .max(5000)
+      .describe('What the business does and what callers need'),
+    industry: completable(z.string().max(100), startingWith(INDUSTRIES))
+      .optional()
+      .describe('e.g. restaurant, healthcare'),
+    language: completable(z.string().max(35), languageCompleter(api))
+      .optional()
+      .describe('Caller language, e.g. de-DE'),
+  }),
+);
 
 export function registerDesignAgentPrompt(mcp: McpServer, deps: ApiDeps): void {
   mcp.registerPrompt(
@@ -37,19 +55,7 @@ export function registerDesignAgentPrompt(mcp: McpServer, deps: ApiDeps): void {
       title: 'Design a phone agent',
       description:
         'Create a VOISA agent for a business: voice, first message, prompt, turn detection, privacy, knowledge base, test chat and call.',
-      argsSchema: z.object({
-        business_description: z
-          .string()
-          .min(1)
-          .max(5000)
-          .describe('What the business does and what callers need'),
-        industry: completable(z.string().max(100), startingWith(INDUSTRIES))
-          .optional()
-          .describe('e.g. restaurant, healthcare'),
-        language: completable(z.string().max(35), languageCompleter(deps))
-          .optional()
-          .describe('Caller language, e.g. de-DE'),
-      }),
+      argsSchema: designArgs(deps.api),
     },
     ({ business_description, industry, language }) => ({
       description: 'Design, create and test a VOISA agent',

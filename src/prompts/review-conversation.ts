@@ -10,9 +10,18 @@ import { type ApiDeps, optionsFor } from '../resources/request.js';
 import { formatTranscript, TRANSCRIPT_MIME } from '../resources/transcripts.js';
 import { agentUri, conversationUri, transcriptUri } from '../resources/uris.js';
 import { NotFoundError } from '../voisa/index.js';
-import { embedded, UNTRUSTED, userText } from './text.js';
+import { embedded, oncePer, UNTRUSTED, userText } from './text.js';
 
 const JSON_MIME = 'application/json';
+
+/** The arguments, with ids completed through these completers (one set per client). */
+const reviewArgs = oncePer((ids: IdCompleters) =>
+  z.object({
+    conversation_id: completable(z.string().min(1).max(100).describe('Conversation id, e.g. conv_123'), (v) =>
+      ids.conversationIds(v ?? ''),
+    ),
+  }),
+);
 
 export function registerReviewConversationPrompt(mcp: McpServer, deps: ApiDeps, ids: IdCompleters): void {
   mcp.registerPrompt(
@@ -20,12 +29,7 @@ export function registerReviewConversationPrompt(mcp: McpServer, deps: ApiDeps, 
     {
       title: 'Review a call',
       description: "Review one call's transcript: outcome, sentiment, missed intents, prompt improvements.",
-      argsSchema: z.object({
-        conversation_id: completable(
-          z.string().min(1).max(100).describe('Conversation id, e.g. conv_123'),
-          (v) => ids.conversationIds(v ?? ''),
-        ),
-      }),
+      argsSchema: reviewArgs(ids),
     },
     ({ conversation_id }, ctx) =>
       guarded(

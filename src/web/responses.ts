@@ -135,6 +135,12 @@ export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: 
 export async function readBody(request: Request, limit: number): Promise<BodyRead> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return { ok: false, tooLarge: true };
+  if (Number.isFinite(declared)) {
+    // A declared length within the limit (Node's parser holds the body to it): read it at once, without
+    // the web-stream reader below, which costs a few per cent of a small call (bench:http).
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    return bytes.byteLength > limit ? { ok: false, tooLarge: true } : { ok: true, bytes };
+  }
   if (!request.body) return { ok: true, bytes: new Uint8Array() };
   const chunks: Uint8Array[] = [];
   let size = 0;
