@@ -105,6 +105,18 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     bodyLimit,
     log,
   });
+  // A revoked OAuth grant (on /account, or by revokeGrant) ends its sessions (2025-era and legacy SSE)
+  // and listen streams on every instance at once: the authorization server tells `shared`, which
+  // tells every instance's app, this one included.
+  const unhear = shared.revocations.subscribe((isRevoked) => {
+    const closed = sessions.closeGrant(isRevoked, 'revoked');
+    const ended = modern.endGrant(isRevoked);
+    if (closed || ended)
+      log('info', `grant revoked: closed ${closed} session(s) and ${ended} listen stream(s) of it`);
+  });
+  const untell = o.oauth?.onGrantRevoked(async (grantId) => {
+    await shared.revocations.publish(grantId);
+  });
 
   const app = new Hono<HttpEnv>();
   // Before the middleware: a probe gets its answer (503 `closing` too) whatever its Host.
@@ -221,6 +233,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     async close() {
       closing = true;
       stopping.abort();
+      unhear();
+      untell?.();
       await modern.close().catch(() => {});
       callers.close();
       webhooks.flush(true);

@@ -1,8 +1,8 @@
 /**
  * Live MCP sessions: each is one McpServer on one HTTP transport (streamable or legacy SSE),
  * bound to the hash of the key that opened it. Sessions expire after an idle
- * period with no open request (an open GET stream counts as activity), and
- * their number is capped.
+ * period with no open request (an open GET stream counts as activity), close
+ * when the OAuth grant that opened them is revoked, and their number is capped.
  */
 import type { McpServer, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { LegacySseTransport } from './sse-transport.js';
@@ -10,6 +10,8 @@ import type { LegacySseTransport } from './sse-transport.js';
 export interface Session {
   id: string;
   keyHash: string;
+  /** The OAuth grant that opened it, if any: its revocation closes the session (app.ts). */
+  grantId?: string;
   server: McpServer;
   /** Streamable HTTP (/mcp), or the old HTTP+SSE transport (/sse + /messages). */
   transport: WebStandardStreamableHTTPServerTransport | LegacySseTransport;
@@ -81,6 +83,15 @@ export class SessionRegistry {
     if (!s) return;
     this.#sessions.delete(id);
     this.onClosed(s, reason);
+  }
+
+  /** Closes the sessions of the grants `isRevoked` names (a revocation heard); returns how many. */
+  closeGrant(isRevoked: (grantId: string) => boolean, reason: string): number {
+    const ids = [...this.#sessions.values()]
+      .filter((s) => s.grantId !== undefined && isRevoked(s.grantId))
+      .map((s) => s.id);
+    for (const id of ids) void this.close(id, reason);
+    return ids.length;
   }
 
   async closeAll(reason: string): Promise<void> {

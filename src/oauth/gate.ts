@@ -37,6 +37,13 @@ export interface OAuthGate {
    * so the client is sent back to sign-in instead of refreshing into tokens that can never work.
    */
   revokeGrant(grantId: string): Promise<void>;
+  /**
+   * Calls `listener` with each grant this server ends (on `/account`, by `revokeGrant`, past the
+   * per-key bound, a refresh-token replay, or its client's revocation), after its tokens stopped
+   * working: the HTTP app tells every instance, which end the grant's open streams. Returns the
+   * unsubscribe.
+   */
+  onGrantRevoked(listener: (grantId: string) => void | Promise<void>): () => void;
   /** Says what the state lives in (for the start-up log). */
   describe(): string;
 }

@@ -243,6 +243,26 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
   // Behind a proxy or not, every URL the provider makes is under the public URL (see `viaProvider`).
   provider.proxy = true;
   provider.on('server_error', (_ctx, err) => log('error', `OAuth server error: ${err.message}`));
+
+  /** Told of every grant ended here (onGrantRevoked): the HTTP app, which ends its open streams. */
+  const revokedListeners = new Set<(grantId: string) => void | Promise<void>>();
+  async function grantEnded(grantId: string): Promise<void> {
+    // Awaited, so a revocation on /account answers once every instance has been told.
+    const told = await Promise.allSettled([...revokedListeners].map(async (listener) => listener(grantId)));
+    for (const result of told)
+      if (result.status === 'rejected')
+        log(
+          'warning',
+          `could not tell the instances of a revoked grant: ${(result.reason as Error).message}`,
+        );
+  }
+  /** Ends a grant's tokens, codes and the grant itself in the shared store, then says so. */
+  async function endGrant(grantId: string): Promise<void> {
+    await provider.AccessToken.revokeByGrantId(grantId);
+    await grantEnded(grantId);
+  }
+  // oidc-provider's own revocations: a refresh token used twice, a client revoking its refresh token.
+  provider.on('grant.revoked', (_ctx, grantId: string) => void grantEnded(grantId));
   const callback = provider.callback();
 
   function viaProvider(c: Ctx) {
@@ -276,7 +296,7 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     maxPerKey: maxGrantsPerAccount,
     findGrant: (id) => provider.Grant.find(id),
     clientName: (id) => clientName(id),
-    endGrant: (id) => provider.AccessToken.revokeByGrantId(id),
+    endGrant: (id) => endGrant(id),
   });
 
   /**
@@ -715,15 +735,16 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
 
   /**
    * Ends a grant whose key VOISA refused: its access and refresh tokens and codes stop working at
-   * once, and a browser session signed in with that key no longer counts as signed in (for as long
-   * as such a session lives), so the next authorization asks for the sign-in again.
+   * once, its open streams end on every instance (onGrantRevoked), and a browser session signed in
+   * with that key no longer counts as signed in (for as long as such a session lives), so the next
+   * authorization asks for the sign-in again.
    */
   async function revokeGrant(grantId: string): Promise<void> {
     if (!grantId) return;
     const grant = await provider.Grant.find(grantId);
     const account = grant?.accountId ? accounts.open(grant.accountId) : undefined;
     if (account) await kv.set(refusedKeyName(account.key), '1', SESSION_TTL);
-    await provider.AccessToken.revokeByGrantId(grantId);
+    await endGrant(grantId);
   }
 
   return {
@@ -733,6 +754,12 @@ export async function createAuthorizationServer(o: AuthorizationServerOptions): 
     mount,
     checkToken,
     revokeGrant,
+    onGrantRevoked(listener) {
+      revokedListeners.add(listener);
+      return () => {
+        revokedListeners.delete(listener);
+      };
+    },
     describe: () =>
       kv.mode === 'redis'
         ? `OAuth sign-in at ${issuer}, state in Redis`

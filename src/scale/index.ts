@@ -14,7 +14,8 @@
  *   call from its id on any instance (absent in memory: each process keeps its own);
  * - `callBudgets`: the call policy's budgets of each principal (calls per hour, per day, in progress),
  *   checked and taken in one step by all instances together (absent in memory: the policy keeps its own);
- * - `eventStores`: resumable 2025-era session streams.
+ * - `eventStores`: resumable 2025-era session streams;
+ * - `revocations`: revoked OAuth grants, so every instance ends the grant's open streams (revocations.ts).
  */
 import { InMemoryServerEventBus, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
 import type { EventHub } from '../events/hub.js';
@@ -37,6 +38,7 @@ import {
 import { MemoryEventStores, RedisEventStores, type SessionEventStores } from './event-store.js';
 import { redisPlacedCalls } from './placed-calls.js';
 import { connectRedis, type RedisLink, redactRedisUrl } from './redis.js';
+import { type GrantRevocations, memoryRevocations, redisRevocations } from './revocations.js';
 import { redisLedger, redisSingleUse, redisVerdicts } from './stores.js';
 
 export interface SharedHealth {
@@ -59,6 +61,8 @@ export interface SharedState {
   /** The call policy's budgets (CallPolicyOptions.budgets); absent in memory: MemoryCallBudgets. */
   callBudgets?: CallBudgets;
   eventStores: SessionEventStores;
+  /** Revoked OAuth grants, heard by every instance: each ends the grant's sessions and listen streams. */
+  revocations: GrantRevocations;
   /** The Redis link itself, for state kept by other parts (the OAuth store); none in memory mode. */
   redis?: RedisLink;
   health(): SharedHealth;
@@ -93,6 +97,7 @@ export function memoryState(): SharedState {
     events: (hub) => ({ publish: (e, owner) => hub.publish(e, owner), subscribe: () => () => {} }),
     confirmations: new MemorySingleUse(),
     eventStores: new MemoryEventStores(),
+    revocations: memoryRevocations(),
     health: () => ({ status: 'ok', redis: 'off' }),
     close: async () => {},
   };
@@ -115,6 +120,7 @@ function redisState(link: RedisLink, secret: Buffer): SharedState {
     placedCallsFor: redisPlacedCalls(link, secret),
     callBudgets: redisCallBudgets(link, secret),
     eventStores: new RedisEventStores(link),
+    revocations: redisRevocations(new RedisChannel<string>(link, 'grants-revoked'), secret),
     redis: link,
     health: () => {
       const redis = link.status();
@@ -125,3 +131,4 @@ function redisState(link: RedisLink, secret: Buffer): SharedState {
 }
 
 export { RedisUnavailableError, redactRedisUrl } from './redis.js';
+export type { GrantRevocations, IsRevoked } from './revocations.js';

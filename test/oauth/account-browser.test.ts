@@ -74,7 +74,7 @@ describe.skipIf(noChromium())('the connected-apps page in Chromium', () => {
       viewport: { width: 900, height: 760 },
     });
     await page.goto(`${stack.url}/account`);
-    await expect.poll(() => page.title()).toContain('Connected apps');
+    await expect.poll(() => page.title(), { timeout: 10_000 }).toContain('Connected apps');
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('email');
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });

@@ -57,7 +57,7 @@ describe.skipIf(noChromium())('OAuth sign-in in Chromium', () => {
     const page = await browser.browser.newPage({ colorScheme: 'light' });
 
     await page.goto(authorizationUrl.href);
-    await expect.poll(() => page.title()).toContain('Sign in to VOISA');
+    await expect.poll(() => page.title(), { timeout: 10_000 }).toContain('Sign in to VOISA');
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('email');
     expect(await seriousViolations(page)).toEqual([]);
     await page.keyboard.type(DEMO_ACCOUNT.email);
@@ -66,7 +66,7 @@ describe.skipIf(noChromium())('OAuth sign-in in Chromium', () => {
     const signInShot = await screenshot(page, 'oauth-sign-in');
     await Promise.all([page.waitForURL(/\/oauth\/interaction\/[^/]+$/), page.keyboard.press('Enter')]);
 
-    await expect.poll(() => page.title()).toContain('Allow Browser Connector');
+    await expect.poll(() => page.title(), { timeout: 10_000 }).toContain('Allow Browser Connector');
     expect(await page.getByText('127.0.0.1:', { exact: false }).count()).toBeGreaterThan(0);
     for (const scope of ['voisa:read', 'voisa:write', 'voisa:calls'])
       expect(await page.getByLabel(scope, { exact: false }).isChecked()).toBe(true);

@@ -1,6 +1,7 @@
 /**
  * `/mcp` for the 2026-07-28 generation: a server from the factory per request, no session; change
- * notifications reach `subscriptions/listen` streams through the listen bus. (2025-era traffic keeps
+ * notifications reach `subscriptions/listen` streams through the listen bus, and a stream opened
+ * through an OAuth grant ends when the grant is revoked. (2025-era traffic keeps
  * its sessions: mcp-sessions.ts; routes/mcp.ts tells the two apart.)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -40,6 +41,8 @@ export interface ModernMcp {
   handle(c: Ctx, caller: Caller, body: unknown): Promise<Response>;
   /** Serves one request with `api` for `caller` without checking a key: the warm-up probe. */
   serve(request: Request, api: VoisaClient, caller: Principal): Promise<Response>;
+  /** Ends the open listen streams of the grants `isRevoked` names (a revocation heard); returns how many. */
+  endGrant(isRevoked: (grantId: string) => boolean): number;
   close(): Promise<void>;
 }
 
@@ -75,12 +78,66 @@ export function modernMcp(d: ModernMcpDeps): ModernMcp {
     );
   }
 
+  /** The open listen streams opened through an OAuth grant: each one's end, and its grant. */
+  const listening = new Map<() => void, string>();
+
+  /**
+   * The listen stream of `response`, which `endGrant` can end: read through, and on a revocation
+   * closed for the client and cancelled for the SDK (which unsubscribes it from the bus).
+   */
+  function endable(response: Response, grantId: string): Response {
+    const type = response.headers.get('content-type') ?? '';
+    if (!response.body || !type.startsWith('text/event-stream')) return response;
+    const reader = response.body.getReader();
+    let closed = false;
+    let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const finish = () => {
+      closed = true;
+      listening.delete(end);
+    };
+    function end() {
+      if (closed) return;
+      finish();
+      try {
+        controller?.close();
+      } catch {
+        // already closed
+      }
+      void reader.cancel().catch(() => {});
+    }
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c;
+        listening.set(end, grantId);
+      },
+      async pull(c) {
+        try {
+          const { done, value } = await reader.read();
+          if (closed) return;
+          if (done) {
+            finish();
+            c.close();
+          } else c.enqueue(value);
+        } catch (err) {
+          finish();
+          c.error(err);
+        }
+      },
+      cancel(reason) {
+        finish();
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, response);
+  }
+
   return {
     async handle(c, caller, body) {
       const refused = await d.checkKey(caller.hash, caller.key, caller.grantId);
       if (refused) return refused;
       const request = body as { method?: unknown; id?: string | number } | undefined;
-      if (request?.method === 'subscriptions/listen') {
+      const listen = request?.method === 'subscriptions/listen';
+      if (listen) {
         // The stream names agents and conversations: a grant must read them (tools/scopes.ts REACH).
         const row = reachOf('subscriptions/listen');
         if (caller.filter?.scopes && !reaches(caller.filter.scopes, row.needs)) {
@@ -95,9 +152,16 @@ export function modernMcp(d: ModernMcpDeps): ModernMcp {
       }
       const api = d.clients.acquire(caller.key, caller.hash);
       whenDone(c, () => d.clients.release(caller.hash));
-      return serveWith(c.req.raw, api, caller, body);
+      const response = await serveWith(c.req.raw, api, caller, body);
+      // A grant's listen stream ends when the grant is revoked, on whichever instance (app.ts).
+      return listen && caller.grantId ? endable(response, caller.grantId) : response;
     },
     serve: (request, api, caller) => serveWith(request, api, caller),
+    endGrant(isRevoked) {
+      const ends = [...listening].filter(([, grantId]) => isRevoked(grantId)).map(([end]) => end);
+      for (const end of ends) end();
+      return ends.length;
+    },
     close: () => modern.close(),
   };
 }

@@ -119,6 +119,7 @@ export function sessionMcp(d: SessionMcpDeps): SessionMcp {
     const session: Session = {
       id,
       keyHash: caller.binding,
+      grantId: caller.grantId,
       server,
       transport,
       open: 0,

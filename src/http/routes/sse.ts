@@ -122,7 +122,15 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
     name(id);
     const transport = new LegacySseTransport(id, `${MESSAGES_PATH}?sessionId=${encodeURIComponent(id)}`);
     const server = d.buildServer(d.clients.acquire(key, hash), caller);
-    const session: Session = { id, keyHash: binding, server, transport, open: 0, lastActive: Date.now() };
+    const session: Session = {
+      id,
+      keyHash: binding,
+      grantId: caller.grantId,
+      server,
+      transport,
+      open: 0,
+      lastActive: Date.now(),
+    };
     // The open stream counts as activity, as a /mcp GET stream does.
     const streamDone = d.sessions.begin(session);
     transport.onclose = () => {
