@@ -2,8 +2,10 @@
  * A span per MCP request, every method, following the OpenTelemetry MCP semantic conventions:
  * `{mcp.method.name} {target}` (e.g. `tools/call make_call`), kind SERVER, child of the trace context
  * the client put in the request's `_meta` (`traceparent` / `tracestate`), with the method, tool name,
- * protocol version, session and JSON-RPC id, and `error.type` on failure (`tool_error` for an
- * `isError` result, else the JSON-RPC error code). Never arguments, results, keys or phone numbers.
+ * protocol version, session and JSON-RPC id, the prompt name or the resource URI's template, and
+ * `error.type` on failure (`tool_error` for an `isError` result, else the JSON-RPC error code). Never
+ * arguments, results, ids a client sent, keys or phone numbers: names and URIs are taken only in
+ * their known, bounded forms (toolOf, promptOf, resourceOf).
  *
  * The SDK offers no hook around request dispatch, so this wraps each registered request handler in
  * place, once everything is registered: it relies on the protocol server keeping them in
@@ -12,7 +14,14 @@
  * map serves untraced, with one warning.
  */
 import { type McpServer, PROTOCOL_VERSION_META_KEY, type ServerContext } from '@modelcontextprotocol/server';
+import {
+  AGENT_TEMPLATE,
+  AUDIO_TEMPLATE,
+  CONVERSATION_TEMPLATE,
+  TRANSCRIPT_TEMPLATE,
+} from '../resources/uris.js';
 import type { Telemetry } from '../telemetry/types.js';
+import { TOOL_NAMES } from '../tools/index.js';
 
 type Handler = (request: { method: string; params?: Record<string, unknown> }, ctx: ServerContext) => unknown;
 
@@ -34,14 +43,15 @@ export function traceRequests(mcp: McpServer, telemetry: Telemetry): boolean {
 
 function traced(mcp: McpServer, method: string, handler: Handler, telemetry: Telemetry): Handler {
   return (request, ctx) => {
-    const name = typeof request.params?.name === 'string' ? request.params.name : undefined;
-    const toolName = method === 'tools/call' ? name : undefined;
+    const params = request.params;
+    const toolName = method === 'tools/call' ? toolOf(params?.name) : undefined;
+    const promptName = method === 'prompts/get' ? promptOf(params?.name) : undefined;
     const span = telemetry.request({
       method,
-      ...(name !== undefined && (method === 'tools/call' || method === 'prompts/get')
-        ? { target: name.slice(0, 100) }
-        : {}),
-      ...(toolName !== undefined ? { toolName: toolName.slice(0, 100) } : {}),
+      ...optional('target', toolName ?? promptName),
+      ...optional('toolName', toolName),
+      ...optional('promptName', promptName),
+      ...optional('resourceUri', typeof params?.uri === 'string' ? resourceOf(params.uri) : undefined),
       ...optional('protocolVersion', revisionOf(mcp, ctx)),
       ...optional('sessionId', ctx.sessionId),
       requestId: ctx.mcpReq.id,
@@ -67,6 +77,42 @@ function traced(mcp: McpServer, method: string, handler: Handler, telemetry: Tel
       },
     );
   };
+}
+
+const TOOLS = new Set(TOOL_NAMES);
+/**
+ * A client names the tool: only one of ours becomes a span name or a metric label (`unknown` otherwise),
+ * so a caller can neither put a value of its own (a number, a key) there nor grow the series without bound.
+ */
+function toolOf(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  return TOOLS.has(name) ? name : 'unknown';
+}
+
+/** Prompt names are words (`design_agent`): anything else, digits included, is `unknown`. Span only. */
+function promptOf(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  return /^[a-z][a-z_-]{0,63}$/.test(name) ? name : 'unknown';
+}
+
+const TEMPLATES = [AGENT_TEMPLATE, CONVERSATION_TEMPLATE, TRANSCRIPT_TEMPLATE, AUDIO_TEMPLATE].map(
+  (template) => ({
+    template,
+    pattern: new RegExp(
+      `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[a-z_]+\}/g, '[^/]+')}$`,
+    ),
+  }),
+);
+
+/**
+ * `mcp.resource.uri`, as its template: `voisa://conversations/{conversation_id}/transcript`, never the
+ * id a client read (bounded, and nothing of the caller's in it). A fixed URI (`voisa://voices`,
+ * `ui://voisa/call`) is itself; anything else, with a digit, `%`, `+` or `@` in it, is left out.
+ */
+export function resourceOf(uri: string): string | undefined {
+  const known = TEMPLATES.find((t) => t.pattern.test(uri));
+  if (known) return known.template;
+  return /^(voisa|ui):\/\/[a-z/-]{1,64}$/.test(uri) ? uri : undefined;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

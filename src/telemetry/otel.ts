@@ -147,6 +147,8 @@ function requestSpan(
         attributes: {
           ...metric,
           ...(info.method === 'tools/call' ? { 'gen_ai.operation.name': 'execute_tool' } : {}),
+          ...(info.promptName !== undefined ? { 'gen_ai.prompt.name': info.promptName } : {}),
+          ...(info.resourceUri !== undefined ? { 'mcp.resource.uri': info.resourceUri } : {}),
           ...(info.sessionId !== undefined ? { 'mcp.session.id': info.sessionId } : {}),
           'jsonrpc.request.id': String(info.requestId),
         },

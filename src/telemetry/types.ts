@@ -9,10 +9,14 @@ import type { CallObserver, ObservedCall } from '../voisa/index.js';
 export interface McpRequestInfo {
   /** `mcp.method.name`, e.g. `tools/call`. */
   method: string;
-  /** The tool (tools/call) or prompt name, or the resource URI template's target, for the span name. */
+  /** The tool (tools/call) or prompt (prompts/get) name, for the span name. */
   target?: string;
   /** `gen_ai.tool.name` (tools/call only). */
   toolName?: string;
+  /** `gen_ai.prompt.name` (prompts/get only; span only). */
+  promptName?: string;
+  /** `mcp.resource.uri`, as its template (`voisa://agents/{agent_id}`); span only. */
+  resourceUri?: string;
   /** `mcp.protocol.version`. */
   protocolVersion?: string;
   /** `mcp.session.id` (2025-era sessions only). */

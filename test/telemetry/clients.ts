@@ -16,6 +16,7 @@ export interface MetaClient {
     args: Record<string, unknown>,
     meta?: Record<string, unknown>,
   ): Promise<{ isError?: boolean; content: { type: string; text?: string }[] }>;
+  read(uri: string, meta?: Record<string, unknown>): Promise<{ contents: { uri: string; text?: string }[] }>;
   close(): Promise<void>;
 }
 
@@ -30,6 +31,8 @@ export async function connectWithMeta(generation: Generation, url: string, key: 
     return {
       call: async (name, args, meta) =>
         (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })) as never,
+      read: async (uri, meta) =>
+        (await client.readResource({ uri, ...(meta ? { _meta: meta } : {}) })) as never,
       close: () => client.close(),
     };
   }
@@ -38,6 +41,8 @@ export async function connectWithMeta(generation: Generation, url: string, key: 
   return {
     call: async (name, args, meta) =>
       (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })) as never,
+    read: async (uri, meta) =>
+      (await client.readResource({ uri, ...(meta ? { _meta: meta } : {}) })) as never,
     close: () => client.close(),
   };
 }

@@ -3,7 +3,8 @@
  * from `voisa-mcp --http` run as an operator runs it (a child process: see server-process.ts), on a
  * sandbox this test holds: per generation, the span of a `tools/call list_agents` is the child of the
  * client's `_meta.traceparent` and the parent of the VOISA call's CLIENT span, whose traceparent the
- * sandbox logged; an isError result is `error.type=tool_error`; and nothing secret is exported.
+ * sandbox logged; an isError result is `error.type=tool_error`; a resource read names its URI's
+ * template; and nothing secret (key, bearer, phone number, transcript text, an id read) is exported.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
@@ -17,6 +18,7 @@ import { CLI, type ServerProcess, startServerProcess } from './server-process.js
 const SERVER = 2;
 const CLIENT = 3;
 const PHONE = '+49123456789';
+const CONVERSATION = 'conv_seed0001';
 
 describe.skipIf(unbuilt(CLI))('OpenTelemetry over OTLP/HTTP (voisa-mcp --http, child process)', () => {
   let sandbox: Sandbox;
@@ -108,8 +110,22 @@ describe.skipIf(unbuilt(CLI))('OpenTelemetry over OTLP/HTTP (voisa-mcp --http, c
   it('exports the metric contract over OTLP, and nothing secret anywhere', async () => {
     const client = await connectWithMeta('2026-07-28', `${server.url}/mcp`, sandbox.demoKey);
     const placed = await client.call('make_call', { agent_id: 'agt_bella0001', phone_number: PHONE });
-    await client.close();
     expect(placed.isError).toBeFalsy();
+    // A transcript read: its span names the URI's template, and no line of the transcript is exported.
+    const { traceId, traceparent } = newTraceparent();
+    const read = await client.read(`voisa://conversations/${CONVERSATION}/transcript`, { traceparent });
+    await client.close();
+    const transcript = read.contents[0]?.text ?? '';
+    const line = transcript
+      .split('\n')
+      .map((l) => l.replace(/^[^:]*:\s*/, '').trim())
+      .find((l) => l.length > 20);
+    expect(line).toBeDefined();
+    const readSpan = await spanOf((s) => s.traceId === traceId && s.name === 'resources/read');
+    expect(attrs(readSpan)).toMatchObject({
+      'mcp.method.name': 'resources/read',
+      'mcp.resource.uri': 'voisa://conversations/{conversation_id}/transcript',
+    });
     await spanOf((s) => s.name === 'POST /api/make-call');
     await waitFor(() => {
       const names = receiver.metricNames();
@@ -131,5 +147,7 @@ describe.skipIf(unbuilt(CLI))('OpenTelemetry over OTLP/HTTP (voisa-mcp --http, c
     expect(everything).not.toContain(sandbox.demoKey);
     expect(everything).not.toContain(PHONE.slice(1));
     expect(everything).not.toMatch(/Bearer/i);
+    expect(everything).not.toContain(line);
+    expect(everything).not.toContain(CONVERSATION);
   });
 });

@@ -23,9 +23,10 @@ export interface ServerProcess {
 export async function startServerProcess(
   args: string[],
   env: Record<string, string>,
+  nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, '--http', '--port', String(port), ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, '--http', '--port', String(port), ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

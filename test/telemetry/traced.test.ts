@@ -1,12 +1,12 @@
 /**
  * mcp/traced.ts wraps the MCP SDK's registered request handlers in place, in `server._requestHandlers`
  * (SDK 2.4 keeps them in a Map there; there is no public hook around dispatch). This fails when an SDK
- * update moves them, before requests silently go untraced. And the route templates of VOISA calls
- * carry no id.
+ * update moves them, before requests silently go untraced. And the route templates of VOISA calls,
+ * and the resource URIs on spans, carry no id.
  */
 import { describe, expect, it } from 'vitest';
 import { createServer } from '../../src/mcp/server.js';
-import { requestHandlers } from '../../src/mcp/traced.js';
+import { requestHandlers, resourceOf } from '../../src/mcp/traced.js';
 import { VoisaClient } from '../../src/voisa/index.js';
 import { routeOf } from '../../src/voisa/route.js';
 
@@ -48,5 +48,21 @@ describe('routeOf', () => {
     ['/api/unknown/%2B49123456789?x=1', '/api/{id}/{id}'],
   ])('%s -> %s', (path, route) => {
     expect(routeOf(path)).toBe(route);
+  });
+});
+
+describe('resourceOf (mcp.resource.uri)', () => {
+  it.each([
+    ['voisa://agents/agt_bella0001', 'voisa://agents/{agent_id}'],
+    ['voisa://conversations/conv_seed0001', 'voisa://conversations/{conversation_id}'],
+    ['voisa://conversations/conv_seed0001/transcript', 'voisa://conversations/{conversation_id}/transcript'],
+    ['voisa://conversations/conv_1/audio', 'voisa://conversations/{conversation_id}/audio'],
+    ['voisa://voices', 'voisa://voices'],
+    ['ui://voisa/call', 'ui://voisa/call'],
+    ['voisa://calls/+49123456789', undefined],
+    ['voisa://keys/vsa_test_abc123', undefined],
+    ['https://example.com/x', undefined],
+  ])('%s -> %s', (uri, template) => {
+    expect(resourceOf(uri)).toBe(template);
   });
 });
