@@ -3,7 +3,7 @@
  * Load benchmark of `voisa-mcp --http` (loopback only, bounded, stops by itself).
  *
  *   node scripts/bench-http.mjs [--mode all|2025|2026|yardstick|scale] [--sessions 100] [--seconds 8]
- *                               [--profile]
+ *                               [--profile] [--gen 2026|2025] [--compare <entry>] [--per-key 8]
  *
  * The server runs as child processes (so their RSS is their own) against a sandbox in this process
  * (no rate limits). The same load, `--sessions` clients calling four read tools in a loop for
@@ -19,6 +19,8 @@
  *   yardstick, voisa; half of `--seconds` each), so a burst of other work on the machine hits all
  *   alike. The ratio is voisa-mcp's calls/s over the yardstick's (goal >= 0.8, telemetry off).
  *   `--profile` runs the telemetry-off voisa-mcp with `--cpu-prof` and prints its top self-time frames;
+ *   `--gen` keeps one generation's rows (to profile it alone); `--compare <entry>` adds a row for
+ *   another build of voisa-mcp (a patched copy of dist/, to try a fix before making it);
  * - `scale`: 2026-07-28 clients through Debian's nginx (the shipped deploy config) to 1 instance and
  *   then to 3 instances sharing Debian's redis-server (skipped, with a message, without them).
  * How to read it: calls/s and p50/p99 per row; errors must be 0; RSS is per server process. This
@@ -53,6 +55,13 @@ const SECONDS = Number(arg('seconds', 8));
 /** Seconds of the same load on each yardstick target before it is measured (JIT, pools, heap). */
 const WARM_SECONDS = Math.min(3, Math.max(1, SECONDS / 4));
 const PROFILE = process.argv.includes('--profile');
+/** `--gen 2026` or `--gen 2025`: the yardstick rows of one generation only (to profile it alone). */
+const GEN = arg('gen', 'both');
+/**
+ * `--compare <entry>`: one more target in the yardstick rows, another build of voisa-mcp (a patched
+ * copy of dist/ with its own node_modules link), started like voisa-mcp: to try a fix before making it.
+ */
+const COMPARE = arg('compare', undefined);
 /**
  * VOISA requests one key may have in flight on voisa-mcp (VOISA_MAX_CONCURRENT_PER_KEY, default 8 of
  * the pool's API_CONNECTIONS): the bench's clients all share one key, so in the yardstick rows voisa-mcp
@@ -381,18 +390,28 @@ if (MODE === 'all' || MODE === 'yardstick') {
       }`;
     }
   }
-  const [voisa, yard, telemetry] = targets;
+  if (COMPARE)
+    targets.push({
+      name: `voisa-mcp, ${COMPARE}`,
+      server: await startServer([], PER_KEY_ENV, {
+        voisaEntry: COMPARE,
+        ...(profileDir ? { nodeArgs: profiled('compare') } : {}),
+      }),
+    });
+  const yard = targets[1];
+  const telemetry = targets.find((t) => t.name.endsWith('telemetry on'));
   const half = SECONDS / 2;
   for (const [gen, connectOne] of [
     ['2026-07-28 stateless', modernClient],
     ['2025-11-25 sessions', legacyClient],
-  ]) {
+  ].filter(([gen]) => GEN === 'both' || gen.startsWith(GEN))) {
     for (const t of targets) {
       t.clients = await connectAll(connectOne, t.server.url);
       await listAgentsLoop(t.clients, WARM_SECONDS);
     }
     await sleep(200);
-    const order = telemetry ? [voisa, yard, telemetry, telemetry, yard, voisa] : [voisa, yard, yard, voisa];
+    // voisa, yardstick, (telemetry on), (compare), then the same backwards.
+    const order = [...targets, ...[...targets].reverse()];
     const runs = new Map(targets.map((t) => [t, []]));
     // The server's own CPU time in its measured turns, per call: what it costs whatever else runs.
     const cpu = new Map(targets.map((t) => [t, 0]));
@@ -404,7 +423,7 @@ if (MODE === 'all' || MODE === 'yardstick') {
     const r = new Map(targets.map((t) => [t, merge(runs.get(t))]));
     const perCall = (t) => cpu.get(t) / Math.max(1, r.get(t).calls);
     const base = r.get(yard).perSec;
-    for (const t of [voisa, yard, ...(telemetry ? [telemetry] : [])]) {
+    for (const t of targets) {
       const x = r.get(t);
       yardRows.push(
         `| ${gen} | ${t.name} | ${x.calls} | ${x.perSec.toFixed(0)} | ${x.p50.toFixed(1)} ms | ${x.p99.toFixed(1)} ms | ${x.errors} | ${perCall(t).toFixed(2)} ms | ${t === yard ? '1' : (x.perSec / base).toFixed(2)} |`,
@@ -430,6 +449,7 @@ if (MODE === 'all' || MODE === 'yardstick') {
       topFrames(join(profileDir, 'voisa'), 'voisa-mcp (dist/cli/index.js, telemetry off)').join('\n'),
     );
     yardLines.push(topFrames(join(profileDir, 'yardstick'), 'yardstick').join('\n'));
+    if (COMPARE) yardLines.push(topFrames(join(profileDir, 'compare'), COMPARE).join('\n'));
     yardLines.push(`the .cpuprofile files (open them in Chrome DevTools) are kept in ${profileDir}`);
   }
 }

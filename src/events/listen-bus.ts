@@ -6,9 +6,9 @@
  * event published there reaches every stream. So each event published on the shared bus carries its
  * owner (a principal's opaque id, never a key), and the handler is given a face of that bus whose
  * `subscribe` asks `streamOwner()` who is subscribing and passes on only that owner's events, the
- * owner stripped. The SDK subscribes while it serves the `subscriptions/listen` request itself (the
- * response stream's start), so the serving code can say who that is (an AsyncLocalStorage around the
- * handler's `fetch`). A stream whose owner cannot be told gets nothing: fail closed.
+ * owner stripped. Each listen stream is served by a handler of its own, made for its owner
+ * (http/routes/mcp-modern.ts), so `streamOwner()` is that owner; the shared handler of every other
+ * request names none. A stream whose owner cannot be told gets nothing: fail closed.
  */
 import type { ServerEvent, ServerEventBus } from '@modelcontextprotocol/server';
 

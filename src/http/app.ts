@@ -147,7 +147,6 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       allowedOrigins: o.allowedOrigins ?? [],
     },
     trustProxy: o.trustProxy,
-    at: callers.at,
     streams,
     sessions,
     log,

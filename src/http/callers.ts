@@ -2,7 +2,6 @@
  * Who a request acts for, and whether VOISA accepts its key: built once by the app (app.ts) and
  * used by `/mcp` of both protocol generations and by the legacy `/sse` transport alike.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogFn } from '../mcp/log.js';
 import type { OAuthGate } from '../oauth/gate.js';
 import { CATALOGUE, type ToolFilter } from '../tools/index.js';
@@ -39,10 +38,13 @@ export interface CallersOptions {
 export interface Callers {
   /** The caller of a request, or the 401 (or 503) that says how to authenticate. */
   identify(authorization: string | undefined): Promise<Caller | Response>;
-  /** Undefined when the key is good, else the answer to send (a grant whose key VOISA refuses is revoked). */
-  checkKey(hash: string, key: string, grantId?: string): Promise<Response | undefined>;
-  /** Runs the rest of a request knowing its client's address, which checkKey counts refusals by. */
-  at(address: string, rest: () => Promise<void>): Promise<void>;
+  /**
+   * Undefined when the key is good, else the answer to send (a grant whose key VOISA refuses is revoked).
+   * `address` is the request's client address (`clientAddress`, set by the middleware), which refusals
+   * are counted by. Passed, not kept in an AsyncLocalStorage: on Node 20 and 22 one in use makes every
+   * promise of every request pay async hooks (about 15% of a list_agents call, bench:http).
+   */
+  checkKey(caller: KeyHolder, address: string): Promise<Response | undefined>;
   /** Drops the "valid" verdict on the key behind `hash` (VOISA refused it on a call). */
   forget(hash: string): void;
   /** Expires the per-address refusal counts and logs the refusals of the last while. */
@@ -51,12 +53,13 @@ export interface Callers {
   close(): void;
 }
 
+/** What checkKey needs of a caller. */
+export type KeyHolder = Pick<Caller, 'hash' | 'key' | 'grantId'>;
+
 const SILENT: VoisaLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export function createCallers(o: CallersOptions): Callers {
   const { log } = o;
-  /** The client address of the request running (set by the `*` middleware through `at`; read by checkKey). */
-  const peer = new AsyncLocalStorage<string>();
   // A key is checked with a throwaway client that logs nothing: a refused key costs
   // one upstream call (then the negative cache), never a pooled client or a log line.
   const verifier = new KeyVerifier((key) => o.api.withApiKey(key, { logger: SILENT }), {}, o.verdicts);
@@ -116,8 +119,7 @@ export function createCallers(o: CallersOptions): Callers {
    * known good, without asking VOISA.
    * Refusals are logged in aggregate by `sweep`, never one line each.
    */
-  async function checkKey(hash: string, key: string, grantId?: string): Promise<Response | undefined> {
-    const address = peer.getStore() ?? 'unknown';
+  async function checkKey({ hash, key, grantId }: KeyHolder, address: string): Promise<Response | undefined> {
     if (verifier.cached(hash) !== 'valid') {
       const wait = limiter.retryAfter(address);
       if (wait !== undefined) {
@@ -167,7 +169,6 @@ export function createCallers(o: CallersOptions): Callers {
   return {
     identify,
     checkKey,
-    at: (address, rest) => peer.run(address, rest),
     forget: (hash) => void verifier.forget(hash),
     sweep() {
       limiter.sweep();

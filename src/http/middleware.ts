@@ -8,7 +8,6 @@ import type { LogFn } from '../mcp/log.js';
 import { clientAddress, type TrustProxy } from '../web/client-address.js';
 import type { HttpEnv } from '../web/env.js';
 import { rpcError, SERVER_ERROR } from '../web/responses.js';
-import type { Callers } from './callers.js';
 import { corsHeaders, createGuards, type GuardOptions } from './guards.js';
 import type { SessionRegistry } from './sessions.js';
 import { MESSAGES_PATH, SSE_PATH } from './sse-transport.js';
@@ -19,8 +18,6 @@ export interface MiddlewareDeps {
   closing(): boolean;
   guards: GuardOptions;
   trustProxy?: TrustProxy;
-  /** Runs the rest of the request knowing its client's address (callers.ts). */
-  at: Callers['at'];
   streams: StreamBuffers;
   /** An event stream's session, ended when its client stops reading. */
   sessions: Pick<SessionRegistry, 'get' | 'close'>;
@@ -32,8 +29,8 @@ export function useMiddleware(app: Hono<HttpEnv>, d: MiddlewareDeps): void {
   const guards = createGuards(d.guards);
 
   // Refuse new work while shutting down, and a Host that is not ours (DNS rebinding).
-  // The rest of the request runs knowing the client's address: the peer's, or the one X-Forwarded-For
-  // names through trusted proxies (--trust-proxy, client-address.ts); every per-address limit counts it.
+  // The client's address goes in the context: the peer's, or the one X-Forwarded-For names through
+  // trusted proxies (--trust-proxy, client-address.ts); every per-address limit counts it.
   app.use('*', async (c, next) => {
     if (d.closing()) return rpcError(503, SERVER_ERROR, 'Server is shutting down', { connection: 'close' });
     const problem = guards.checkHost(c.req.header('host'));
@@ -44,7 +41,7 @@ export function useMiddleware(app: Hono<HttpEnv>, d: MiddlewareDeps): void {
       d.trustProxy,
     );
     c.set('clientAddress', address);
-    await d.at(address, next);
+    await next();
   });
 
   // Every event stream holds at most streamBufferBytes for a client that stops reading it; past that it

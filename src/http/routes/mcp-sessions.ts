@@ -44,7 +44,7 @@ export function sessionMcp(d: SessionMcpDeps): SessionMcp {
         return rpcError(405, SERVER_ERROR, 'Method not allowed: this server is stateless (POST only)', {
           allow: 'POST',
         });
-      const refused = await d.checkKey(caller.hash, caller.key, caller.grantId);
+      const refused = await d.checkKey(caller, c.get('clientAddress'));
       if (refused) return refused;
       return serveStateless(c, caller, body);
     }
@@ -67,7 +67,7 @@ export function sessionMcp(d: SessionMcpDeps): SessionMcp {
         );
       // Free while the key's "valid" verdict holds; once it lapses, or a call found the key refused
       // (ClientPool's onKeyRefused), the session's next request checks the key again like a new one.
-      const refused = await d.checkKey(caller.hash, caller.key, caller.grantId);
+      const refused = await d.checkKey(caller, c.get('clientAddress'));
       if (refused) return refused;
       whenDone(c, sessions.begin(session));
       return session.transport.handleRequest(c.req.raw, { parsedBody: body });
@@ -77,7 +77,7 @@ export function sessionMcp(d: SessionMcpDeps): SessionMcp {
     if (!isPost || !isInitialize(body)) {
       return rpcError(400, SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required (initialize first)');
     }
-    const refused = await d.checkKey(caller.hash, caller.key, caller.grantId);
+    const refused = await d.checkKey(caller, c.get('clientAddress'));
     if (refused) return refused;
     return openSession(c, caller, body);
   };

@@ -23,6 +23,7 @@ import type { VoisaClient } from '../../voisa/index.js';
 import { newSessionId, sessionIdMatchesKey } from '../../web/auth.js';
 import type { Caller, HttpEnv } from '../../web/env.js';
 import { readJsonRpcBody, rpcError, SERVER_ERROR, SESSION_NOT_FOUND } from '../../web/responses.js';
+import type { Callers } from '../callers.js';
 import type { ClientPool } from '../clients.js';
 import type { Session, SessionRegistry } from '../sessions.js';
 import { LEGACY_PROTOCOL_VERSION, LegacySseTransport, MESSAGES_PATH, SSE_PATH } from '../sse-transport.js';
@@ -38,7 +39,7 @@ export interface LegacySseDeps {
    */
   identify(authorization: string | undefined): Promise<Caller | Response>;
   /** Undefined when the key is good, else the answer to send (a grant whose key VOISA refuses is revoked). */
-  checkKey(hash: string, key: string, grantId?: string): Promise<Response | undefined>;
+  checkKey: Callers['checkKey'];
   /** The per-key VOISA clients, as /mcp uses them: each `acquire` paired with a `release`. */
   clients: Pick<ClientPool, 'acquire' | 'release'>;
   /** A server with subscriptions, like a /mcp session's, limited to `filter` (a grant's tools). */
@@ -66,7 +67,7 @@ export function mountLegacySse(app: Hono<HttpEnv>, d: LegacySseDeps): LegacySse 
     if (d.stateless) return statelessRefusal();
     const caller = await d.identify(c.req.header('authorization'));
     if (caller instanceof Response) return caller;
-    const refused = await d.checkKey(caller.hash, caller.key, caller.grantId);
+    const refused = await d.checkKey(caller, c.get('clientAddress'));
     if (refused) return refused;
     if (d.sessions.full()) {
       return rpcError(503, SERVER_ERROR, `Too many sessions (limit ${d.sessions.max}); retry later`, {
