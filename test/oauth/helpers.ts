@@ -44,12 +44,26 @@ export interface OAuthPair {
   close(): Promise<void>;
 }
 
-export async function startOAuthPair(redisUrl: string, secret: Buffer): Promise<OAuthPair> {
-  const sandbox = await startSandbox({ rateLimitPerMin: 0 });
+/**
+ * Each instance shares its OAuth state and its HTTP state (verdicts, events, revocations) through Redis,
+ * as instances behind one balancer do.
+ */
+export async function startOAuthPair(
+  redisUrl: string,
+  secret: Buffer,
+  sandboxOptions: Parameters<typeof startSandbox>[0] = {},
+): Promise<OAuthPair> {
+  const sandbox = await startSandbox({ rateLimitPerMin: 0, ...sandboxOptions });
   const sharedA = await createSharedState({ redisUrl, secret });
   const sharedB = await createSharedState({ redisUrl, secret });
-  const a = await startOAuthStack({ secret, redis: sharedA.redis, sandbox });
-  const b = await startOAuthStack({ secret, redis: sharedB.redis, publicUrl: a.issuer, sandbox });
+  const a = await startOAuthStack({ secret, redis: sharedA.redis, sandbox, http: { shared: sharedA } });
+  const b = await startOAuthStack({
+    secret,
+    redis: sharedB.redis,
+    publicUrl: a.issuer,
+    sandbox,
+    http: { shared: sharedB },
+  });
   return {
     a,
     b,

@@ -15,13 +15,20 @@ import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.j
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modernRequest } from '../../src/http/app.js';
-import { DEMO_ACCOUNT, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { createSharedState, type SharedState } from '../../src/scale/index.js';
+import { DEMO_ACCOUNT, type Sandbox } from '../../src/sandbox/index.js';
 import { VoisaClient } from '../../src/voisa/index.js';
 import { GENERATIONS, type Generation } from '../helpers/generations.js';
 import { type RunningRedis, requireRedis, startRedis } from '../helpers/redis.js';
 import { initialize, post } from '../http/helpers.js';
-import { form, type OAuthStack, signInThroughPages, startOAuthStack, TestOAuthClient } from './helpers.js';
+import {
+  form,
+  type OAuthPair,
+  type OAuthStack,
+  signInThroughPages,
+  startOAuthPair,
+  startOAuthStack,
+  TestOAuthClient,
+} from './helpers.js';
 
 interface Connected {
   callTool(name: string): Promise<{ isError?: boolean; text: string }>;
@@ -215,35 +222,18 @@ describe('a VOISA key refused within the minute its verdict is trusted', () => {
 describe.skipIf(!requireRedis())('the verdict shared through Redis is dropped too', () => {
   const secret = randomBytes(32);
   let redis: RunningRedis | undefined;
-  let sandbox: Sandbox;
-  let shared: SharedState[] = [];
+  let pair: OAuthPair;
   let a: OAuthStack;
   let b: OAuthStack;
 
   beforeAll(async () => {
     redis = await startRedis();
     if (!redis) throw new Error('redis-server did not start');
-    const url = redis.url;
-    sandbox = await startSandbox({ trainingMs: 200, callMs: 300, rateLimitPerMin: 0 });
-    shared = [
-      await createSharedState({ redisUrl: url, secret }),
-      await createSharedState({ redisUrl: url, secret }),
-    ];
-    const [sa, sb] = shared as [SharedState, SharedState];
-    a = await startOAuthStack({ secret, redis: sa.redis, sandbox, http: { shared: sa } });
-    b = await startOAuthStack({
-      secret,
-      redis: sb.redis,
-      sandbox,
-      publicUrl: a.issuer,
-      http: { shared: sb },
-    });
+    pair = await startOAuthPair(redis.url, secret, { trainingMs: 200, callMs: 300 });
+    ({ a, b } = pair);
   });
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    for (const s of shared) await s.close();
-    await sandbox?.close();
+    await pair?.close();
     await redis?.stop();
   });
 

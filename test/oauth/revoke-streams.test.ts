@@ -13,15 +13,14 @@ import {
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { createSharedState, type SharedState } from '../../src/scale/index.js';
 import { mustStartRedis, type RunningRedis, requireRedis } from '../helpers/redis.js';
 import {
   DEMO_ACCOUNT,
   formsOf,
+  type OAuthPair,
   type OAuthStack,
   signInThroughPages,
-  startOAuthStack,
+  startOAuthPair,
   TestOAuthClient,
   UserAgent,
 } from './helpers.js';
@@ -197,36 +196,20 @@ async function accountPage(s: OAuthStack) {
 describe.skipIf(!requireRedis())("a revoked grant's open streams end on every instance", () => {
   const secret = randomBytes(32);
   let redis: RunningRedis;
-  let sandbox: Sandbox;
-  let shared: SharedState[] = [];
+  let pair: OAuthPair;
   let a: OAuthStack;
   let b: OAuthStack;
   const apps: OpenApp[] = [];
 
   beforeAll(async () => {
     redis = await mustStartRedis();
-    sandbox = await startSandbox({ rateLimitPerMin: 0 });
-    shared = [
-      await createSharedState({ redisUrl: redis.url, secret }),
-      await createSharedState({ redisUrl: redis.url, secret }),
-    ];
-    const [sa, sb] = shared as [SharedState, SharedState];
-    // startOAuthPair's two instances, each also sharing its HTTP state (the revocations) through Redis.
-    a = await startOAuthStack({ secret, redis: sa.redis, sandbox, http: { shared: sa } });
-    b = await startOAuthStack({
-      secret,
-      redis: sb.redis,
-      sandbox,
-      publicUrl: a.issuer,
-      http: { shared: sb },
-    });
+    // Each instance also shares its HTTP state (the revocations) through Redis.
+    pair = await startOAuthPair(redis.url, secret);
+    ({ a, b } = pair);
   }, 60_000);
   afterAll(async () => {
     for (const app of apps) await app.close();
-    await b?.close();
-    await a?.close();
-    for (const s of shared) await s.close().catch(() => {});
-    await sandbox?.close();
+    await pair?.close();
     await redis?.stop();
   });
 

@@ -20,6 +20,27 @@ export interface MetaClient {
   close(): Promise<void>;
 }
 
+/** What both SDK clients offer for calls and reads with `_meta` (their own types differ in detail). */
+interface AnySdkClient {
+  callTool(params: {
+    name: string;
+    arguments: Record<string, unknown>;
+    _meta?: Record<string, unknown>;
+  }): Promise<unknown>;
+  readResource(params: { uri: string; _meta?: Record<string, unknown> }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function withMeta(client: AnySdkClient): MetaClient {
+  return {
+    call: async (name, args, meta) =>
+      (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })) as never,
+    read: async (uri, meta) =>
+      (await client.readResource({ uri, ...(meta ? { _meta: meta } : {}) })) as never,
+    close: () => client.close(),
+  };
+}
+
 export async function connectWithMeta(generation: Generation, url: string, key: string): Promise<MetaClient> {
   const requestInit = { headers: { authorization: `Bearer ${key}` } };
   if (generation === '2026-07-28') {
@@ -28,23 +49,11 @@ export async function connectWithMeta(generation: Generation, url: string, key: 
       { capabilities: {}, versionNegotiation: { mode: { pin: '2026-07-28' } } },
     );
     await client.connect(new ModernHttp(new URL(url), { requestInit }));
-    return {
-      call: async (name, args, meta) =>
-        (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })) as never,
-      read: async (uri, meta) =>
-        (await client.readResource({ uri, ...(meta ? { _meta: meta } : {}) })) as never,
-      close: () => client.close(),
-    };
+    return withMeta(client as unknown as AnySdkClient);
   }
   const client = new LegacyClient({ name: 'telemetry-test-2025', version: '1.0.0' }, { capabilities: {} });
   await client.connect(new LegacyHttp(new URL(url), { requestInit }));
-  return {
-    call: async (name, args, meta) =>
-      (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })) as never,
-    read: async (uri, meta) =>
-      (await client.readResource({ uri, ...(meta ? { _meta: meta } : {}) })) as never,
-    close: () => client.close(),
-  };
+  return withMeta(client as unknown as AnySdkClient);
 }
 
 /** A fresh W3C trace context: the ids a client's own span would have. */
