@@ -10,7 +10,7 @@
  *   scale/                    what instances share: Redis or memory
  *   web/                      what every HTTP surface shares: callers, addresses, bodies, answers
  *   mcp/                      the MCP server factory, confirmations, the log, JSON-RPC checks
- *   tools/ resources/ prompts/ views/ events/      the catalogue the factory assembles
+ *   tools/ resources/ prompts/ views/ events/ skills/   the catalogue the factory assembles
  *   policy/ audit/            the call policy (destinations, quiet hours, budgets) and the audit trail; nothing of MCP
  *   security/                 sealing, secrets, single-use claims
  *   telemetry/                OpenTelemetry (traces, metrics) and span ids for logs; loaded lazily; nothing of MCP
@@ -26,7 +26,7 @@ const LAYERS = [
   ['security'],
   ['telemetry'],
   ['policy', 'audit'],
-  ['tools', 'resources', 'prompts', 'views', 'events'],
+  ['tools', 'resources', 'prompts', 'views', 'events', 'skills'],
   ['mcp'],
   ['web'],
   ['scale'],

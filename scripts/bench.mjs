@@ -96,7 +96,7 @@ const enc = getEncoding('o200k_base');
 const tokens = (v) => enc.encode(JSON.stringify(v)).length;
 const rows = tools.map((t) => ({ name: t.name, bytes: JSON.stringify(t).length, tokens: tokens(t) }));
 console.log(
-  `tools/list: ${tools.length} tools, ${JSON.stringify({ tools }).length} bytes, ${tokens({ tools })} o200k tokens (target <= 4800)`,
+  `tools/list: ${tools.length} tools, ${JSON.stringify({ tools }).length} bytes, ${tokens({ tools })} o200k tokens, ${(tokens({ tools }) / tools.length).toFixed(1)} a tool (target <= 195 a tool)`,
 );
 for (const r of rows.sort((a, b) => b.tokens - a.tokens)) {
   console.log(

@@ -29,6 +29,8 @@ for (const f of readdirSync(join(stage, 'server', 'chunks')))
 cpSync('dist/views', join(stage, 'server', 'views'), { recursive: true });
 // The phone time-zone map for quiet hours: the server finds it in server/data/ (src/policy/zones.ts).
 cpSync('dist/data', join(stage, 'server', 'data'), { recursive: true });
+// The workflow skills: the server finds them in server/skills/ (src/skills/catalog.ts).
+cpSync('skills', join(stage, 'server', 'skills'), { recursive: true });
 copyFileSync('LICENSE', join(stage, 'LICENSE'));
 
 execFileSync(bin('mcpb'), ['validate', join(stage, 'manifest.json')], {

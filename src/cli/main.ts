@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { SkillCatalog } from '@modelcontextprotocol/server/ext/skills';
 import { CONFIRMATIONS_OFF } from '../mcp/confirm.js';
 import { type LogFn, stderrLogger } from '../mcp/log.js';
 import { createServer, warmUp } from '../mcp/server.js';
@@ -11,6 +12,7 @@ import type { SharedState } from '../scale/index.js';
 import { createStateSealer } from '../security/request-state.js';
 import { principalNamer, resolveServerSecret } from '../security/secret.js';
 import { MemorySingleUse } from '../security/single-use.js';
+import { serverSkills } from '../skills/catalog.js';
 import { serveStdio } from '../stdio/serve.js';
 import { loadTelemetry } from '../telemetry/load.js';
 import { VoisaClient, type VoisaLogger } from '../voisa/index.js';
@@ -108,6 +110,15 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     env,
   });
   if (telemetry) cleanups.push(() => telemetry.shutdown());
+  // The workflow skills (skills/): read once, served by every server this process builds.
+  let skills: SkillCatalog | undefined;
+  try {
+    skills = await serverSkills((message) => log('warning', message));
+  } catch (err) {
+    fail(`the skills folder cannot be served: ${(err as Error).message}`);
+    await shutdown();
+    return 1;
+  }
   // Every VOISA call (and each per-key client's, made by withApiKey) gets a span and the traceparent.
   const observe = telemetry && { observe: telemetry.observeCall };
 
@@ -149,6 +160,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
       policy: guardrails.policy(shared.callBudgets),
       audit: guardrails.audit,
       telemetry,
+      skills,
     });
   } else {
     const api = new VoisaClient({ ...config.client, baseUrl, apiKey, logger: clientLogger(log), ...observe });
@@ -188,6 +200,7 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
         audit: guardrails.audit,
         principal,
         telemetry,
+        skills,
       });
     const requested = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

@@ -2,6 +2,8 @@
  * What createHttpApp (app.ts) takes and gives: the options bag (what `voisa-mcp --http` and the
  * library pass), and the handle start.ts and server.ts drive (sweep, shutdown, close).
  */
+
+import type { SkillsExtension } from '@modelcontextprotocol/server/ext/skills';
 import type { Hono } from 'hono';
 import type { AuditTrail } from '../audit/trail.js';
 import type { EventHub } from '../events/hub.js';
@@ -91,6 +93,8 @@ export interface HttpAppOptions {
    * the metric contract; with metrics on, `GET /metrics` (routes/metrics.ts).
    */
   telemetry?: Telemetry;
+  /** The workflow skills every server serves (skills/catalog.ts); none when absent. */
+  skills?: SkillsExtension;
   /** VOISA_METRICS_TOKEN: a bearer that may read `/metrics` from anywhere (loopback peers need none). */
   metricsToken?: string;
   log?: LogFn;

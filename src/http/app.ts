@@ -93,6 +93,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     instance: o.instanceId,
     principalName: principalNamer(secret),
     telemetry: o.telemetry,
+    skills: o.skills,
   });
   const { identify, checkKey } = callers;
   const stateless = o.stateless === true;

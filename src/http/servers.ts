@@ -55,6 +55,8 @@ export interface ServerBuilderDeps {
   principalName: (subject: string) => string;
   /** Spans and metrics of every server built (mcp/traced.ts). */
   telemetry?: Telemetry;
+  /** The workflow skills, attached to every server built. */
+  skills?: ServerDeps['skills'];
 }
 
 export function serverBuilder(d: ServerBuilderDeps): BuildServer {
@@ -81,6 +83,7 @@ export function serverBuilder(d: ServerBuilderDeps): BuildServer {
       audit: d.audit,
       instance: d.instance,
       telemetry: d.telemetry,
+      skills: d.skills,
       // Each API key, and each OAuth grant, has budgets of its own; named by a keyed hash, never the key.
       principal: {
         id: d.principalName(caller.grantId ? `grant:${caller.grantId}` : `key:${caller.hash}`),

@@ -5,6 +5,7 @@
  * events become live resource updates with no setup.
  */
 import { randomBytes } from 'node:crypto';
+import type { SkillsExtension } from '@modelcontextprotocol/server/ext/skills';
 import type { AuditTrail } from '../audit/trail.js';
 import { CONFIRMATIONS_OFF, type ConfirmMode } from '../mcp/confirm.js';
 import type { LogFn } from '../mcp/log.js';
@@ -80,6 +81,8 @@ export interface ServeHttpDeps {
   audit?: AuditTrail;
   /** Traces and metrics, when configured (cli/main.ts loads them). */
   telemetry?: Telemetry;
+  /** The workflow skills (skills/catalog.ts). */
+  skills?: SkillsExtension;
 }
 
 /** How long in-flight calls may take to finish once a stop signal arrives. */
@@ -127,6 +130,7 @@ export async function serveHttp(config: ServeHttpConfig, deps: ServeHttpDeps): P
     policy: deps.policy,
     audit: deps.audit,
     telemetry: deps.telemetry,
+    skills: deps.skills,
     metricsToken: http.metricsToken,
   });
   const { log } = deps;

@@ -28,6 +28,7 @@ import {
   ProtocolError,
   ProtocolErrorCode,
 } from '@modelcontextprotocol/server';
+import type { SkillsExtension } from '@modelcontextprotocol/server/ext/skills';
 import type { AuditTrail } from '../audit/trail.js';
 import { attachLiveUpdates, eventsResource, type LiveUpdatesOptions } from '../events/live-updates.js';
 import type { CallGuard, CallPolicy } from '../policy/policy.js';
@@ -37,11 +38,17 @@ import { CONVERSATION_TEMPLATE, idCompleters, registerResources } from '../resou
 import { POLICY_ENTRY, registerPolicyResource } from '../resources/policy.js';
 import { guardReach, reachable } from '../resources/reach.js';
 import { progressFor } from '../resources/request.js';
-import { createStateSealer } from '../security/request-state.js';
+import { createStateSealer, MAX_STATE_CHARS, RequestStateRejected } from '../security/request-state.js';
 import type { Telemetry } from '../telemetry/types.js';
 import { parseArguments } from '../tools/arguments.js';
 import { endedCalls } from '../tools/calls.js';
-import type { AnyTool, PlacedCalls, ToolContext, WebhookTarget } from '../tools/define.js';
+import {
+  type AnyTool,
+  AskModel,
+  type PlacedCalls,
+  type ToolContext,
+  type WebhookTarget,
+} from '../tools/define.js';
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from '../tools/files.js';
 import { selectTools, type ToolFilter } from '../tools/index.js';
 import { toolListEntry } from '../tools/json-schema.js';
@@ -104,6 +111,8 @@ export interface ServerDeps {
   instance?: string;
   /** Traces and metrics (OTLP, `--metrics`): a span per request, tool results, confirmations, refusals. */
   telemetry?: Telemetry;
+  /** The workflow skills (skills/catalog.ts `serverSkills()`), served through the SDK's skills extension. */
+  skills?: SkillsExtension;
 }
 
 export interface AuditPrincipal {
@@ -203,10 +212,17 @@ export function createServer(deps: ServerDeps): McpServer {
       }
       const roots = fileRules.mode === 'roots' ? rootsOf(ctx, parsed.args) : undefined;
       if (roots?.kind === 'ask') return roots.result;
-      const value = await tool.run(
-        parsed.args,
-        context(ctx, roots && createFileAccess({ ...fileRules, listRoots: async () => roots.uris }), calling),
-      );
+      const turn = tool.asksModel ? modelTurn(tool, parsed.args, ctx) : undefined;
+      if (turn?.kind === 'answer') return audited(tool, args, ctx, turn.result);
+      const value = await tool.run(parsed.args, {
+        ...context(
+          ctx,
+          roots && createFileAccess({ ...fileRules, listRoots: async () => roots.uris }),
+          calling,
+        ),
+        model: turn?.model,
+      });
+      if (value instanceof AskModel) return askModel(tool, parsed.args, value);
       return audited(tool, args, ctx, toResult(value, tool.untrusted), dryRun ? 'dry_run' : 'ok');
     } catch (err) {
       const result = toErrorResult(err, tool.name, deps.signIn);
@@ -215,6 +231,80 @@ export function createServer(deps: ServerDeps): McpServer {
       });
       return audited(tool, args, ctx, result);
     }
+  }
+
+  /**
+   * A tool that asks the client's model runs over several requests: each `AskModel` becomes an
+   * `input_required` result with a sampling request and the handler's state, sealed and bound to the
+   * tool, its arguments and the caller's key (a 2025-era session gets a real `sampling/createMessage`
+   * from the SDK's shim). The retry brings the model's answer, and the handler runs on from the state.
+   * A replayed state only replays a test chat: nothing in the account changes, so no single use.
+   */
+  function modelTurn(
+    tool: AnyTool,
+    args: Record<string, unknown>,
+    ctx: Extra,
+  ): { kind: 'go'; model: ToolContext['model'] } | { kind: 'answer'; result: CallToolResult } {
+    const canAsk = Boolean((requestCapabilities(ctx) ?? server.getClientCapabilities())?.sampling);
+    const echoed = ctx.mcpReq.requestState();
+    if (echoed === undefined) return { kind: 'go', model: { canAsk } };
+    const again = `Call ${tool.name} again without requestState to start over; nothing in the account changed.`;
+    let state: { s: unknown };
+    try {
+      state = stateSealer().open<{ s: unknown }>(echoed, {
+        tool: tool.name,
+        args,
+        principal: deps.confirm?.principal,
+      });
+    } catch (err) {
+      if (!(err instanceof RequestStateRejected)) throw err;
+      const text = `STATE_INVALID (${err.reason}): the state sent back does not belong to this ${tool.name} call. ${again}`;
+      return { kind: 'answer', result: failed(text) };
+    }
+    const reply = inputResponse(ctx.mcpReq.inputResponses, MODEL_KEY);
+    if (reply.kind !== 'sampling')
+      return {
+        kind: 'answer',
+        result: failed(`SAMPLING_FAILED: the client's model gave no answer, so the run stopped. ${again}`),
+      };
+    const content = reply.result.content as
+      | { type: string; text?: string }
+      | { type: string; text?: string }[];
+    const text = (Array.isArray(content) ? content : [content])
+      .map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : ''))
+      .join(' ')
+      .slice(0, MODEL_ANSWER_CHARS);
+    return { kind: 'go', model: { canAsk, resumed: { state: state.s, answer: text } } };
+  }
+
+  function askModel(
+    tool: AnyTool,
+    args: Record<string, unknown>,
+    ask: AskModel,
+  ): CallToolResult | InputRequiredResult {
+    const requestState = stateSealer().seal(
+      { s: ask.state },
+      { tool: tool.name, args, principal: deps.confirm?.principal },
+    );
+    if (requestState.length > MAX_STATE_CHARS)
+      return failed(
+        `INTERNAL_ERROR: ${tool.name}'s state grew too large to carry; shorten the scenario and call again`,
+      );
+    const { system, messages, maxTokens } = ask.question;
+    return inputRequired({
+      inputRequests: {
+        [MODEL_KEY]: inputRequired.createMessage({
+          systemPrompt: system,
+          messages: messages.map((m) => ({ role: m.role, content: { type: 'text', text: m.text } })),
+          maxTokens,
+        }),
+      },
+      requestState,
+    });
+  }
+
+  function stateSealer() {
+    return (deps.confirm ?? processConfirm()).sealer;
   }
 
   /** The policy bound to this principal; it asks VOISA (as this request) whether held calls have ended. */
@@ -346,6 +436,8 @@ export function createServer(deps: ServerDeps): McpServer {
       : { policy: null, dry_run: false, now: new Date().toISOString() },
   );
   registerPrompts(mcp, shared);
+  // skills/list, skills/get and the skill:// files (the same for every principal: no account data).
+  deps.skills?.attach(mcp);
   // Our prompts never change at run time; say so (McpServer declares listChanged for any prompt).
   server.registerCapabilities({ prompts: { listChanged: false } });
   // Without voisa:read no event reaches the client (log notifications, resource updates).
@@ -401,6 +493,14 @@ function namesLocalFile(value: unknown): boolean {
   return Object.entries(value).some(
     ([k, v]) => ((k === 'file_path' || k === 'save_to') && typeof v === 'string') || namesLocalFile(v),
   );
+}
+
+/** The key of the sampling request in an `input_required` result, and how much of an answer is kept. */
+const MODEL_KEY = 'model';
+const MODEL_ANSWER_CHARS = 2000;
+
+function failed(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
 }
 
 /** The `isError` answer to arguments that do not fit the input schema; nothing goes upstream. */

@@ -80,7 +80,7 @@ export const deleteAgent = defineTool({
  * list of name/value pairs instead, a shape every model provider accepts (a
  * closed object cannot have arbitrary keys). Values are strings: nothing nests.
  */
-const ChatContext = z
+export const ChatContext = z
   .array(
     z
       .object({
@@ -94,7 +94,7 @@ const ChatContext = z
   .describe('Caller context');
 
 /** The API's `{name: value}` object from the tool's pairs; a name given twice is an input error. */
-function contextObject(pairs: z.infer<typeof ChatContext>): Record<string, string> | undefined {
+export function contextObject(pairs: z.infer<typeof ChatContext>): Record<string, string> | undefined {
   if (!pairs) return undefined;
   const seen = new Set<string>();
   for (const [i, { name }] of pairs.entries()) {

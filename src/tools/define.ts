@@ -40,6 +40,28 @@ export type ExtraContent =
   | { type: 'resource'; resource: { uri: string; mimeType: string; blob: string } }
   | { type: 'text'; text: string };
 
+/**
+ * A question for the client's own model (MCP sampling): the system prompt, and the conversation so far
+ * as the model sees it (`user`: what it hears, `assistant`: what it said before).
+ */
+export interface ModelQuestion {
+  system: string;
+  messages: { role: 'user' | 'assistant'; text: string }[];
+  maxTokens: number;
+}
+
+/**
+ * What a handler of a tool that `asksModel` returns to put a question to the client's model and run
+ * again with the answer: `state` (small: it travels sealed through the client) comes back with it in
+ * `ToolContext.model.resumed`. The server turns it into the protocol's exchange (mcp/server.ts).
+ */
+export class AskModel {
+  constructor(
+    readonly question: ModelQuestion,
+    readonly state: unknown,
+  ) {}
+}
+
 /** What a handler returns when the structured data alone is not the whole answer. */
 export class WithContent<T> {
   constructor(
@@ -118,6 +140,11 @@ export interface ToolContext {
    * and `wait_for_call` frees the in-progress slot of a call it sees end. With `dryRun`, nobody is rung.
    */
   calling?: CallGuard;
+  /**
+   * For a tool that `asksModel`: whether the client lends its model (declares sampling), and, on the
+   * run after an `AskModel`, the state it carried and the model's answer.
+   */
+  model?: { canAsk: boolean; resumed?: { state: unknown; answer: string } };
 }
 
 /**
@@ -150,7 +177,12 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
    * undefined skips confirmation.
    */
   confirm?: (args: z.infer<z.ZodObject<I>>) => string;
-  run(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<O> | WithContent<z.infer<O>>>;
+  /** The handler may return `AskModel` to ask the client's model and be run again with its answer. */
+  asksModel?: boolean;
+  run(
+    args: z.infer<z.ZodObject<I>>,
+    ctx: ToolContext,
+  ): Promise<z.infer<O> | WithContent<z.infer<O>> | AskModel>;
 }
 
 /** Identity function that ties the handler's argument type to the input shape. */

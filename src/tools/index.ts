@@ -7,12 +7,14 @@ import { conversationTools } from './conversations.js';
 import { type AnyTool, TOOLSETS, type Toolset } from './define.js';
 import { knowledgeBaseTools } from './knowledge-base.js';
 import { mcpServerTools } from './mcp-servers.js';
+import { testAgent } from './test-agent.js';
 import { voiceTools } from './voices.js';
 import { webhookTools } from './webhooks.js';
 
 export const CATALOGUE: readonly AnyTool[] = [
   ...accountTools,
   ...agentTools,
+  testAgent,
   ...knowledgeBaseTools,
   ...conversationTools,
   ...mcpServerTools,

@@ -14,6 +14,20 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * A call the tool cannot carry out as asked, for a reason other than a bad argument (the client lacks a
+ * capability it needs): the result names `code`, why, and what to do instead. Nothing was run.
+ */
+export class Refusal extends Error {
+  override readonly name = 'Refusal';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** One file, given either inline (base64 with a name) or as a local path. No union: some clients reject them. */
 export const FileInput = {
   file_path: z.string().min(1).optional().describe('Local file path (stdio only)'),

@@ -107,6 +107,14 @@ export function publishedAnnotations(tool: AnyTool): ToolAnnotations {
 const published = new WeakMap<AnyTool, Tool>();
 
 /**
+ * Whether a title says more than the name: `List agents` for `list_agents` does not (a host shows the
+ * name instead, and every session would pay ~5 tokens for it); `Make phone call` for `make_call` does.
+ */
+export function titleSaysMore(tool: Pick<AnyTool, 'name' | 'title'>): boolean {
+  return tool.title.toLowerCase() !== tool.name.replaceAll('_', ' ');
+}
+
+/**
  * A tool's `tools/list` entry, computed once per process: every session (and,
  * over stateless HTTP, every request) builds its own server, but they all
  * publish the same entries.
@@ -116,7 +124,7 @@ export function toolListEntry(tool: AnyTool): Tool {
   if (!entry) {
     entry = {
       name: tool.name,
-      title: tool.title,
+      ...(titleSaysMore(tool) ? { title: tool.title } : {}),
       description: tool.description,
       inputSchema: inputJsonSchema(tool) as Tool['inputSchema'],
       outputSchema: outputJsonSchema(tool) as Tool['outputSchema'],

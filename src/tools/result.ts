@@ -15,7 +15,7 @@ import {
 } from '../voisa/index.js';
 import { WithContent } from './define.js';
 import { FileAccessError } from './files.js';
-import { InputError } from './input.js';
+import { InputError, Refusal } from './input.js';
 
 /** About 20k tokens of JSON: larger results are cut, with a note saying how to get the rest. */
 export const MAX_RESULT_CHARS = 60_000;
@@ -159,6 +159,7 @@ export function describeError(err: unknown, tool: string, signIn: SignIn = 'key'
   if (err instanceof InputError) {
     return `INVALID_REQUEST (input): ${err.field}: ${err.message} — fix ${err.field} and call again; nothing was sent to VOISA`;
   }
+  if (err instanceof Refusal) return `${err.code}: ${err.message}`;
   if (err instanceof FileAccessError) {
     return `FILE_ACCESS (input): ${err.message} — nothing was sent to VOISA`;
   }

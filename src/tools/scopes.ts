@@ -99,6 +99,18 @@ export const REACH: readonly Reach[] = [
     why: 'opened by get_agent; saving goes through update_agent, which needs voisa:write',
   },
   {
+    id: 'skill://{+path}',
+    kind: 'template',
+    needs: { anyOf: SCOPE_NAMES },
+    why: 'the workflow skills: how-to text, the same for everyone, no account data',
+  },
+  {
+    id: 'skills/list',
+    kind: 'method',
+    needs: { anyOf: SCOPE_NAMES },
+    why: 'also skills/get: the skills extension (SEP-2640) lists the workflow skills',
+  },
+  {
     id: 'resources/list',
     kind: 'method',
     needs: { anyOf: SCOPE_NAMES },
@@ -107,8 +119,8 @@ export const REACH: readonly Reach[] = [
   {
     id: 'resources/templates/list',
     kind: 'method',
-    needs: READ,
-    why: 'every template reads account data; without voisa:read the list is empty',
+    needs: { anyOf: SCOPE_NAMES },
+    why: 'the templates the grant reads: the account data ones with voisa:read, the skill files with any scope',
   },
   {
     id: 'resources/subscribe',
@@ -182,6 +194,8 @@ export function reachTable(): string {
 
 /** The VOISA key permission a tool's endpoint needs (`read`, `write`, `delete`). */
 export function permissionOf(tool: Pick<AnyTool, 'name' | 'annotations'>): 'read' | 'write' | 'delete' {
+  // It changes nothing in the account, but it chats, and VOISA counts a test chat as a write.
+  if (tool.name === 'test_agent') return 'write';
   if (tool.annotations.readOnlyHint === true) return 'read';
   return tool.name.startsWith('delete_') ? 'delete' : 'write';
 }

@@ -143,6 +143,14 @@ export const PLAN: readonly PlanStep[] = [
       context: [{ name: 'user_name', value: 'Jo' }],
     }),
   },
+  {
+    id: 'test_agent',
+    tool: 'test_agent',
+    args: () => ({
+      agent_id: BELLA,
+      scenarios: [{ name: 'hours', caller: ['When are you open?'], expect: [{ contains: 'open' }] }],
+    }),
+  },
   { id: 'list_kb_items', tool: 'list_kb_items', args: () => ({ agent_id: BELLA, type: 'text' }) },
   {
     id: 'add_kb_text',

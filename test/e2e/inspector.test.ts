@@ -50,6 +50,8 @@ describe.skipIf(!built)('inspector CLI against dist/cli/index.js --sandbox', () 
       'voisa://conversations/{conversation_id}',
       'voisa://conversations/{conversation_id}/transcript',
       'voisa://conversations/{conversation_id}/audio',
+      // The workflow skills' files (skills/catalog.ts).
+      'skill://{+path}',
     ]);
   });
 

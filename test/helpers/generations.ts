@@ -14,6 +14,7 @@ import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.j
 import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
+  CreateMessageRequestSchema,
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
   ResourceListChangedNotificationSchema,
@@ -38,6 +39,23 @@ export interface GenerationOptions {
   key?: string;
   /** An OAuth client provider for HTTP (the SDK's own OAuth flow); both SDKs take the same shape. */
   authProvider?: object;
+  /**
+   * The client's model for sampling requests: gets the request's params, returns the text it says; the
+   * client then declares the sampling capability. `sampled` collects the params of every request.
+   */
+  sample?: (params: SampleParams) => string;
+}
+
+export interface SampleParams {
+  systemPrompt?: string;
+  messages: { role: string; content: { type: string; text?: string } }[];
+  maxTokens: number;
+}
+
+/** Per-call options both SDKs take: cancellation and progress. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
 
 export interface Where {
@@ -53,7 +71,7 @@ export interface AnyClient {
   /** The protocol version the connection runs. */
   protocolVersion(): string | undefined;
   listTools(): Promise<{ name: string; annotations?: Record<string, unknown> }[]>;
-  callTool(name: string, args: Record<string, unknown>): Promise<CallResult>;
+  callTool(name: string, args: Record<string, unknown>, options?: CallOptions): Promise<CallResult>;
   readResource(uri: string): Promise<{ contents: { uri: string; text?: string; blob?: string }[] }>;
   /** Asks for updates of these URIs (listen stream or resources/subscribe); `updates` collects them. */
   watch(uris: string[]): Promise<void>;
@@ -64,6 +82,8 @@ export interface AnyClient {
   listChanges(): number;
   /** Elicitation questions the client was asked. */
   asked: string[];
+  /** Sampling requests the client answered (with `sample`). */
+  sampled: SampleParams[];
   close(): Promise<void>;
 }
 
@@ -88,7 +108,7 @@ async function connectModern(where: Where, opts: GenerationOptions): Promise<Any
   const client = new ModernClient(
     { name: 'voisa-test-2026', version: '1.0.0' },
     {
-      capabilities: opts.elicit ? { elicitation: { form: {} } } : {},
+      capabilities: capabilitiesOf(opts),
       versionNegotiation: { mode: { pin: '2026-07-28' } },
     },
   );
@@ -98,6 +118,19 @@ async function connectModern(where: Where, opts: GenerationOptions): Promise<Any
       const params = request.params as { message: string };
       asked.push(params.message);
       return answer(params.message, params) as never;
+    });
+  }
+  const sampled: SampleParams[] = [];
+  if (opts.sample) {
+    const say = opts.sample;
+    client.setRequestHandler('sampling/createMessage', async (request) => {
+      const params = request.params as unknown as SampleParams;
+      sampled.push(params);
+      return {
+        role: 'assistant',
+        content: { type: 'text', text: say(params) },
+        model: 'test-model',
+      } as never;
     });
   }
   client.setNotificationHandler('notifications/resources/updated', async (n) => {
@@ -122,7 +155,8 @@ async function connectModern(where: Where, opts: GenerationOptions): Promise<Any
     generation: '2026-07-28',
     protocolVersion: () => client.getNegotiatedProtocolVersion?.(),
     listTools: async () => (await client.listTools()).tools,
-    callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as CallResult,
+    callTool: async (name, args, options) =>
+      (await client.callTool({ name, arguments: args }, options as never)) as CallResult,
     readResource: async (uri) => (await client.readResource({ uri })) as never,
     async watch(uris) {
       subscriptions.push(await client.listen({ resourceSubscriptions: uris, resourcesListChanged: true }));
@@ -131,6 +165,7 @@ async function connectModern(where: Where, opts: GenerationOptions): Promise<Any
     logs,
     listChanges: () => listChanged,
     asked,
+    sampled,
     async close() {
       for (const s of subscriptions) await s.close().catch(() => {});
       await client.close();
@@ -144,13 +179,22 @@ async function connectLegacy(where: Where, opts: GenerationOptions): Promise<Any
   const logs: unknown[] = [];
   const client = new LegacyClient(
     { name: 'voisa-test-2025', version: '1.0.0' },
-    { capabilities: opts.elicit ? { elicitation: { form: {} } } : {} },
+    { capabilities: capabilitiesOf(opts) },
   );
   if (opts.elicit) {
     const answer = opts.elicit;
     client.setRequestHandler(ElicitRequestSchema, async (request) => {
       asked.push(request.params.message);
       return answer(request.params.message, request.params) as never;
+    });
+  }
+  const sampled: SampleParams[] = [];
+  if (opts.sample) {
+    const say = opts.sample;
+    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      const params = request.params as unknown as SampleParams;
+      sampled.push(params);
+      return { role: 'assistant', content: { type: 'text', text: say(params) }, model: 'test-model' };
     });
   }
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
@@ -182,7 +226,8 @@ async function connectLegacy(where: Where, opts: GenerationOptions): Promise<Any
     generation: '2025-11-25',
     protocolVersion: () => negotiated,
     listTools: async () => (await client.listTools()).tools,
-    callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as CallResult,
+    callTool: async (name, args, options) =>
+      (await client.callTool({ name, arguments: args }, undefined, options)) as CallResult,
     readResource: async (uri) => (await client.readResource({ uri })) as never,
     async watch(uris) {
       for (const uri of uris) await client.subscribeResource({ uri });
@@ -191,6 +236,15 @@ async function connectLegacy(where: Where, opts: GenerationOptions): Promise<Any
     logs,
     listChanges: () => listChanged,
     asked,
+    sampled,
     close: () => client.close(),
+  };
+}
+
+/** What a test client declares: elicitation with `elicit`, sampling with `sample`. */
+function capabilitiesOf(opts: GenerationOptions): Record<string, object> {
+  return {
+    ...(opts.elicit ? { elicitation: { form: {} } } : {}),
+    ...(opts.sample ? { sampling: {} } : {}),
   };
 }

@@ -6,6 +6,7 @@
  * error naming the missing scope on direct access. Also: wait_for_call on a calls-only grant follows
  * its own call without the content, and the table in docs/oauth.md is REACH.
  */
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -21,6 +22,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventHub } from '../../src/events/hub.js';
+import { serverSkills } from '../../src/skills/catalog.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { REACH, type Reach, reaches, reachTable, SCOPE_NAMES, toolNeed } from '../../src/tools/scopes.js';
 import { GENERATIONS, type Generation } from '../helpers/generations.js';
@@ -42,7 +44,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 let stack: OAuthStack;
 beforeAll(async () => {
-  stack = await startOAuthStack();
+  // With the workflow skills, as the CLI serves them: their template is one more surface.
+  stack = await startOAuthStack({ http: { skills: await serverSkills() } });
 });
 afterAll(async () => {
   await stack?.close();
@@ -134,7 +137,10 @@ async function connect(generation: Generation, token: string): Promise<Probe> {
 
 /** A concrete URI of a resource or template row. */
 function uriOf(row: Reach): string {
-  return row.id.replace('{agent_id}', AGENT).replace('{conversation_id}', CONVERSATION);
+  return row.id
+    .replace('{agent_id}', AGENT)
+    .replace('{conversation_id}', CONVERSATION)
+    .replace('{+path}', 'test-and-tune-agent/SKILL.md');
 }
 
 /** The arguments that make a prompt work for the demo account. */

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOLSETS } from '../../src/tools/define.js';
 import { CATALOGUE } from '../../src/tools/index.js';
+import { titleSaysMore } from '../../src/tools/json-schema.js';
 import { type Connected, connect } from '../helpers/mcp.js';
 import { useSandbox } from '../helpers/sandbox.js';
 
@@ -18,6 +19,7 @@ const DESIGN_NAMES = [
   'delete_agent',
   'chat_with_agent',
   'assign_tools',
+  'test_agent',
   'list_kb_items',
   'add_kb_text',
   'add_kb_url',
@@ -45,7 +47,7 @@ beforeAll(async () => {
 afterAll(() => mcp.close());
 
 describe('the catalogue', () => {
-  it('has exactly the 24 names of the design plus wait_for_call, in order', () => {
+  it('has exactly the names of the design (with wait_for_call and test_agent), in order', () => {
     expect(CATALOGUE.map((t) => t.name)).toEqual(DESIGN_NAMES);
   });
 
@@ -79,6 +81,7 @@ describe('the catalogue', () => {
         'get_analytics',
         'analyze_sentiment',
         'wait_for_call',
+        'test_agent',
         'list_voices',
       ].sort(),
     );
@@ -98,14 +101,16 @@ describe('the catalogue', () => {
 describe('tools/list', () => {
   it('publishes input and output schemas with no top-level union', async () => {
     const { tools } = await mcp.client.listTools();
-    expect(tools).toHaveLength(25);
+    expect(tools).toHaveLength(26);
     for (const t of tools) {
       expect(t.inputSchema.type, t.name).toBe('object');
       expect(t.outputSchema?.type, t.name).toBe('object');
       for (const key of ['anyOf', 'oneOf', 'allOf', '$schema']) {
         expect(t.inputSchema, `${t.name} ${key}`).not.toHaveProperty(key);
       }
-      expect(t.title).toBeTruthy();
+      // A title only where it says more than the name (json-schema.ts titleSaysMore).
+      const tool = CATALOGUE.find((c) => c.name === t.name)!;
+      expect(t.title).toBe(titleSaysMore(tool) ? tool.title : undefined);
     }
   });
 

@@ -92,6 +92,29 @@ const cases: Record<string, () => Case> = {
     request: { method: 'DELETE', path: '/api/agents/agt_hotel0005' },
     check: (d) => expect(d.message).toMatch(/deleted/i),
   }),
+  test_agent: () => ({
+    args: {
+      agent_id: 'agt_bella0001',
+      scenarios: [
+        {
+          name: 'hours',
+          caller: ['What are your opening hours?'],
+          context: [{ name: 'user_name', value: 'Jo' }],
+          expect: [{ matches: 'open' }],
+        },
+      ],
+    },
+    request: {
+      method: 'POST',
+      path: '/api/agents/agt_bella0001/chat',
+      // a fresh session: no session_id; the pairs become the API's context object
+      body: { message: 'What are your opening hours?', context: { user_name: 'Jo' } },
+    },
+    check: (d, r) => {
+      expect(d).toMatchObject({ passed: 1, failed: 0, scenarios: [{ name: 'hours', passed: true }] });
+      expect(r.content[0]).toEqual({ type: 'text', text: UNTRUSTED_NOTE });
+    },
+  }),
   chat_with_agent: () => ({
     args: {
       agent_id: 'agt_bella0001',

@@ -46,8 +46,8 @@ export type Pagination = z.infer<typeof Pagination>;
 
 /** Query fields of a paged list. Strings from a query string are coerced. */
 export const PageQuery = {
-  page: z.coerce.number().int().min(1).optional().describe('Page number (default 1)'),
-  limit: z.coerce.number().int().min(1).max(100).optional().describe('Items per page (default 20)'),
+  page: z.coerce.number().int().min(1).optional().describe('Default 1'),
+  limit: z.coerce.number().int().min(1).max(100).optional().describe('Per page, default 20'),
 };
 
 export const IsoDate = z
@@ -68,7 +68,7 @@ export const Id = z
   .max(100)
   .refine((s) => ID_PATTERN.test(s), { message: 'must be an id such as agt_123 (letters, digits, _ and -)' });
 
-export const AgentId = Id.describe('Agent id (agt_123)');
+export const AgentId = Id.describe('Like agt_123');
 export const ConversationId = Id.describe('Conversation id (conv_123)');
 export const KbItemId = Id.describe('Knowledge-base item id (kb_123)');
 export const McpServerId = Id.describe('MCP server id (mcp_123)');
