@@ -52,7 +52,7 @@ describe.skipIf(!built)('voisa-mcp over stdio (built binary)', () => {
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(25);
+      expect(tools).toHaveLength(26);
       const result = await client.callTool({ name: 'get_agent', arguments: { agent_id: 'agt_bella0001' } });
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ id: 'agt_bella0001' });

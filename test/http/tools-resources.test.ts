@@ -24,6 +24,10 @@ const ARGS: Record<string, (conversationId: string) => Record<string, unknown>> 
   delete_agent: () => ({ agent_id: 'agt_hotel0005' }),
   chat_with_agent: () => ({ agent_id: 'agt_bella0001', message: 'Opening hours?' }),
   assign_tools: () => ({ agent_id: 'agt_bella0001', tools: ['checkAvailability'] }),
+  test_agent: () => ({
+    agent_id: 'agt_bella0001',
+    scenarios: [{ name: 'hours', caller: ['Opening hours?'], expect: [{ contains: 'open' }] }],
+  }),
   list_kb_items: () => ({ agent_id: 'agt_bella0001' }),
   add_kb_text: () => ({ agent_id: 'agt_bella0001', title: 'Parking', content: 'Behind the building.' }),
   add_kb_url: () => ({ agent_id: 'agt_bella0001', url: 'https://bella.example/menu' }),

@@ -85,16 +85,20 @@ describe('voisa-mcp.mcpb', () => {
         'server/views/call.html',
         // The phone time-zone map for the call policy's quiet hours.
         'server/data/phone-time-zones.json',
+        // The workflow skills (src/skills/catalog.ts finds them in server/skills/).
+        'server/skills/test-and-tune-agent/SKILL.md',
       ]),
     );
+    expect(all.filter((f) => f.startsWith('server/skills/'))).toHaveLength(5);
     for (const f of all.slice(2)) {
       expect(f).toMatch(
-        /^server\/((voisa-mcp|chunks\/[\w-]+)\.mjs|views\/(agent|analytics|call)\.html|data\/phone-time-zones\.json)$/,
+        /^server\/((voisa-mcp|chunks\/[\w-]+)\.mjs|views\/(agent|analytics|call)\.html|data\/phone-time-zones\.json|skills\/[a-z-]+\/SKILL\.md)$/,
       );
     }
     // A few chunks (the sandbox, HTTP, login, Redis for --redis-url, OAuth for --public-url, shared
     // code, as esbuild splits what several dynamic imports share) and the three views, not a tree.
-    expect(all.length).toBeLessThanOrEqual(30);
+    // The skills (five SKILL.md files) are text the server reads, not code, and counted apart.
+    expect(all.filter((f) => !f.startsWith('server/skills/')).length).toBeLessThanOrEqual(30);
     expect(statSync(join(dir, 'voisa-mcp.mcpb')).size).toBeLessThan(1_000_000);
   });
 

@@ -102,9 +102,11 @@ describe('the npm package', () => {
     );
     // The phone time-zone map the call policy's quiet hours read (scripts/build-data.mjs).
     expect(paths).toContain('dist/data/phone-time-zones.json');
+    // The workflow skills, found from the bundle and the library alike (src/skills/catalog.ts).
+    expect(paths.filter((p) => p.startsWith('skills/'))).toHaveLength(5);
     for (const path of paths) {
       expect(path).toMatch(
-        /^(dist\/.+\.(js|mjs|d\.ts)|dist\/views\/(agent|analytics|call)\.html|dist\/data\/phone-time-zones\.json|README\.md|LICENSE|package\.json)$/,
+        /^(dist\/.+\.(js|mjs|d\.ts)|dist\/views\/(agent|analytics|call)\.html|dist\/data\/phone-time-zones\.json|skills\/[a-z-]+\/SKILL\.md|README\.md|LICENSE|package\.json)$/,
       );
       expect(path).not.toMatch(
         /\.test\.|\.map$|^(src|test|scripts)\/|\.env|\.npmrc|credentials\.json|\.pem$/,

@@ -126,7 +126,7 @@ describe('layering (.dependency-cruiser.cjs)', () => {
       [
         'tools/up.ts',
         "import { server } from '../mcp/server.js'; void server;",
-        ['tools+resources+prompts+views+events-not-up'],
+        ['tools+resources+prompts+views+events+skills-not-up'],
       ],
       [
         'voisa/up.ts',
