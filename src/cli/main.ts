@@ -60,6 +60,9 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
   const fail = (message: string) =>
     config.logFormat === 'json' ? log('error', message) : process.stderr.write(`voisa-mcp: ${message}\n`);
   const cleanups: (() => Promise<unknown>)[] = [];
+  // The workflow skills (skills/) are read while the rest starts; a failure is reported below.
+  const skillsLoading = serverSkills((message) => log('warning', message));
+  skillsLoading.catch(() => {});
   let apiKey = config.apiKey;
   let baseUrl = config.client.baseUrl;
 
@@ -110,10 +113,10 @@ export async function serve(config: Config, env: NodeJS.ProcessEnv = process.env
     env,
   });
   if (telemetry) cleanups.push(() => telemetry.shutdown());
-  // The workflow skills (skills/): read once, served by every server this process builds.
+  // The workflow skills: read once, served by every server this process builds.
   let skills: SkillCatalog | undefined;
   try {
-    skills = await serverSkills((message) => log('warning', message));
+    skills = await skillsLoading;
   } catch (err) {
     fail(`the skills folder cannot be served: ${(err as Error).message}`);
     await shutdown();

@@ -7,8 +7,10 @@
  * its model (sampling) and one that cannot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECOND_KEY } from '../../src/sandbox/index.js';
 import { TEST_AGENT_LIMITS } from '../../src/tools/test-agent.js';
 import { type AnyClient, type CallResult, connectGeneration, GENERATIONS } from '../helpers/generations.js';
+import { postModern } from '../helpers/modern-request.js';
 import { type Stack, startStack } from '../http/helpers.js';
 
 let stack: Stack;
@@ -345,5 +347,76 @@ describe.each(GENERATIONS)('test_agent on %s', (generation) => {
     } finally {
       await model.close();
     }
+  });
+});
+
+/**
+ * The persona state travels through the client between turns: sealed, bound to the tool, its arguments
+ * and the caller's key. Another principal, other arguments or a forged state get STATE_INVALID and no
+ * chat is sent; the state says nothing in clear.
+ */
+describe('the persona state between turns (2026-07-28 requests by hand)', () => {
+  const SAMPLING = { sampling: {} };
+  let agentId: string;
+  const args = () => ({
+    agent_id: agentId,
+    scenarios: [{ name: 'guest', persona: 'a guest', goal: 'the hours', expect: [{ contains: 'tuesday' }] }],
+  });
+  const said = (text: string) => ({
+    model: { role: 'assistant', content: { type: 'text', text }, model: 'test-model' },
+  });
+  const turn = (key: string, params: object, extra: Record<string, unknown>) =>
+    postModern(
+      stack.http.mcpUrl,
+      'tools/call',
+      { name: 'test_agent', arguments: params },
+      { key, capabilities: SAMPLING, extra },
+    );
+
+  beforeAll(async () => {
+    const client = await connectGeneration(
+      '2026-07-28',
+      { url: stack.http.mcpUrl },
+      { key: stack.sandbox.demoKey },
+    );
+    agentId = await newAgent(client);
+    await client.close();
+  });
+
+  it("asks the client's model, then runs the turn its answer brings; refuses the state elsewhere", async () => {
+    const first = await turn(stack.sandbox.demoKey, args(), {});
+    expect(first.result?.resultType).toBe('input_required');
+    expect(first.result?.inputRequests.model).toMatchObject({ method: 'sampling/createMessage' });
+    const state = first.result?.requestState as string;
+    const decoded = Buffer.from(state.replace(/^v1\./, ''), 'base64url').toString('latin1');
+    expect(decoded).not.toContain('a guest');
+    stack.sandbox.clearRequests();
+
+    const attempts: [string, string, object, string][] = [
+      ['another principal', SECOND_KEY, args(), 'principal'],
+      ['other arguments', stack.sandbox.demoKey, { ...args(), agent_id: 'agt_bella0001' }, 'arguments'],
+      ['a forged state', stack.sandbox.demoKey, args(), 'tampered'],
+    ];
+    for (const [what, key, params, reason] of attempts) {
+      const forged = reason === 'tampered' ? `${state.slice(0, -4)}AAAA` : state;
+      const r = await turn(key, params, { requestState: forged, inputResponses: said('When are you open?') });
+      expect(r.result?.isError, what).toBe(true);
+      expect(r.result?.content[0].text, what).toMatch(
+        new RegExp(`^STATE_INVALID \\((${reason}|malformed)\\)`),
+      );
+    }
+    expect(chats(agentId)).toEqual([]);
+
+    const next = await turn(stack.sandbox.demoKey, args(), {
+      requestState: state,
+      inputResponses: said('When are you open?'),
+    });
+    expect(next.result?.resultType).toBe('input_required');
+    expect(chats(agentId)).toHaveLength(1);
+    const done = await turn(stack.sandbox.demoKey, args(), {
+      requestState: next.result?.requestState,
+      inputResponses: said('END'),
+    });
+    expect(done.result?.structuredContent).toMatchObject({ passed: 1, failed: 0 });
   });
 });

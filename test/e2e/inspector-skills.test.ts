@@ -5,58 +5,22 @@
  * conformance and digest checks), and `resources/read` of a skill file; and `test_agent` called from
  * the same CLI. Inspector 2.x needs Node 22 (scripts/with-node.sh 22); HOME is a temporary folder.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findSkillsDir } from '../../src/skills/catalog.js';
 import { unbuilt } from '../helpers/built.js';
+import { BUILT_CLI, inspector2 } from '../helpers/inspector2.js';
 
-const CLI = path.resolve('dist', 'cli', 'index.js');
-const built = !unbuilt(CLI);
-const INSPECTOR = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector/package.json')),
-  'clients',
-  'launcher',
-  'build',
-  'index.js',
-);
-const WITH_NODE = path.resolve('scripts', 'with-node.sh');
+const built = !unbuilt(BUILT_CLI);
 const SKILLS = findSkillsDir()!;
 const NAMES = readdirSync(SKILLS).sort();
 
 const home = mkdtempSync(path.join(tmpdir(), 'voisa-inspector-skills-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function inspect(
-  era: string,
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // `--` ends the options: `--tool-arg` takes any number of values.
-    const argv = [
-      '22',
-      'node',
-      INSPECTOR,
-      '--cli',
-      '--protocol-era',
-      era,
-      ...args,
-      '--',
-      'node',
-      CLI,
-      '--sandbox',
-    ];
-    const child = spawn(WITH_NODE, argv, { env: { PATH: process.env.PATH ?? '', HOME: home } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const inspect = (era: string, ...args: string[]) => inspector2(home, '--protocol-era', era, ...args);
 
 describe.skipIf(!built).each(['modern', 'legacy'])('Inspector 2.x --cli --protocol-era %s', (era) => {
   it('skills/list: the five skills', async () => {

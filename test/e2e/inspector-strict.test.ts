@@ -8,41 +8,19 @@
  * postinstall (per-client installs for a source checkout) is not needed for the published build.
  * HOME is a temporary folder: the CLI creates its catalog (~/.mcp-inspector) on first use.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unbuilt } from '../helpers/built.js';
+import { BUILT_CLI, inspector2 } from '../helpers/inspector2.js';
 
-const CLI = path.resolve('dist', 'cli', 'index.js');
-const built = !unbuilt(CLI);
-const INSPECTOR = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector/package.json')),
-  'clients',
-  'launcher',
-  'build',
-  'index.js',
-);
-const WITH_NODE = path.resolve('scripts', 'with-node.sh');
+const built = !unbuilt(BUILT_CLI);
 
 const home = mkdtempSync(path.join(tmpdir(), 'voisa-inspector-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function inspectStrict(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const args = ['22', 'node', INSPECTOR, '--cli', '--strict', '--method', 'tools/list'];
-    const child = spawn(WITH_NODE, [...args, 'node', CLI, '--sandbox'], {
-      env: { PATH: process.env.PATH ?? '', HOME: home },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const inspectStrict = () => inspector2(home, '--strict', '--method', 'tools/list');
 
 describe.skipIf(!built)('Inspector 2.x --cli --strict against dist/cli/index.js --sandbox', () => {
   it('lists every tool with no schema error or warning', async () => {
