@@ -276,7 +276,7 @@ const callsPlaced = (since: number) =>
 
 describe.skipIf(skipHere())('Claude Code (claude -p) with voisa-mcp over stdio, offline', () => {
   it(
-    'loads our 25 tools; each call reaches the server and its result comes back in a request the API takes; make_call is cancelled',
+    'loads our tools; each call reaches the server and its result comes back in a request the API takes; make_call is cancelled',
     () =>
       freshRun(async (title) => {
         const log = path.join(work, `tap-${title}.jsonl`);
@@ -297,7 +297,7 @@ describe.skipIf(skipHere())('Claude Code (claude -p) with voisa-mcp over stdio, 
         expect(run.code, run.stderr).toBe(0);
         expect(model.pending()).toEqual([]);
         expect(model.rejected().map((r) => r.problem)).toEqual([]);
-        // ToolSearch loaded all 25 schemas: the next request offers them, and the stand-in took it.
+        // ToolSearch loaded every schema: the next request offers them, and the stand-in took it.
         const loaded = toolResult(search);
         expect(loaded?.request.status).toBe(200);
         const offered = (loaded?.request.body.tools ?? []).map((t: Json) => t.name);
