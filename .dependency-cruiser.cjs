@@ -15,6 +15,7 @@
  *   security/                 sealing, secrets, single-use claims
  *   telemetry/                OpenTelemetry (traces, metrics) and span ids for logs; loaded lazily; nothing of MCP
  *   voisa/                    the REST client and the API's schemas
+ *   package/                  where the files the package ships lie (data, views, skills)
  *   sandbox/                  the emulator: voisa/'s schemas and nothing of the MCP side
  *
  * src/index.ts (the library face) may import any of them; nothing imports it.
@@ -22,6 +23,7 @@
 
 /** Bottom to top. A layer may import its own and those below it, never those above. */
 const LAYERS = [
+  ['package'],
   ['voisa'],
   ['security'],
   ['telemetry'],

@@ -4,9 +4,10 @@
  * scripts/build-data.mjs turns that map into `dist/data/phone-time-zones.json` at build time; it is
  * read here once, the first time a policy with quiet hours asks.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findShipped } from '../package/shipped.js';
 
 export const TIME_ZONE_FILE = 'phone-time-zones.json';
 const UNKNOWN = 'Etc/Unknown';
@@ -35,15 +36,7 @@ function known(zone: string): boolean {
  * under vitest, dist/policy from tsc, dist/bin/chunks in the bundle, server/chunks in the .mcpb).
  */
 export function findTimeZoneFile(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  const ancestors = [from];
-  while (ancestors.length < 5 && dirname(ancestors.at(-1)!) !== ancestors.at(-1)) {
-    ancestors.push(dirname(ancestors.at(-1)!));
-  }
-  const candidates = ancestors.flatMap((dir) => [
-    join(dir, 'data', TIME_ZONE_FILE),
-    join(dir, 'dist', 'data', TIME_ZONE_FILE),
-  ]);
-  return candidates.find((file) => existsSync(file));
+  return findShipped(from, [join('data', TIME_ZONE_FILE), join('dist', 'data', TIME_ZONE_FILE)]);
 }
 
 function load(): Record<string, string> {

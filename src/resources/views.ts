@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { McpServer, Resource } from '@modelcontextprotocol/server';
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { findShipped } from '../package/shipped.js';
 import { VIEWS, type View, viewUri } from '../tools/define.js';
 import { CACHE } from './cache.js';
 
@@ -51,16 +52,9 @@ export const VIEW_ENTRIES: Resource[] = VIEWS.map((view) => ({
 let viewsDir: string | undefined;
 
 export function findViewsDir(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  let dir = from;
-  for (let up = 0; up < 4; up++) {
-    for (const candidate of [join(dir, 'views'), join(dir, 'dist', 'views')]) {
-      if (VIEWS.every((v) => existsSync(join(candidate, `${v}.html`)))) return candidate;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return undefined;
+  return findShipped(from, ['views', join('dist', 'views')], (dir) =>
+    VIEWS.every((v) => existsSync(join(dir, `${v}.html`))),
+  );
 }
 
 const html = new Map<View, string>();

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SkillCatalog, SkillWarning } from '@modelcontextprotocol/server/ext/skills';
 import { loadSkills } from '@modelcontextprotocol/server/ext/skills/node';
+import { findShipped } from '../package/shipped.js';
 
 /**
  * The folder of skill folders: `skills/` beside package.json, found from this module as compiled
@@ -20,15 +21,7 @@ import { loadSkills } from '@modelcontextprotocol/server/ext/skills/node';
  * extension (`server/skills/`, scripts/pack.mjs). Undefined when none is found.
  */
 export function findSkillsDir(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  let dir = from;
-  for (let up = 0; up < 4; up++) {
-    const candidate = join(dir, 'skills');
-    if (holdsSkills(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return undefined;
+  return findShipped(from, ['skills'], holdsSkills);
 }
 
 function holdsSkills(dir: string): boolean {
@@ -39,31 +32,23 @@ function holdsSkills(dir: string): boolean {
   }
 }
 
-export const SKILLS_DIR = findSkillsDir();
-
 /** Skills change only with a release: an hour, and shareable (nothing in them is per principal). */
 const CACHE_HINT = { ttlMs: 3_600_000, cacheScope: 'public' } as const;
 
 let loaded: Promise<SkillCatalog | undefined> | undefined;
 
 /**
- * The catalog of `dir` (default: the package's), loaded once per process. A missing folder (a copy of
- * the library without it) serves no skills; a broken skill is a start-up error, not a silent gap.
+ * The package's catalog, loaded once per process. A missing folder (a copy of the library without it)
+ * serves no skills; a broken skill is a start-up error, not a silent gap.
  */
-export function serverSkills(
-  warn: (message: string) => void = () => {},
-  dir = SKILLS_DIR,
-): Promise<SkillCatalog | undefined> {
-  if (dir !== SKILLS_DIR) return load(dir, warn);
-  loaded ??= load(dir, warn);
+export function serverSkills(warn: (message: string) => void = () => {}): Promise<SkillCatalog | undefined> {
+  loaded ??= load(warn);
   return loaded;
 }
 
-async function load(
-  dir: string | undefined,
-  warn: (message: string) => void,
-): Promise<SkillCatalog | undefined> {
-  if (dir === undefined || !existsSync(dir)) {
+async function load(warn: (message: string) => void): Promise<SkillCatalog | undefined> {
+  const dir = findSkillsDir();
+  if (dir === undefined) {
     warn('no skills folder beside the server: serving no skills');
     return undefined;
   }
