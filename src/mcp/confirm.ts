@@ -85,9 +85,16 @@ export function requestCapabilities(ctx: ServerContext): ClientCapabilities | un
   return envelope?.[CLIENT_CAPABILITIES_META_KEY];
 }
 
-/** Whether the client behind this request said it can answer an elicitation (per request on 2026-07-28). */
-export function canElicit(ctx: ServerContext, sessionCapabilities: ClientCapabilities | undefined): boolean {
-  return Boolean((requestCapabilities(ctx) ?? sessionCapabilities)?.elicitation);
+/**
+ * Whether the client behind this request declares a capability (`elicitation`, `sampling`): per request
+ * on 2026-07-28, else the session's from `initialize`.
+ */
+export function clientCan(
+  ctx: ServerContext,
+  sessionCapabilities: ClientCapabilities | undefined,
+  capability: 'elicitation' | 'sampling',
+): boolean {
+  return Boolean((requestCapabilities(ctx) ?? sessionCapabilities)?.[capability]);
 }
 
 export async function confirmCall(

@@ -51,6 +51,7 @@ import {
 } from '../tools/define.js';
 import { createFileAccess, DEFAULT_MAX_FILE_BYTES, type FileAccessOptions } from '../tools/files.js';
 import { selectTools, type ToolFilter } from '../tools/index.js';
+import { Refusal } from '../tools/input.js';
 import { toolListEntry } from '../tools/json-schema.js';
 import { type SignIn, toErrorResult, toResult } from '../tools/result.js';
 import { resultForRevision, toolForRevision } from '../tools/revisions.js';
@@ -59,7 +60,7 @@ import { VERSION } from '../voisa/version.js';
 import {
   type Confirmation,
   type ConfirmOptions,
-  canElicit,
+  clientCan,
   confirmCall,
   requestCapabilities,
 } from './confirm.js';
@@ -212,15 +213,14 @@ export function createServer(deps: ServerDeps): McpServer {
       }
       const roots = fileRules.mode === 'roots' ? rootsOf(ctx, parsed.args) : undefined;
       if (roots?.kind === 'ask') return roots.result;
-      const turn = tool.asksModel ? modelTurn(tool, parsed.args, ctx) : undefined;
-      if (turn?.kind === 'answer') return audited(tool, args, ctx, turn.result);
+      const model = tool.asksModel ? modelTurn(tool, parsed.args, ctx) : undefined;
       const value = await tool.run(parsed.args, {
         ...context(
           ctx,
           roots && createFileAccess({ ...fileRules, listRoots: async () => roots.uris }),
           calling,
         ),
-        model: turn?.model,
+        model,
       });
       if (value instanceof AskModel) return askModel(tool, parsed.args, value);
       return audited(tool, args, ctx, toResult(value, tool.untrusted), dryRun ? 'dry_run' : 'ok');
@@ -237,36 +237,28 @@ export function createServer(deps: ServerDeps): McpServer {
    * A tool that asks the client's model runs over several requests: each `AskModel` becomes an
    * `input_required` result with a sampling request and the handler's state, sealed and bound to the
    * tool, its arguments and the caller's key (a 2025-era session gets a real `sampling/createMessage`
-   * from the SDK's shim). The retry brings the model's answer, and the handler runs on from the state.
-   * A replayed state only replays a test chat: nothing in the account changes, so no single use.
+   * from the SDK's shim). The retry brings the model's answer, and the handler runs on from the state;
+   * a state that does not open, or a retry without the answer, is a Refusal. A replayed state only
+   * replays a test chat: nothing in the account changes, so no single use.
    */
-  function modelTurn(
-    tool: AnyTool,
-    args: Record<string, unknown>,
-    ctx: Extra,
-  ): { kind: 'go'; model: ToolContext['model'] } | { kind: 'answer'; result: CallToolResult } {
-    const canAsk = Boolean((requestCapabilities(ctx) ?? server.getClientCapabilities())?.sampling);
+  function modelTurn(tool: AnyTool, args: Record<string, unknown>, ctx: Extra): ToolContext['model'] {
+    const canAsk = clientCan(ctx, server.getClientCapabilities(), 'sampling');
     const echoed = ctx.mcpReq.requestState();
-    if (echoed === undefined) return { kind: 'go', model: { canAsk } };
+    if (echoed === undefined) return { canAsk };
     const again = `Call ${tool.name} again without requestState to start over; nothing in the account changed.`;
     let state: { s: unknown };
     try {
-      state = stateSealer().open<{ s: unknown }>(echoed, {
-        tool: tool.name,
-        args,
-        principal: deps.confirm?.principal,
-      });
+      state = stateSealer().open<{ s: unknown }>(echoed, modelBinding(tool, args));
     } catch (err) {
       if (!(err instanceof RequestStateRejected)) throw err;
-      const text = `STATE_INVALID (${err.reason}): the state sent back does not belong to this ${tool.name} call. ${again}`;
-      return { kind: 'answer', result: failed(text) };
+      throw new Refusal(
+        `STATE_INVALID (${err.reason})`,
+        `the state sent back does not belong to this ${tool.name} call. ${again}`,
+      );
     }
     const reply = inputResponse(ctx.mcpReq.inputResponses, MODEL_KEY);
     if (reply.kind !== 'sampling')
-      return {
-        kind: 'answer',
-        result: failed(`SAMPLING_FAILED: the client's model gave no answer, so the run stopped. ${again}`),
-      };
+      throw new Refusal('SAMPLING_FAILED', `the client's model gave no answer, so the run stopped. ${again}`);
     const content = reply.result.content as
       | { type: string; text?: string }
       | { type: string; text?: string }[];
@@ -274,21 +266,15 @@ export function createServer(deps: ServerDeps): McpServer {
       .map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : ''))
       .join(' ')
       .slice(0, MODEL_ANSWER_CHARS);
-    return { kind: 'go', model: { canAsk, resumed: { state: state.s, answer: text } } };
+    return { canAsk, resumed: { state: state.s, answer: text } };
   }
 
-  function askModel(
-    tool: AnyTool,
-    args: Record<string, unknown>,
-    ask: AskModel,
-  ): CallToolResult | InputRequiredResult {
-    const requestState = stateSealer().seal(
-      { s: ask.state },
-      { tool: tool.name, args, principal: deps.confirm?.principal },
-    );
+  function askModel(tool: AnyTool, args: Record<string, unknown>, ask: AskModel): InputRequiredResult {
+    const requestState = stateSealer().seal({ s: ask.state }, modelBinding(tool, args));
     if (requestState.length > MAX_STATE_CHARS)
-      return failed(
-        `INTERNAL_ERROR: ${tool.name}'s state grew too large to carry; shorten the scenario and call again`,
+      throw new Refusal(
+        'INTERNAL_ERROR',
+        `${tool.name}'s state grew too large to carry; shorten the scenario and call again`,
       );
     const { system, messages, maxTokens } = ask.question;
     return inputRequired({
@@ -301,6 +287,10 @@ export function createServer(deps: ServerDeps): McpServer {
       },
       requestState,
     });
+  }
+
+  function modelBinding(tool: AnyTool, args: Record<string, unknown>) {
+    return { tool: tool.name, args, principal: deps.confirm?.principal };
   }
 
   function stateSealer() {
@@ -413,7 +403,7 @@ export function createServer(deps: ServerDeps): McpServer {
 
   function confirmation(tool: AnyTool, args: Record<string, unknown>, ctx: Extra) {
     const question = tool.confirm!(args);
-    const canAsk = canElicit(ctx, server.getClientCapabilities());
+    const canAsk = clientCan(ctx, server.getClientCapabilities(), 'elicitation');
     const verdict = confirmCall(tool.name, args, question, ctx, canAsk, deps.confirm ?? processConfirm());
     return deps.telemetry ? countConfirmation(deps.telemetry, tool.name, ctx, verdict) : verdict;
   }
@@ -498,10 +488,6 @@ function namesLocalFile(value: unknown): boolean {
 /** The key of the sampling request in an `input_required` result, and how much of an answer is kept. */
 const MODEL_KEY = 'model';
 const MODEL_ANSWER_CHARS = 2000;
-
-function failed(text: string): CallToolResult {
-  return { content: [{ type: 'text', text }], isError: true };
-}
 
 /** The `isError` answer to arguments that do not fit the input schema; nothing goes upstream. */
 function invalidInput(problems: string[]): CallToolResult {

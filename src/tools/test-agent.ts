@@ -22,7 +22,6 @@ import {
   addReply,
   type Check,
   checkExpectations,
-  type Expectation,
   type Failure,
   PATTERN_MAX,
   startChecks,
@@ -175,16 +174,28 @@ function scenarioResult(
   return { name, passed: failure === undefined, ...(failure ? { failure } : {}), transcript };
 }
 
-async function say(
+/** One scenario's conversation so far: its chat session, its lines, where each expectation stands. */
+interface Talk {
+  session?: string;
+  lines: { caller: string; agent: string }[];
+  checks: Check[];
+}
+
+/** Says `line` in the scenario's session and takes the reply into `talk`, lines clipped to `max`. */
+async function exchange(
   agentId: string,
-  message: string,
-  session: string | undefined,
   s: ScenarioArgs,
+  talk: Talk,
+  line: string,
+  max: number,
   ctx: ToolContext,
 ) {
   ctx.req.signal?.throwIfAborted();
-  const body = { message, session_id: session, context: contextObject(s.context) };
-  return ctx.api.agents.chat(agentId, body, ctx.req);
+  const body = { message: line, session_id: talk.session, context: contextObject(s.context) };
+  const reply = await ctx.api.agents.chat(agentId, body, ctx.req);
+  talk.session = reply.session_id ?? talk.session;
+  talk.lines.push({ caller: clip(line, max), agent: clip(reply.response, max) });
+  addReply(s.expect, talk.checks, talk.lines.length, reply.response, (t) => clip(t, max));
 }
 
 async function scripted(agentId: string, scenarios: ScenarioArgs[], ctx: ToolContext): Promise<TestResult> {
@@ -195,16 +206,10 @@ async function scripted(agentId: string, scenarios: ScenarioArgs[], ctx: ToolCon
     if (Date.now() - started > TEST_AGENT_LIMITS.totalMs)
       return summary(results, `time limit (${TEST_AGENT_LIMITS.totalMs / 1000} s): ${rest}`);
     if (ctx.stopping?.aborted) return summary(results, `the server is restarting: ${rest}`);
-    const checks = startChecks(s.expect);
-    const transcript: ScenarioResult['transcript'] = [];
-    let session: string | undefined;
+    const talk: Talk = { lines: [], checks: startChecks(s.expect) };
     try {
-      for (const [n, message] of (s.caller ?? []).entries()) {
-        const reply = await say(agentId, message, session, s, ctx);
-        session = reply.session_id ?? session;
-        transcript.push({ caller: clip(message), agent: clip(reply.response) });
-        addReply(s.expect, checks, n + 1, reply.response, clip);
-      }
+      for (const line of s.caller ?? [])
+        await exchange(agentId, s, talk, line, TEST_AGENT_LIMITS.lineChars, ctx);
     } catch (err) {
       // Nothing finished yet: the error is the answer. Else keep what ran and say why the rest did not.
       if (results.length === 0 || ctx.req.signal?.aborted) throw err;
@@ -213,19 +218,16 @@ async function scripted(agentId: string, scenarios: ScenarioArgs[], ctx: ToolCon
         `VOISA refused scenario ${JSON.stringify(s.name)} (${(err as Error).message}): ${rest}`,
       );
     }
-    const failure = verdict(s.expect, checks, transcript.length);
-    results.push(scenarioResult(s.name, failure, transcript));
+    const failure = verdict(s.expect, talk.checks, talk.lines.length);
+    results.push(scenarioResult(s.name, failure, talk.lines));
     ctx.progress(i + 1, scenarios.length, `${s.name}: ${failure ? 'failed' : 'passed'}`);
   }
   return summary(results);
 }
 
 /** What a persona run carries from one turn to the next (sealed by the server). */
-interface PersonaState {
+interface PersonaState extends Talk {
   started: number;
-  session?: string;
-  lines: { caller: string; agent: string }[];
-  checks: Check[];
 }
 
 const END = /^\s*\W*end\W*\s*$/i;
@@ -247,12 +249,7 @@ async function persona(agentId: string, s: ScenarioArgs, ctx: ToolContext): Prom
   const line = resumed.answer.trim();
   let stopped: string | undefined;
   if (line && !END.test(line)) {
-    const reply = await say(agentId, line, state.session, s, ctx);
-    state.session = reply.session_id ?? state.session;
-    state.lines.push({ caller: clip(line, LINE), agent: clip(reply.response, LINE) });
-    addReply(s.expect as Expectation[], state.checks, state.lines.length, reply.response, (t) =>
-      clip(t, LINE),
-    );
+    await exchange(agentId, s, state, line, TEST_AGENT_LIMITS.stateLineChars, ctx);
     const more = state.lines.length < turns;
     if (more && Date.now() - state.started > TEST_AGENT_LIMITS.totalMs)
       stopped = `time limit (${TEST_AGENT_LIMITS.totalMs / 1000} s) after ${state.lines.length} turns`;
@@ -264,8 +261,6 @@ async function persona(agentId: string, s: ScenarioArgs, ctx: ToolContext): Prom
   ctx.progress(1, 1, `${s.name}: ${failure ? 'failed' : 'passed'}`);
   return summary([scenarioResult(s.name, failure, state.lines)], stopped);
 }
-
-const LINE = TEST_AGENT_LIMITS.stateLineChars;
 
 /** The caller's next line, asked of the client's model: the agent's words are what it hears. */
 function question(s: ScenarioArgs, state: PersonaState): ConstructorParameters<typeof AskModel>[0] {
