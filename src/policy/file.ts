@@ -47,6 +47,12 @@ export interface PolicyRules {
   allowPrefixes?: readonly string[];
   blockPrefixes: readonly string[];
   doNotCall: ReadonlySet<string>;
+  /**
+   * The number as the network dials it, in E.164 (libphonenumber's reading, `toE164`), or undefined
+   * when it cannot tell; the rules are checked against it as well as against the number as written.
+   * A function here, not an import in policy.ts, so the phone-number library loads only with a policy.
+   */
+  dialledAs: (number: string) => string | undefined;
   quietHours?: QuietHours;
   maxPerHour?: number;
   maxPerDay?: number;
@@ -89,6 +95,7 @@ export async function loadPolicyFile(path: string): Promise<PolicyRules> {
     allowPrefixes: p.allow_prefixes,
     blockPrefixes: p.block_prefixes ?? [],
     doNotCall,
+    dialledAs: (number) => toE164(number),
     quietHours: p.quiet_hours,
     maxPerHour: p.max_calls_per_hour,
     maxPerDay: p.max_calls_per_day,

@@ -100,8 +100,23 @@ export class CallPolicy {
     return Object.values(this.#limits).some((v) => v !== undefined);
   }
 
-  /** The destination rules: prefixes, do-not-call, quiet hours. Undefined when the number may be rung now. */
+  /**
+   * The destination rules: prefixes, do-not-call, quiet hours. Undefined when the number may be rung now.
+   * A number is judged as written and as it is dialled (`rules.dialledAs`), and must pass both:
+   * `+490301234569` (a trunk 0 kept after the country code, which networks commonly drop) is
+   * `+49301234569`, so it is on the do-not-call list when that is, and `+4909001234567` is under the
+   * blocked `+49900`.
+   */
   destination(number: string): PolicyRefusal | undefined {
+    if (!this.rules) return undefined;
+    const read = this.rules.dialledAs(number);
+    const refused =
+      this.#destination(number) ?? (read && read !== number ? this.#destination(read) : undefined);
+    if (refused && read && read !== number) refused.message += ` (${number} is dialled as ${read})`;
+    return refused;
+  }
+
+  #destination(number: string): PolicyRefusal | undefined {
     const r = this.rules;
     if (!r) return undefined;
     if (r.allowPrefixes && !r.allowPrefixes.some((p) => number.startsWith(p))) {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditTrail, openAuditTrail } from '../../src/audit/trail.js';
 import type { PolicyRules } from '../../src/policy/file.js';
+import { toE164 } from '../../src/policy/numbers.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { redactSecrets } from '../../src/voisa/redact.js';
@@ -184,6 +185,7 @@ describe(`the audit trail (${GENERATION})`, () => {
       allowPrefixes: ['+49'],
       blockPrefixes: [],
       doNotCall: new Set(),
+      dialledAs: toE164,
       quietHours: { start: '21:00', end: '08:00' },
     };
     // 01:30 UTC: 02:30 or 03:30 in Berlin, inside quiet hours.

@@ -8,6 +8,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PolicyRules } from '../../src/policy/file.js';
+import { toE164 } from '../../src/policy/numbers.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { SECOND_KEY } from '../../src/sandbox/index.js';
 import { type Connected, type ConnectOptions, call, connect, resultText } from '../helpers/mcp.js';
@@ -23,7 +24,7 @@ const clock = () => now;
 const HOUR = 3_600_000;
 
 function rules(r: Partial<PolicyRules>): PolicyRules {
-  return { source: 'test', blockPrefixes: [], doNotCall: new Set(), ...r };
+  return { source: 'test', blockPrefixes: [], doNotCall: new Set(), dialledAs: toE164, ...r };
 }
 
 const open: Connected[] = [];
@@ -94,6 +95,24 @@ describe('destinations', () => {
     refused(await dial(mcp, '+16502530000'), 'POLICY_DO_NOT_CALL');
     placed(await dial(mcp, '+49301234568'));
     expect(makeCalls()).toBe(1);
+  });
+
+  it('a trunk 0 kept after the country code slips past neither the do-not-call list nor a blocked prefix', async () => {
+    // Networks commonly drop the 0 of `+49 (0)30…`: `+490301234567` rings `+49301234567`.
+    const mcp = await client(
+      new CallPolicy(rules({ doNotCall: new Set(['+49301234567']), blockPrefixes: ['+49900'] }), {
+        now: clock,
+      }),
+    );
+    const text = refused(await dial(mcp, '+490301234567'), 'POLICY_DO_NOT_CALL');
+    expect(text).toContain('+490301234567 is dialled as +49301234567');
+    expect(refused(await dial(mcp, '+4909001234567'), 'POLICY_DESTINATION')).toContain(
+      'block_prefixes +49900',
+    );
+    // Italy keeps its 0 after the country code: +39 06… is Rome, read as written, and rung.
+    placed(await dial(mcp, '+390612345678'));
+    placed(await dial(mcp, '+490301234568'));
+    expect(makeCalls()).toBe(2);
   });
 
   it('a refused call asks nobody to confirm it; an allowed one is asked about', async () => {

@@ -155,6 +155,11 @@ describe('the policy file', () => {
       '+49891112223',
     ]);
     expect(rules).toMatchObject({ allowPrefixes: ['+49', '+1650'], maxPerHour: 10, maxInProgress: 2 });
+    // How make_call's number is dialled: a German trunk 0 after +49 dropped, Italy's 0 kept.
+    expect(rules.dialledAs('+490301234567')).toBe('+49301234567');
+    expect(rules.dialledAs('+4909001234567')).toBe('+499001234567');
+    expect(rules.dialledAs('+390612345678')).toBe('+390612345678');
+    expect(rules.dialledAs('+10012125550123')).toBeUndefined();
   });
 
   it.each([

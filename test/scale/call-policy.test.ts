@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../src/policy/budgets.js';
 import type { PolicyRules } from '../../src/policy/file.js';
+import { toE164 } from '../../src/policy/numbers.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { createSharedState } from '../../src/scale/index.js';
@@ -45,7 +46,13 @@ type Data = Record<string, any>;
 
 /** The policy file's rules as loadPolicyFile gives them, with only the budgets set. */
 function rules(budgets: Pick<PolicyRules, 'maxPerHour' | 'maxPerDay' | 'maxInProgress'>): PolicyRules {
-  return { source: 'call-policy.test.ts', blockPrefixes: [], doNotCall: new Set(), ...budgets };
+  return {
+    source: 'call-policy.test.ts',
+    blockPrefixes: [],
+    doNotCall: new Set(),
+    dialledAs: toE164,
+    ...budgets,
+  };
 }
 
 const textOf = (r: CallResult) => r.content.at(-1)?.text ?? '';

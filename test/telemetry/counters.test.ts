@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHttpServer, startHttpServer } from '../../src/http/listen.js';
 import type { PolicyRules } from '../../src/policy/file.js';
+import { toE164 } from '../../src/policy/numbers.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { loadTelemetry } from '../../src/telemetry/load.js';
@@ -43,7 +44,12 @@ beforeAll(async () => {
     maxRetryDelayMs: 20,
     observe: telemetry.observeCall,
   });
-  const rules: PolicyRules = { source: 'test', blockPrefixes: ['+49900'], doNotCall: new Set() };
+  const rules: PolicyRules = {
+    source: 'test',
+    blockPrefixes: ['+49900'],
+    doNotCall: new Set(),
+    dialledAs: toE164,
+  };
   http = await startHttpServer({
     host: '127.0.0.1',
     port: 0,
