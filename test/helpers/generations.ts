@@ -34,7 +34,7 @@ export interface GenerationOptions {
    * Answer to confirmation questions (with the request's params: `requestedSchema`); the client then
    * declares the elicitation capability.
    */
-  elicit?: (message: string, params: Record<string, unknown>) => Answer;
+  elicit?: (message: string, params: Record<string, unknown>) => Answer | Promise<Answer>;
   /** Bearer key for HTTP. */
   key?: string;
   /** An OAuth client provider for HTTP (the SDK's own OAuth flow); both SDKs take the same shape. */

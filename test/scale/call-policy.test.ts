@@ -82,12 +82,36 @@ describe.skipIf(!requireRedis())('call budgets across two instances sharing Redi
     return [await instance(policyRules, prefix), await instance(policyRules, prefix)];
   }
 
+  /**
+   * While set, confirmations are held until this many questions have been asked (by every client), so
+   * all the racing calls pass the check made before the confirmation before any of them takes a slot.
+   */
+  let barrier: { count: number; open: Promise<void>; arrived: () => void } | undefined;
+  function holdConfirmations(count: number): void {
+    let arrived = () => {};
+    const open = new Promise<void>((resolve) => {
+      arrived = () => {
+        if (barrier && --barrier.count === 0) resolve();
+      };
+    });
+    barrier = { count, open, arrived };
+  }
+
   /** A client of `i` with `key`, that accepts every confirmation it is asked for. */
   async function connect(i: Instance, generation: Generation, key = sandbox.demoKey): Promise<AnyClient> {
+    const accept = { action: 'accept', content: { confirm: true } } as const;
     const client = await connectGeneration(
       generation,
       { url: i.http.mcpUrl },
-      { key, elicit: () => ({ action: 'accept', content: { confirm: true } }) },
+      {
+        key,
+        elicit: async () => {
+          if (!barrier) return accept;
+          barrier.arrived();
+          await barrier.open;
+          return accept;
+        },
+      },
     );
     opened.push(client);
     return client;
@@ -126,6 +150,7 @@ describe.skipIf(!requireRedis())('call budgets across two instances sharing Redi
     sandbox = await startSandbox({ callMs: CALL_MS, rateLimitPerMin: 0, trainingMs: 200 });
   });
   afterEach(async () => {
+    barrier = undefined;
     for (const o of opened.splice(0).reverse()) await o.close().catch(() => {});
   });
   afterAll(async () => {
@@ -149,6 +174,7 @@ describe.skipIf(!requireRedis())('call budgets across two instances sharing Redi
       // Ten calls at once for the last slot, five through each instance.
       clock = t0 + 2000;
       const asked = onA.asked.length + onB.asked.length;
+      holdConfirmations(10);
       const results = await Promise.all([
         ...Array.from({ length: 5 }, () => onA.callTool('make_call', CALL)),
         ...Array.from({ length: 5 }, () => onB.callTool('make_call', CALL)),
@@ -164,6 +190,7 @@ describe.skipIf(!requireRedis())('call budgets across two instances sharing Redi
       // Every one of the ten passed the check made before the confirmation (one slot was left then);
       // the slot itself is taken after it, once, by Redis.
       expect(onA.asked.length + onB.asked.length - asked).toBe(10);
+      barrier = undefined;
 
       // The budget is used up on both instances, whichever took the last slot.
       for (const c of [onA, onB]) expect((await budgets(c)).last_hour).toEqual({ used: 3, max: 3, left: 0 });
