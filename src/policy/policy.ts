@@ -105,20 +105,23 @@ export class CallPolicy {
    * A number is judged as written and as it is dialled (`rules.dialledAs`), and must pass both:
    * `+490301234569` (a trunk 0 kept after the country code, which networks commonly drop) is
    * `+49301234569`, so it is on the do-not-call list when that is, and `+4909001234567` is under the
-   * blocked `+49900`.
+   * blocked `+49900`. The rules that waiting never changes come first, so a call refused for quiet
+   * hours is not refused again, for good, once they are over.
    */
   destination(number: string): PolicyRefusal | undefined {
-    if (!this.rules) return undefined;
-    const read = this.rules.dialledAs(number);
-    const refused =
-      this.#destination(number) ?? (read && read !== number ? this.#destination(read) : undefined);
-    if (refused && read && read !== number) refused.message += ` (${number} is dialled as ${read})`;
+    const r = this.rules;
+    if (!r) return undefined;
+    const read = r.dialledAs(number);
+    const forms = read && read !== number ? [number, read] : [number];
+    let refused: PolicyRefusal | undefined;
+    for (const form of forms) refused ??= this.#where(r, form);
+    if (r.quietHours) for (const form of forms) refused ??= this.#quiet(form, r.quietHours);
+    if (refused && forms.length > 1) refused.message += ` (${number} is dialled as ${read})`;
     return refused;
   }
 
-  #destination(number: string): PolicyRefusal | undefined {
-    const r = this.rules;
-    if (!r) return undefined;
+  /** Prefixes and the do-not-call list. */
+  #where(r: PolicyRules, number: string): PolicyRefusal | undefined {
     if (r.allowPrefixes && !r.allowPrefixes.some((p) => number.startsWith(p))) {
       return new PolicyRefusal(
         'POLICY_DESTINATION',
@@ -141,7 +144,6 @@ export class CallPolicy {
         'this number is on the do-not-call list; it must not be called',
       );
     }
-    if (r.quietHours) return this.#quiet(number, r.quietHours);
     return undefined;
   }
 

@@ -100,15 +100,24 @@ describe('destinations', () => {
   it('a trunk 0 kept after the country code slips past neither the do-not-call list nor a blocked prefix', async () => {
     // Networks commonly drop the 0 of `+49 (0)30…`: `+490301234567` rings `+49301234567`.
     const mcp = await client(
-      new CallPolicy(rules({ doNotCall: new Set(['+49301234567']), blockPrefixes: ['+49900'] }), {
-        now: clock,
-      }),
+      new CallPolicy(
+        rules({
+          doNotCall: new Set(['+49301234567']),
+          blockPrefixes: ['+49900'],
+          quietHours: { start: '21:00', end: '08:00' },
+        }),
+        { now: clock },
+      ),
     );
+    // At night the refusals that waiting never lifts come first, not quiet hours.
+    now = Date.parse('2026-12-07T23:30:00Z');
     const text = refused(await dial(mcp, '+490301234567'), 'POLICY_DO_NOT_CALL');
     expect(text).toContain('+490301234567 is dialled as +49301234567');
     expect(refused(await dial(mcp, '+4909001234567'), 'POLICY_DESTINATION')).toContain(
       'block_prefixes +49900',
     );
+    refused(await dial(mcp, '+490301234568'), 'POLICY_QUIET_HOURS');
+    now = Date.parse('2026-12-07T12:00:00Z');
     // Italy keeps its 0 after the country code: +39 06… is Rome, read as written, and rung.
     placed(await dial(mcp, '+390612345678'));
     placed(await dial(mcp, '+490301234568'));
