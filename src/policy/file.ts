@@ -48,15 +48,33 @@ export interface PolicyRules {
   blockPrefixes: readonly string[];
   doNotCall: ReadonlySet<string>;
   /**
-   * The number as the network dials it, in E.164 (libphonenumber's reading, `toE164`), or undefined
-   * when it cannot tell; the rules are checked against it as well as against the number as written.
-   * A function here, not an import in policy.ts, so the phone-number library loads only with a policy.
+   * How the network may read the number, in E.164 (`readingsOf`): empty when it is no possible number.
+   * The rules are checked against each reading as well as the number as written. A function here, not
+   * an import in policy.ts, so the phone-number library loads only with a policy.
    */
-  dialledAs: (number: string) => string | undefined;
+  readings: (number: string) => string[];
   quietHours?: QuietHours;
   maxPerHour?: number;
   maxPerDay?: number;
   maxInProgress?: number;
+}
+
+/**
+ * The E.164 numbers `number` may ring: libphonenumber's reading of it, read again until it stops
+ * changing (`+4900301234569` → `+490301234569` → `+49301234569`: each pass drops one trunk 0), each
+ * reading once. Empty when it is no possible number.
+ */
+export function readingsOf(number: string): string[] {
+  const readings: string[] = [];
+  let current = number;
+  for (let pass = 0; pass < 4; pass++) {
+    const read = toE164(current);
+    if (!read) break;
+    if (!readings.includes(read)) readings.push(read);
+    if (read === current) break;
+    current = read;
+  }
+  return readings;
 }
 
 /** Reads and checks the policy file and its do-not-call file (a path relative to the policy file). */
@@ -95,7 +113,7 @@ export async function loadPolicyFile(path: string): Promise<PolicyRules> {
     allowPrefixes: p.allow_prefixes,
     blockPrefixes: p.block_prefixes ?? [],
     doNotCall,
-    dialledAs: (number) => toE164(number),
+    readings: readingsOf,
     quietHours: p.quiet_hours,
     maxPerHour: p.max_calls_per_hour,
     maxPerDay: p.max_calls_per_day,

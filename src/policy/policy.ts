@@ -25,6 +25,9 @@ export const POLICY_CODES = [
 ] as const;
 export type PolicyCode = (typeof POLICY_CODES)[number];
 
+/** The in-progress mark of a call before VOISA gave it an id. */
+const SLOT_PREFIX = 'slot_';
+
 /** How long a placed call counts as in progress when nobody learns that it ended. */
 export const CALL_LEASE_MS = 60 * 60_000;
 
@@ -66,6 +69,15 @@ export interface CallPolicyOptions {
 /** Given the ids of calls held in progress, answers those that have ended (asks VOISA). */
 export type EndedCalls = (callIds: string[]) => Promise<string[]>;
 
+/**
+ * How long a call counts as in progress before VOISA gives it an id (the lease of its slot, made whole
+ * when it is placed). A call whose answer never came may have been placed, but it has no id to follow,
+ * so it is not held for a whole lease: one interrupted make_call (or an instance that stopped while
+ * sending it) would otherwise block a principal at `max_calls_in_progress 1` for an hour. It counts in
+ * the windows all the same.
+ */
+export const UNANSWERED_LEASE_MS = 10 * 60_000;
+
 /** A slot taken for one call, to settle once VOISA has answered. */
 export interface Ticket {
   /** VOISA placed the call: it stays in progress under its id. */
@@ -102,21 +114,30 @@ export class CallPolicy {
 
   /**
    * The destination rules: prefixes, do-not-call, quiet hours. Undefined when the number may be rung now.
-   * A number is judged as written and as it is dialled (`rules.dialledAs`), and must pass both:
-   * `+490301234569` (a trunk 0 kept after the country code, which networks commonly drop) is
-   * `+49301234569`, so it is on the do-not-call list when that is, and `+4909001234567` is under the
-   * blocked `+49900`. The rules that waiting never changes come first, so a call refused for quiet
-   * hours is not refused again, for good, once they are over.
+   * A number is judged as written and as the network may dial it (`rules.readings`), and must pass
+   * every reading: `+490301234569` (a trunk 0 kept after the country code, which networks commonly
+   * drop) is `+49301234569`, so it is on the do-not-call list when that is, and `+4909001234567` is
+   * under the blocked `+49900`. A number with no reading (no possible number of that country) is
+   * refused while any destination rule is set, since the rules cannot be checked on what it rings. The
+   * rules that waiting never changes come first, so a call refused for quiet hours is not refused
+   * again, for good, once they are over.
    */
   destination(number: string): PolicyRefusal | undefined {
     const r = this.rules;
     if (!r) return undefined;
-    const read = r.dialledAs(number);
-    const forms = read && read !== number ? [number, read] : [number];
+    const readings = r.readings(number);
+    const forms = [number, ...readings.filter((f) => f !== number)];
     let refused: PolicyRefusal | undefined;
     for (const form of forms) refused ??= this.#where(r, form);
+    if (!refused && readings.length === 0 && hasDestinationRules(r)) {
+      refused = new PolicyRefusal(
+        'POLICY_DESTINATION',
+        'a possible number',
+        'this is no possible phone number (wrong length for its country code), so the destination rules cannot be checked on what it would ring; check the number',
+      );
+    }
     if (r.quietHours) for (const form of forms) refused ??= this.#quiet(form, r.quietHours);
-    if (refused && forms.length > 1) refused.message += ` (${number} is dialled as ${read})`;
+    if (refused && forms.length > 1) refused.message += ` (${number} is dialled as ${forms.at(-1)})`;
     return refused;
   }
 
@@ -205,8 +226,8 @@ export class CallGuard {
     const refused = this.policy.destination(number);
     if (refused) throw refused;
     if (!this.policy.counts) return { placed: async () => {}, refund: async () => {} };
-    const id = `slot_${randomBytes(12).toString('base64url')}`;
-    await this.#budget({ id, leaseMs: CALL_LEASE_MS });
+    const id = `${SLOT_PREFIX}${randomBytes(12).toString('base64url')}`;
+    await this.#budget({ id, leaseMs: UNANSWERED_LEASE_MS });
     const { budgets, principal } = this;
     return {
       placed: (callId) => budgets.placed(principal, id, callId, this.policy.now() + CALL_LEASE_MS),
@@ -227,7 +248,7 @@ export class CallGuard {
   async #budget(slot?: { id: string; leaseMs: number }): Promise<void> {
     let verdict = await this.#take(slot);
     if (!verdict.ok && verdict.limit === 'in_progress' && this.endedCalls) {
-      const calls = verdict.held.filter((id) => !id.startsWith('slot_'));
+      const calls = verdict.held.filter((id) => !id.startsWith(SLOT_PREFIX));
       const ended = calls.length ? await this.endedCalls(calls).catch(() => []) : [];
       for (const id of ended) await this.budgets.ended(this.principal, id);
       if (ended.length) verdict = await this.#take(slot);
@@ -252,10 +273,15 @@ export class CallGuard {
   #refusal(v: Exclude<BudgetVerdict, { ok: true }>): PolicyRefusal {
     const l = this.limits;
     if (v.limit === 'in_progress') {
+      const n = v.held.length;
+      const slots = v.held.filter((id) => id.startsWith(SLOT_PREFIX)).length;
+      const unfollowable = slots
+        ? `; ${slots} of them ${slots === 1 ? 'is' : 'are'} being placed or got no answer from VOISA (${slots === 1 ? 'it' : 'they'} may have been placed and cannot be followed; each counts for at most ${UNANSWERED_LEASE_MS / 60_000} minutes)`
+        : '';
       return new PolicyRefusal(
         'POLICY_IN_PROGRESS',
         `max_calls_in_progress ${l.inProgress}`,
-        `${v.held.length} call${v.held.length === 1 ? ' is' : 's are'} still in progress for this API key or sign-in, the most the policy allows at once; follow them with wait_for_call until they end`,
+        `${n} call${n === 1 ? ' is' : 's are'} still in progress for this API key or sign-in, the most the policy allows at once; follow them with wait_for_call until they end${unfollowable}`,
       );
     }
     const [rule, what] =
@@ -313,4 +339,14 @@ function budgetsLeft(u: BudgetUsage, l: CallLimits): Record<string, unknown> {
     last_24_hours: entry(u.lastDay, l.perDay),
     in_progress: entry(u.inProgress, l.inProgress),
   };
+}
+
+/** Whether any rule depends on where a number rings (else only the budgets apply). */
+function hasDestinationRules(r: PolicyRules): boolean {
+  return (
+    r.allowPrefixes !== undefined ||
+    r.blockPrefixes.length > 0 ||
+    r.doNotCall.size > 0 ||
+    r.quietHours !== undefined
+  );
 }

@@ -32,9 +32,9 @@ export const makeCall = defineTool({
     try {
       result = await ctx.api.calls.make(args, ctx.req);
     } catch (err) {
-      // VOISA answered with an error: nothing was placed. A timeout or a lost connection may have
-      // placed the call, so its slot stays taken.
-      if (err instanceof ApiError) await ticket?.refund().catch(() => {});
+      // VOISA refused the request (4xx): nothing was placed. A timeout, a lost connection or a 5xx (a
+      // gateway's too) may have placed the call, so its slot stays taken, in progress for a short lease.
+      if (err instanceof ApiError && err.status < 500) await ticket?.refund().catch(() => {});
       throw err;
     }
     await ticket?.placed(result.call_id).catch(() => {});
@@ -52,6 +52,23 @@ export const makeCall = defineTool({
     return result;
   },
 });
+
+/**
+ * Whether the conversation that ended is the call placed under `call_id`: the server remembers it, the
+ * hints given agree with it, and so does its conversation id (given, or found for it).
+ */
+async function isPlacedCall(args: WaitArgs, result: WaitResult, ctx: ToolContext): Promise<boolean> {
+  const placed = await placedCallsOf(ctx)
+    .recall(args.call_id ?? '')
+    .catch(() => undefined);
+  if (!placed) return false;
+  if (args.agent_id !== undefined && args.agent_id !== placed.agent_id) return false;
+  if (args.phone_number !== undefined && args.phone_number !== placed.phone_number) return false;
+  // A conversation id given for a call whose own is not known yet cannot be checked: the lease frees it.
+  return placed.conversation_id !== undefined
+    ? placed.conversation_id === result.conversation_id
+    : args.conversation_id === undefined;
+}
 
 /** Dry-run call ids: `wait_for_call` knows them by this prefix. */
 const DRY_RUN_PREFIX = 'dryrun_';
@@ -113,15 +130,20 @@ export const waitForCall = defineTool({
   view: 'call',
   async run(args, ctx) {
     if (args.call_id?.startsWith(DRY_RUN_PREFIX)) {
+      const server = ctx.calling?.policy.dryRun
+        ? 'the server runs with --dry-run-calls'
+        : 'from a server running with --dry-run-calls';
       return {
         ended: true,
         status: 'dry_run',
-        next: 'This was a dry run (the server runs with --dry-run-calls): no call was placed, so there is nothing to wait for.',
+        next: `This was a dry run (${server}): no call was placed, so there is nothing to wait for.`,
       };
     }
     const result = ctx.callsOnly ? await followOwnCall(args, ctx) : await followCall(args, ctx);
-    // Its in-progress slot is free as soon as anyone sees the call end.
-    if (result.ended && args.call_id) await ctx.calling?.ended(args.call_id);
+    // Its in-progress slot is free as soon as anyone sees the call end: the call make_call placed under
+    // this id, by what the server recorded, not another conversation the caller named with it.
+    if (result.ended && args.call_id && (await isPlacedCall(args, result, ctx)))
+      await ctx.calling?.ended(args.call_id);
     return result;
   },
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditTrail, openAuditTrail } from '../../src/audit/trail.js';
-import { toE164 } from '../../src/policy/numbers.js';
+import { readingsOf } from '../../src/policy/file.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { redactSecrets } from '../../src/voisa/redact.js';
 import { connectGeneration, GENERATIONS } from '../helpers/generations.js';
@@ -25,7 +25,7 @@ let stack: OAuthStack;
 beforeAll(async () => {
   audit = await openAuditTrail(file, { redact: redactSecrets });
   const policy = new CallPolicy(
-    { source: 'test', blockPrefixes: [], doNotCall: new Set(), dialledAs: toE164, maxPerHour: 1 },
+    { source: 'test', blockPrefixes: [], doNotCall: new Set(), readings: readingsOf, maxPerHour: 1 },
     { now: () => Date.parse('2026-12-07T12:00:00Z') },
   );
   stack = await startOAuthStack({ http: { policy, audit, instanceId: 'oauth-a' } });

@@ -8,7 +8,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PolicyRules } from '../../src/policy/file.js';
-import { toE164 } from '../../src/policy/numbers.js';
+import { readingsOf } from '../../src/policy/file.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { SECOND_KEY } from '../../src/sandbox/index.js';
 import { type Connected, type ConnectOptions, call, connect, resultText } from '../helpers/mcp.js';
@@ -24,7 +24,7 @@ const clock = () => now;
 const HOUR = 3_600_000;
 
 function rules(r: Partial<PolicyRules>): PolicyRules {
-  return { source: 'test', blockPrefixes: [], doNotCall: new Set(), dialledAs: toE164, ...r };
+  return { source: 'test', blockPrefixes: [], doNotCall: new Set(), readings: readingsOf, ...r };
 }
 
 const open: Connected[] = [];
@@ -116,12 +116,27 @@ describe('destinations', () => {
     expect(refused(await dial(mcp, '+4909001234567'), 'POLICY_DESTINATION')).toContain(
       'block_prefixes +49900',
     );
+    // Two zeros: each is dropped in turn, and every reading is checked.
+    expect(refused(await dial(mcp, '+4900301234567'), 'POLICY_DO_NOT_CALL')).toContain(
+      'is dialled as +49301234567',
+    );
+    refused(await dial(mcp, '+49009001234567'), 'POLICY_DESTINATION');
     refused(await dial(mcp, '+490301234568'), 'POLICY_QUIET_HOURS');
     now = Date.parse('2026-12-07T12:00:00Z');
     // Italy keeps its 0 after the country code: +39 06… is Rome, read as written, and rung.
     placed(await dial(mcp, '+390612345678'));
     placed(await dial(mcp, '+490301234568'));
     expect(makeCalls()).toBe(2);
+  });
+
+  it('a number that is no possible number is refused while a destination rule is set, not with budgets only', async () => {
+    // One digit too many for +1: libphonenumber reads no number, so what it would ring cannot be checked.
+    const strict = await client(new CallPolicy(rules({ blockPrefixes: ['+1900'] }), { now: clock }));
+    const text = refused(await dial(strict, '+121255501239'), 'POLICY_DESTINATION');
+    expect(text).toContain('POLICY_DESTINATION (a possible number)');
+    const budgetsOnly = await client(new CallPolicy(rules({ maxPerHour: 5 }), { now: clock }));
+    placed(await dial(budgetsOnly, '+121255501239'));
+    expect(makeCalls()).toBe(1);
   });
 
   it('a refused call asks nobody to confirm it; an allowed one is asked about', async () => {
@@ -237,6 +252,47 @@ describe('budgets per principal (injected clock)', () => {
     expect((await policyRead(mcp)).budgets.in_progress.used).toBe(0);
     placed(await dial(mcp, '+49301111113'));
     expect(makeCalls()).toBe(3);
+  });
+});
+
+describe('what frees a budget, and what does not', () => {
+  it('wait_for_call frees a call in progress only when the conversation that ended is that call', async () => {
+    const mcp = await client(new CallPolicy(rules({ maxInProgress: 1 }), { now: clock }));
+    const ringing = placed(await dial(mcp, '+49301111111'));
+    // Another conversation, long over, named with the ringing call's id: it ended, the call did not.
+    const other = await call(mcp.client, 'wait_for_call', {
+      call_id: ringing.call_id,
+      conversation_id: 'conv_seed0001',
+      wait_seconds: 1,
+    });
+    expect((other.structuredContent as Record<string, unknown>).ended).toBe(true);
+    // So do wrong hints.
+    await call(mcp.client, 'wait_for_call', {
+      call_id: ringing.call_id,
+      phone_number: '+49309999999',
+      wait_seconds: 1,
+    });
+    expect((await policyRead(mcp)).budgets.in_progress.used).toBe(1);
+    refused(await dial(mcp, '+49301111112'), 'POLICY_IN_PROGRESS');
+    expect(makeCalls()).toBe(1);
+  });
+
+  it('a 5xx from make-call may have placed the call: it keeps counting, in progress for 10 minutes at most', async () => {
+    const mcp = await client(new CallPolicy(rules({ maxPerHour: 2, maxInProgress: 1 }), { now: clock }));
+    sandbox().injectFault({ path: '/api/make-call', status: 504, code: 'INTERNAL_ERROR', times: 1 });
+    const failed = await dial(mcp, '+49301111111');
+    expect(failed.isError).toBe(true);
+    expect((await policyRead(mcp)).budgets).toMatchObject({
+      last_hour: { used: 1, left: 1 },
+      in_progress: { used: 1, left: 0 },
+    });
+    const text = refused(await dial(mcp, '+49301111112'), 'POLICY_IN_PROGRESS');
+    expect(text).toContain('1 of them is being placed or got no answer from VOISA');
+    expect(text).toContain('at most 10 minutes');
+    now += 10 * 60_000;
+    placed(await dial(mcp, '+49301111112'));
+    refused(await dial(mcp, '+49301111113'), 'POLICY_IN_PROGRESS');
+    expect((await policyRead(mcp)).budgets.last_hour).toMatchObject({ used: 2, left: 0 });
   });
 });
 

@@ -155,11 +155,13 @@ describe('the policy file', () => {
       '+49891112223',
     ]);
     expect(rules).toMatchObject({ allowPrefixes: ['+49', '+1650'], maxPerHour: 10, maxInProgress: 2 });
-    // How make_call's number is dialled: a German trunk 0 after +49 dropped, Italy's 0 kept.
-    expect(rules.dialledAs('+490301234567')).toBe('+49301234567');
-    expect(rules.dialledAs('+4909001234567')).toBe('+499001234567');
-    expect(rules.dialledAs('+390612345678')).toBe('+390612345678');
-    expect(rules.dialledAs('+10012125550123')).toBeUndefined();
+    // How make_call's number may be dialled: a German trunk 0 after +49 dropped (each one, read again
+    // until it stops changing), Italy's 0 kept, no reading for a number of a length +1 has not.
+    expect(rules.readings('+490301234567')).toEqual(['+49301234567']);
+    expect(rules.readings('+4900301234569')).toEqual(['+490301234569', '+49301234569']);
+    expect(rules.readings('+4909001234567')).toEqual(['+499001234567']);
+    expect(rules.readings('+390612345678')).toEqual(['+390612345678']);
+    expect(rules.readings('+10012125550123')).toEqual([]);
   });
 
   it.each([

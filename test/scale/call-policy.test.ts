@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../src/policy/budgets.js';
 import type { PolicyRules } from '../../src/policy/file.js';
-import { toE164 } from '../../src/policy/numbers.js';
+import { readingsOf } from '../../src/policy/file.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { createSharedState } from '../../src/scale/index.js';
@@ -50,7 +50,7 @@ function rules(budgets: Pick<PolicyRules, 'maxPerHour' | 'maxPerDay' | 'maxInPro
     source: 'call-policy.test.ts',
     blockPrefixes: [],
     doNotCall: new Set(),
-    dialledAs: toE164,
+    readings: readingsOf,
     ...budgets,
   };
 }

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHttpServer, startHttpServer } from '../../src/http/listen.js';
 import type { PolicyRules } from '../../src/policy/file.js';
-import { toE164 } from '../../src/policy/numbers.js';
+import { readingsOf } from '../../src/policy/file.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { loadTelemetry } from '../../src/telemetry/load.js';
@@ -48,7 +48,7 @@ beforeAll(async () => {
     source: 'test',
     blockPrefixes: ['+49900'],
     doNotCall: new Set(),
-    dialledAs: toE164,
+    readings: readingsOf,
   };
   http = await startHttpServer({
     host: '127.0.0.1',
