@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditTrail, openAuditTrail } from '../../src/audit/trail.js';
 import type { PolicyRules } from '../../src/policy/file.js';
-import { toE164 } from '../../src/policy/numbers.js';
+import { readingsOf } from '../../src/policy/file.js';
 import { CallPolicy } from '../../src/policy/policy.js';
 import { CATALOGUE } from '../../src/tools/index.js';
 import { redactSecrets } from '../../src/voisa/redact.js';
@@ -185,7 +185,7 @@ describe(`the audit trail (${GENERATION})`, () => {
       allowPrefixes: ['+49'],
       blockPrefixes: [],
       doNotCall: new Set(),
-      dialledAs: toE164,
+      readings: readingsOf,
       quietHours: { start: '21:00', end: '08:00' },
     };
     // 01:30 UTC: 02:30 or 03:30 in Berlin, inside quiet hours.
@@ -329,6 +329,66 @@ describe(`the audit trail (${GENERATION})`, () => {
       expect((await lines(file)).at(-1)!.arguments.content).toBe(
         'Staff note: the key is [REDACTED], sent as Authorization: Bearer [REDACTED]',
       );
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('the red-team leaks, through the server: a numeric number, number forms in text, URL credentials, deep arguments', async () => {
+    const { file, audit } = await trail();
+    const mcp = await connected(audit);
+    try {
+      // A phone number as a JSON number: refused as input, and written masked.
+      const numeric = await call(mcp.client, 'make_call', {
+        agent_id: 'agt_bella0001',
+        phone_number: 4930123456789,
+      });
+      expect(resultText(numeric)).toMatch(/^INVALID_REQUEST/);
+      await call(mcp.client, 'add_kb_text', {
+        agent_id: 'agt_bella0001',
+        title: 'Branches',
+        content: 'Mitte +49301234567 0049301234568, fax+49309999999; Tel. 030\u00a07654321, (212) 555-0123',
+      });
+      await call(mcp.client, 'configure_webhook', {
+        url: 'https://hooks:hunter2@hooks.example/in?token=abc123&page=2',
+        events: ['conversation.ended'],
+      });
+      // 1,000 levels: the 2026-07-28 client cannot send 20,000 (its transport overflows first); that
+      // depth through the trail is in masking.test.ts.
+      let deep: unknown = 'bottom';
+      for (let i = 0; i < 1000; i++) deep = { a: deep };
+      const chat = await call(mcp.client, 'chat_with_agent', {
+        agent_id: 'agt_bella0001',
+        message: 'Hi',
+        context: deep,
+      });
+      expect(resultText(chat)).toMatch(/^INVALID_REQUEST/);
+      const written = await lines(file);
+      expect(written.map((l) => [l.tool, l.outcome])).toEqual([
+        ['make_call', 'INVALID_REQUEST'],
+        ['add_kb_text', 'ok'],
+        ['configure_webhook', 'ok'],
+        ['chat_with_agent', 'INVALID_REQUEST'],
+      ]);
+      for (const l of written) expectLine(l, l.tool, l.outcome);
+      expect(written[0]!.arguments).toEqual({ agent_id: 'agt_bella0001', phone_number: '…89' });
+      expect(written[1]!.arguments.content).toBe('Mitte +49…67 +49…68, fax+49…99; Tel. …21, …23');
+      expect(written[2]!.arguments.url).toBe('https://[REDACTED]@hooks.example/in?token=[REDACTED]&page=2');
+      expect(JSON.stringify(written[3]!.arguments.context)).toBe(
+        '{"a":{"a":{"a":{"a":{"a":{"a":{"a":"[nested]"}}}}}}}',
+      );
+      const text = await readFile(file, 'utf8');
+      for (const whole of [
+        '4930123456789',
+        '301234567',
+        '301234568',
+        '309999999',
+        '7654321',
+        '5550123',
+        'hunter2',
+        'abc123',
+      ])
+        expect(text).not.toContain(whole);
     } finally {
       await mcp.close();
     }
