@@ -14,40 +14,16 @@ import {
 } from './budgets.js';
 import type { PolicyRules } from './file.js';
 import { localClock, quietHours } from './quiet-hours.js';
+import { PolicyRefusal } from './refusal.js';
 import { timeZonesOf } from './zones.js';
 
-export const POLICY_CODES = [
-  'POLICY_DESTINATION',
-  'POLICY_DO_NOT_CALL',
-  'POLICY_QUIET_HOURS',
-  'POLICY_BUDGET',
-  'POLICY_IN_PROGRESS',
-] as const;
-export type PolicyCode = (typeof POLICY_CODES)[number];
+export { POLICY_CODES, type PolicyCode, PolicyRefusal } from './refusal.js';
 
 /** The in-progress mark of a call before VOISA gave it an id. */
 const SLOT_PREFIX = 'slot_';
 
 /** How long a placed call counts as in progress when nobody learns that it ended. */
 export const CALL_LEASE_MS = 60 * 60_000;
-
-/** A call the policy refuses; nothing was sent to VOISA. */
-export class PolicyRefusal extends Error {
-  override readonly name = 'PolicyRefusal';
-  constructor(
-    readonly code: PolicyCode,
-    /** The rule that refused it, as the policy file names it (`quiet_hours 21:00-08:00`). */
-    readonly rule: string,
-    message: string,
-    /**
-     * When the call would be allowed (quiet hours, budgets), and the policy's time of the decision;
-     * undefined when waiting will not make it allowed.
-     */
-    readonly when?: { allowedAt: number; now: number },
-  ) {
-    super(message);
-  }
-}
 
 /** What `voisa://policy` shows: the rules (never the do-not-call numbers) and this principal's budgets. */
 export interface PolicyView {

@@ -4,7 +4,7 @@
  * result that names the VOISA code, the HTTP status, the field and a next step.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { PolicyRefusal } from '../policy/policy.js';
+import { PolicyRefusal } from '../policy/refusal.js';
 import {
   ApiAbortError,
   ApiConnectionError,
