@@ -1,6 +1,7 @@
 /**
  * Phone numbers as the policy sees them: normalised to E.164 with libphonenumber-js (so a do-not-call
- * list in any common format matches what `make_call` sends), and masked for the audit trail.
+ * list in any common format matches what `make_call` sends), and masked for the audit trail. The 'max'
+ * metadata, which zones.ts needs to tell a mobile apart: one metadata set loads, not two.
  */
 import {
   type CountryCode,
@@ -8,7 +9,7 @@ import {
   getCountryCallingCode,
   isSupportedCountry,
   parsePhoneNumberFromString,
-} from 'libphonenumber-js';
+} from 'libphonenumber-js/max';
 
 /** The number in E.164 (`+4930123456`), or undefined when it is not a possible phone number. */
 export function toE164(raw: string, defaultCountry?: CountryCode): string | undefined {
@@ -125,7 +126,7 @@ let callingCodes: Set<string> | undefined;
 const NON_GEOGRAPHIC = ['800', '808', '870', '878', '881', '882', '883', '888', '979'];
 
 /** The calling code `digits` starts with (codes are prefix-free: at most one of 1, 2 or 3 digits fits). */
-function callingCodeOf(digits: string): string | undefined {
+export function callingCodeOf(digits: string): string | undefined {
   callingCodes ??= new Set([...getCountries().map((c) => getCountryCallingCode(c)), ...NON_GEOGRAPHIC]);
   for (let n = 1; n <= 3; n++) if (callingCodes.has(digits.slice(0, n))) return digits.slice(0, n);
   return undefined;

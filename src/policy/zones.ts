@@ -13,13 +13,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  getCountries,
-  getCountryCallingCode,
-  type NumberType,
-  parsePhoneNumberFromString,
-} from 'libphonenumber-js/max';
+import { type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { findShipped } from '../package/shipped.js';
+import { callingCodeOf } from './numbers.js';
 
 export const TIME_ZONE_FILE = 'phone-time-zones.json';
 const UNKNOWN = 'Etc/Unknown';
@@ -127,17 +123,10 @@ export function timeZonesOf(e164: string): string[] {
   if (!parsed) {
     // Not even a possible number; calling codes are prefix-free, so at most one of these is one.
     const digits = e164.replace(/\D/g, '');
-    const code = [1, 2, 3].map((n) => digits.slice(0, n)).find((c) => callingCodes().has(c));
+    const code = callingCodeOf(digits);
     return code ? [...countryZones(data, code)] : [];
   }
   const code = parsed.countryCallingCode;
   if (isNumberGeographical(parsed.getType(), code)) return byPrefix(data, parsed.number.slice(1));
   return [...countryZones(data, code)];
-}
-
-let codes: Set<string> | undefined;
-/** The country calling codes of libphonenumber's metadata (the map has an entry for each of them). */
-function callingCodes(): Set<string> {
-  codes ??= new Set(getCountries().map((country) => getCountryCallingCode(country)));
-  return codes;
 }
